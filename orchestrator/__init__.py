@@ -1,0 +1,1 @@
+"""applab orchestrator: network bring-up, link emulation, runs and reports."""

@@ -1,0 +1,70 @@
+"""The one place commands are run and logged.
+
+Every command applab runs, in the root namespace or inside a node, goes through
+``run_root``/``run_in``; Mininet's own shell commands are logged by the node
+classes through ``log_shell``. All of them land in the ``applab.commands``
+logger, which a run writes to ``commands.log``. A non-zero exit raises
+``CommandError`` with the command and its stderr.
+"""
+from __future__ import annotations
+
+import logging
+import shlex
+import subprocess
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from orchestrator.errors import CommandError
+
+log = logging.getLogger("applab.commands")
+
+
+def _render(argv) -> str:
+    return argv if isinstance(argv, str) else shlex.join(str(a) for a in argv)
+
+
+def log_shell(where: str, command: str) -> None:
+    """Record a command sent to a node's shell (Mininet's own plumbing)."""
+    log.debug("%s $ %s", where, command)
+
+
+def run_root(argv: list[str], check: bool = True, timeout: float | None = 60,
+             input_text: str | None = None) -> subprocess.CompletedProcess:
+    """Run ``argv`` in the root namespace."""
+    started = time.monotonic()
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                            input=input_text)
+    log.debug("root $ %s -> %d (%.3fs)", _render(argv), result.returncode,
+              time.monotonic() - started)
+    if check and result.returncode != 0:
+        raise CommandError("root", _render(argv), result.returncode, result.stderr)
+    return result
+
+
+def run_in(node, argv: list[str], check: bool = True) -> str:
+    """Run ``argv`` inside ``node``'s namespaces; return its stdout."""
+    started = time.monotonic()
+    out, err, code = node.pexec([str(a) for a in argv])
+    log.debug("%s $ %s -> %d (%.3fs)", node.name, _render(argv), code,
+              time.monotonic() - started)
+    if check and code != 0:
+        raise CommandError(node.name, _render(argv), code, err or out)
+    return out
+
+
+@contextmanager
+def command_log(path: Path):
+    """Write every command of the enclosed block to ``path``."""
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    handler.setLevel(logging.DEBUG)
+    previous = log.level
+    log.setLevel(logging.DEBUG)
+    log.addHandler(handler)
+    try:
+        yield path
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(previous)
+        handler.close()

@@ -1,0 +1,31 @@
+"""Typed errors. Each says what failed and where, in words a user can act on."""
+from __future__ import annotations
+
+
+class AppLabError(Exception):
+    """Base of every error applab raises on purpose."""
+
+
+class CommandError(AppLabError):
+    """A command (tc, ip, a daemon...) exited non-zero."""
+
+    def __init__(self, where: str, command: str, returncode: int, stderr: str):
+        self.where, self.command, self.returncode, self.stderr = where, command, returncode, stderr
+        detail = stderr.strip() or "(no stderr)"
+        super().__init__(f"[{where}] `{command}` exited {returncode}: {detail}")
+
+
+class TopologyError(AppLabError):
+    """The topology cannot be realised as given."""
+
+
+class RealizerError(AppLabError):
+    """The requested link realizer cannot run here."""
+
+
+class RelayError(AppLabError):
+    """A link relay failed to start, answer, or stop."""
+
+
+class LeftoverError(AppLabError):
+    """Teardown left namespaces, interfaces or processes behind."""

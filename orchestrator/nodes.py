@@ -1,0 +1,78 @@
+"""Node classes: hosts, routers and switches whose commands are all logged."""
+from __future__ import annotations
+
+import time
+
+from mininet.node import Host, OVSSwitch
+from mininet.nodelib import LinuxBridge
+
+from orchestrator.commands import log_shell, run_in, run_root
+from orchestrator.errors import AppLabError
+
+
+class LoggedShell:
+    """Mixin: every command sent to the node's shell goes to the command log."""
+
+    def sendCmd(self, *args, **kwargs):
+        log_shell(self.name, " ".join(str(a) for a in args))
+        return super().sendCmd(*args, **kwargs)
+
+
+class AppHost(LoggedShell, Host):
+    """A host; with ``forwarding`` and ``routes`` it is a router."""
+
+    def config(self, forwarding=False, routes=(), tx_offload=True, **params):
+        result = super().config(**params)
+        if forwarding:
+            run_in(self, ["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"])
+        for network, via in routes:
+            run_in(self, ["ip", "route", "replace", network, "via", via])
+        if not tx_offload:
+            # OVS's userspace datapath drops TCP whose checksum was left to offload.
+            for intf in self.intfList():
+                if intf.name != "lo":
+                    run_in(self, ["ethtool", "-K", intf.name, "tx", "off"])
+        return result
+
+
+class AppBridge(LoggedShell, LinuxBridge):
+    """Linux bridge (the default switch)."""
+
+
+class AppOVSSwitch(LoggedShell, OVSSwitch):
+    """Open vSwitch as a learning switch (no controller needed)."""
+
+    def __init__(self, name, **params):
+        params.setdefault("failMode", "standalone")
+        super().__init__(name, **params)
+
+
+OVS_DB_SOCKET = "/var/run/openvswitch/db.sock"
+
+
+def ovs_running() -> bool:
+    result = run_root(["ovs-vsctl", "--timeout=2", "show"], check=False)
+    return result.returncode == 0
+
+
+def ensure_ovs(datapath: str) -> None:
+    """Start ovsdb-server and ovs-vswitchd if they are not running (there is no
+    systemd on the build machines). The kernel datapath also needs its module."""
+    if datapath == "kernel":
+        if run_root(["modprobe", "openvswitch"], check=False).returncode != 0:
+            raise AppLabError("the OVS kernel module is missing here: use switch 'ovs-user' "
+                              "(userspace datapath) or 'lxbr'")
+    if ovs_running():
+        return
+    run_root(["/usr/share/openvswitch/scripts/ovs-ctl", "--no-ovs-vswitchd",
+              "--no-monitor", "--system-id=random", "start"])
+    run_root(["ovs-vswitchd", "--pidfile", "--detach", "--no-chdir",
+              "--log-file=/var/log/openvswitch/ovs-vswitchd.log"])
+    deadline = time.monotonic() + 10
+    while not ovs_running():
+        if time.monotonic() > deadline:
+            raise AppLabError("ovs-vswitchd did not answer within 10 s")
+        time.sleep(0.1)
+
+
+SWITCH_KINDS = ("lxbr", "ovs", "ovs-user")

@@ -1,0 +1,104 @@
+"""What a run has put on the machine, recorded as it happens, so teardown can
+be verified and `applab clean` can remove what a crashed run left behind."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from orchestrator.commands import run_root
+
+STATE_ROOT = Path(os.environ.get("APPLAB_STATE_DIR", "/run/applab"))
+# Command-line marks of the processes a run starts, to guard against pid reuse.
+PROCESS_MARKS = {"shell": "mininet:", "relay": "orchestrator.links.relay",
+                 "daemon": ""}
+
+
+@dataclass
+class RunState:
+    path: Path
+
+    @classmethod
+    def create(cls, run_dir: Path, switches: list[str]) -> "RunState":
+        path = STATE_ROOT / f"{os.getpid()}-{time.time_ns()}"
+        path.mkdir(parents=True)
+        (path / "run.json").write_text(json.dumps(
+            {"run_dir": str(run_dir), "owner": os.getpid(), "switches": switches}))
+        (path / "pids").touch()
+        return cls(path)
+
+    @property
+    def info(self) -> dict:
+        return json.loads((self.path / "run.json").read_text())
+
+    def record(self, kind: str, pid: int) -> None:
+        with open(self.path / "pids", "a") as pids:
+            pids.write(f"{kind} {pid}\n")
+
+    def pids(self) -> list[tuple[str, int]]:
+        lines = (self.path / "pids").read_text().split()
+        return [(kind, int(pid)) for kind, pid in zip(lines[::2], lines[1::2])]
+
+    def remove(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def all_states() -> list[RunState]:
+    if not STATE_ROOT.is_dir():
+        return []
+    return [RunState(p) for p in sorted(STATE_ROOT.iterdir()) if (p / "run.json").exists()]
+
+
+def _alive(kind: str, pid: int) -> psutil.Process | None:
+    try:
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return None
+        if PROCESS_MARKS.get(kind, "") in " ".join(proc.cmdline()):
+            return proc
+    except psutil.Error:
+        pass
+    return None
+
+
+def root_links() -> list[str]:
+    out = run_root(["ip", "-o", "link", "show"]).stdout
+    return [m.group(1).split("@")[0] for m in re.finditer(r"^\d+: ([^:]+):", out, re.M)]
+
+
+def _switch_links(switches: list[str]) -> list[str]:
+    pattern = re.compile(r"^(%s)(-eth\d+)?$" % "|".join(re.escape(s) for s in switches))
+    return [name for name in root_links() if switches and pattern.match(name)]
+
+
+def leftovers(run_state: RunState) -> list[str]:
+    """Processes, bridges and interfaces of this run that still exist."""
+    found = [f"{kind} pid {pid}" for kind, pid in run_state.pids() if _alive(kind, pid)]
+    found += [f"interface {name}" for name in _switch_links(run_state.info["switches"])]
+    return found
+
+
+def clean(run_state: RunState) -> list[str]:
+    """Kill this run's processes, delete its bridges and interfaces."""
+    removed = []
+    for kind, pid in run_state.pids():
+        proc = _alive(kind, pid)
+        if proc:
+            try:
+                os.killpg(pid, signal.SIGKILL) if kind == "shell" else proc.kill()
+            except ProcessLookupError:
+                pass
+            removed.append(f"{kind} pid {pid}")
+    for name in _switch_links(run_state.info["switches"]):
+        run_root(["ovs-vsctl", "--if-exists", "del-br", name], check=False)
+        run_root(["ip", "link", "del", name], check=False)
+        removed.append(f"interface {name}")
+    run_state.remove()
+    return removed

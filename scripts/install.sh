@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The one install path for applab: used by `make setup`, `.ci/run` and the
+# Vagrantfile. Idempotent: a second run only checks what the first one did.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+venv="$repo/.venv"
+system_python=/usr/bin/python3
+
+# Debian packages: the emulator, the switches, the measuring tools, and the
+# daemons that experiments run inside hosts.
+apt_packages=(
+  mininet openvswitch-switch bridge-utils iproute2 ethtool
+  iperf3 iputils-ping tcpdump psmisc procps
+  python3-venv python3-pip
+  nginx-light squid
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install.sh: run as root (apt and Mininet need it)" >&2
+  exit 1
+fi
+
+missing=()
+for pkg in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install.sh: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  # policy-rc.d keeps the packaged daemons from starting system-wide: applab
+  # starts its own instances inside emulated hosts.
+  policy=/usr/sbin/policy-rc.d
+  created_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy"
+    chmod +x "$policy"
+    created_policy=1
+  fi
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+  [ "$created_policy" -eq 1 ] && rm -f "$policy"
+fi
+
+# Debian's mininet imports only under the system Python, so the venv is made
+# from it and sees its site-packages.
+if [ ! -x "$venv/bin/python" ]; then
+  "$system_python" -m venv --system-site-packages "$venv"
+fi
+stamp="$venv/.installed-pyproject"
+if [ ! -f "$stamp" ] || ! cmp -s "$repo/pyproject.toml" "$stamp"; then
+  "$venv/bin/pip" install -q --upgrade pip
+  "$venv/bin/pip" install -q -e "$repo[dev]"
+  cp "$repo/pyproject.toml" "$stamp"
+fi
+
+"$venv/bin/python" -c "import mininet.node, orchestrator, topologies" \
+  || { echo "install.sh: mininet or applab does not import in $venv" >&2; exit 1; }
+echo "install.sh: ready ($venv)"

@@ -1,0 +1,1 @@
+"""Services: one module per role, all behind the same small interface."""

@@ -1,0 +1,137 @@
+"""AppTopo: a Mininet ``Topo`` (pure data) with roles, routers and addressing.
+
+Anything written for Mininet's ``Topo`` (``addHost``/``addSwitch``/
+``addLink(bw=, delay=)``) works here as it is; AppTopo adds:
+
+- a ``role`` on every host ("host", "router", or a service role);
+- routers: hosts with IP forwarding and static routes computed from the graph;
+- subnets handed out by an address plan, so builders need not number by hand;
+- link parameters validated when the link is added.
+"""
+from __future__ import annotations
+
+import ipaddress
+
+from mininet.topo import Topo
+
+from topologies.params import parse_link_params
+from topologies.routing import RouterInterface, compute_static_routes
+
+ROUTER_ROLE = "router"
+
+
+class AddressPlan:
+    """Hands out LAN subnets (10.k.0.0/24) and router-to-router /30s."""
+
+    LAN_SUPERNET = ipaddress.ip_network("10.0.0.0/9")
+    TRANSIT_SUPERNET = ipaddress.ip_network("10.250.0.0/16")
+
+    def __init__(self):
+        self._lans = self.LAN_SUPERNET.subnets(new_prefix=24)
+        self._transits = self.TRANSIT_SUPERNET.subnets(new_prefix=30)
+        next(self._lans)  # 10.0.0.0/24 is Mininet's own default range
+
+    def lan(self) -> ipaddress.IPv4Network:
+        return next(self._lans)
+
+    def transit(self) -> ipaddress.IPv4Network:
+        return next(self._transits)
+
+
+def link_name(node1: str, node2: str) -> str:
+    return f"{node1}-{node2}"
+
+
+class AppTopo(Topo):
+    """Topology as pure data. Builders call ``finalize()`` after the last link."""
+
+    def __init__(self, *args, **params):
+        self.addresses = AddressPlan()
+        super().__init__(*args, **params)
+
+    # Nodes
+
+    def addHost(self, name, role: str = "host", **opts):
+        return super().addHost(name, role=role, **opts)
+
+    def addRouter(self, name, **opts):
+        # ip=None: a router's addresses are per interface, set on its links.
+        return self.addHost(name, role=ROUTER_ROLE, ip=None, forwarding=True,
+                            routes=[], **opts)
+
+    def isRouter(self, name) -> bool:
+        return self.nodeInfo(name).get("role") == ROUTER_ROLE
+
+    def role(self, name) -> str | None:
+        return self.nodeInfo(name).get("role")
+
+    def hostsWithRole(self, role: str) -> list[str]:
+        return [h for h in self.hosts() if self.role(h) == role]
+
+    # Links
+
+    def addLink(self, node1, node2, port1=None, port2=None, key=None, **opts):
+        params = parse_link_params(link_name(node1, node2), opts)
+        for key_name in ("bw", "delay", "jitter", "loss", "max_queue", "max_queue_size"):
+            opts.pop(key_name, None)
+        opts.update(params.mininet_kwargs())
+        return super().addLink(node1, node2, port1, port2, key, **opts)
+
+    # Building blocks
+
+    def addLan(self, switch: str, hosts: list[str], gateway: str | None = None,
+               host_link: dict | None = None, role: str = "host", **host_opts):
+        """Hosts on one switch in a fresh /24. With ``gateway`` (a router),
+        the router takes .1 and is every host's default route."""
+        subnet = self.addresses.lan()
+        addrs = subnet.hosts()
+        gateway_ip = next(addrs) if gateway else None
+        self.addSwitch(switch)
+        if gateway:
+            self.addLink(gateway, switch,
+                         params1={"ip": f"{gateway_ip}/{subnet.prefixlen}"})
+        for host in hosts:
+            opts = dict(host_opts)
+            opts["ip"] = f"{next(addrs)}/{subnet.prefixlen}"
+            if gateway:
+                opts["defaultRoute"] = f"via {gateway_ip}"
+            self.addHost(host, role=role, **opts)
+            self.addLink(host, switch, **(host_link or {}))
+        return subnet
+
+    def connectRouters(self, router1: str, router2: str, **link_opts):
+        """A point-to-point link between two routers in a fresh /30."""
+        subnet = self.addresses.transit()
+        ip1, ip2 = list(subnet.hosts())
+        self.addLink(router1, router2,
+                     params1={"ip": f"{ip1}/{subnet.prefixlen}"},
+                     params2={"ip": f"{ip2}/{subnet.prefixlen}"}, **link_opts)
+        return subnet
+
+    def addServer(self, name: str, router: str, role: str = "host", **link_opts):
+        """One host on its own /24 directly behind ``router``."""
+        subnet = self.addresses.lan()
+        gateway_ip, host_ip = list(subnet.hosts())[:2]
+        self.addHost(name, role=role, ip=f"{host_ip}/{subnet.prefixlen}",
+                     defaultRoute=f"via {gateway_ip}")
+        self.addLink(router, name,
+                     params1={"ip": f"{gateway_ip}/{subnet.prefixlen}"}, **link_opts)
+        return subnet
+
+    # Routing
+
+    def routerInterfaces(self) -> dict[str, list[RouterInterface]]:
+        interfaces: dict[str, list[RouterInterface]] = {
+            r: [] for r in self.hosts() if self.isRouter(r)}
+        for node1, node2, info in self.links(withInfo=True):
+            for node, params in ((node1, info.get("params1")), (node2, info.get("params2"))):
+                if node in interfaces and params and params.get("ip"):
+                    interfaces[node].append(RouterInterface.parse(params["ip"]))
+        return interfaces
+
+    def finalize(self):
+        """Compute every router's static routes from the graph."""
+        routes = compute_static_routes(self.routerInterfaces())
+        for router, table in routes.items():
+            self.nodeInfo(router)["routes"] = [(str(net), str(via)) for net, via in table]
+        return self

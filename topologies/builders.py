@@ -1,0 +1,79 @@
+"""Topology builders: functions from parameters to an AppTopo (pure data).
+
+Link arguments are dicts of link parameters, e.g. ``{"bw": 1.54, "delay": "10ms"}``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from topologies.base import AppTopo
+
+
+def two_hosts(link: dict | None = None) -> AppTopo:
+    """h1 -- s1 -- h2 with ``link`` on h1--s1 (the calibration topology):
+    its RTT is twice the link's delay, as with netem on both of its ends."""
+    topo = AppTopo()
+    topo.addSwitch("s1")
+    topo.addHost("h1", ip="10.0.0.1/24")
+    topo.addHost("h2", ip="10.0.0.2/24")
+    topo.addLink("h1", "s1", **(link or {}))
+    topo.addLink("s1", "h2")
+    return topo.finalize()
+
+
+def star_lan(hosts: int, link: dict | None = None, prefix: str = "h") -> AppTopo:
+    """``hosts`` hosts on one switch, every host link alike."""
+    if hosts < 1:
+        raise ValueError(f"star_lan: hosts must be >= 1, got {hosts}")
+    topo = AppTopo()
+    topo.addLan("s1", [f"{prefix}{i}" for i in range(1, hosts + 1)], host_link=link)
+    return topo.finalize()
+
+
+def institutional(clients: int, lan_link: dict, access_link: dict,
+                  internet_link: dict, servers: tuple[str, ...] = ("origin",),
+                  client_prefix: str = "client") -> AppTopo:
+    """The textbook's institutional network: clients on a LAN switch behind
+    router ``gw``, the access link gw--``isp``, and each server behind ``isp``
+    over ``internet_link`` ("the public Internet")."""
+    topo = AppTopo()
+    topo.addRouter("gw")
+    topo.addRouter("isp")
+    topo.addLan("lan", [f"{client_prefix}{i}" for i in range(1, clients + 1)],
+                gateway="gw", host_link=lan_link)
+    topo.connectRouters("gw", "isp", **access_link)
+    for server in servers:
+        topo.addServer(server, "isp", **internet_link)
+    return topo.finalize()
+
+
+@dataclass
+class AccessNetwork:
+    """An access network of ``hosts`` hosts behind its own router."""
+
+    name: str
+    hosts: int
+    access_link: dict = field(default_factory=dict)
+    lan_link: dict = field(default_factory=dict)
+
+
+def core_internet(access_networks: list[AccessNetwork], core_routers: int = 3,
+                  core_link: dict | None = None) -> AppTopo:
+    """Core routers r1..rN in a chain joined by ``core_link``; access network
+    k hangs off core router k mod N through its router ``<name>-gw``."""
+    if core_routers < 1:
+        raise ValueError(f"core_internet: core_routers must be >= 1, got {core_routers}")
+    topo = AppTopo()
+    cores = [f"r{i}" for i in range(1, core_routers + 1)]
+    for router in cores:
+        topo.addRouter(router)
+    for left, right in zip(cores, cores[1:]):
+        topo.connectRouters(left, right, **(core_link or {}))
+    for index, net in enumerate(access_networks):
+        gateway = f"{net.name}-gw"
+        topo.addRouter(gateway)
+        topo.addLan(f"{net.name}-sw",
+                    [f"{net.name}{i}" for i in range(1, net.hosts + 1)],
+                    gateway=gateway, host_link=net.lan_link)
+        topo.connectRouters(gateway, cores[index % core_routers], **net.access_link)
+    return topo.finalize()
