@@ -18,6 +18,7 @@ from topologies.params import parse_link_params
 from topologies.routing import RouterInterface, compute_static_routes
 
 ROUTER_ROLE = "router"
+UNNUMBERED_DPID_BASE = 0xA0000000000000
 
 
 class AddressPlan:
@@ -53,6 +54,13 @@ class AppTopo(Topo):
 
     def addHost(self, name, role: str = "host", **opts):
         return super().addHost(name, role=role, **opts)
+
+    def addSwitch(self, name, **opts):
+        # Mininet derives a switch's datapath id from the digits in its name;
+        # names without digits ("lan") get one from a range names cannot reach.
+        if "dpid" not in opts and not any(c.isdigit() for c in name):
+            opts["dpid"] = f"{UNNUMBERED_DPID_BASE + len(self.switches()):016x}"
+        return super().addSwitch(name, **opts)
 
     def addRouter(self, name, **opts):
         # ip=None: a router's addresses are per interface, set on its links.

@@ -1,0 +1,72 @@
+import ipaddress
+
+import pytest
+from mininet.topo import Topo
+
+from topologies import AccessNetwork, core_internet, institutional, star_lan, two_hosts
+from topologies.base import AppTopo
+from topologies.params import LinkParamError
+
+
+def link_info(topo, a, b):
+    return topo.linkInfo(a, b)
+
+
+def test_two_hosts_puts_the_link_on_h1_s1():
+    topo = two_hosts({"bw": 10, "delay": "20ms"})
+    assert sorted(topo.hosts()) == ["h1", "h2"] and topo.switches() == ["s1"]
+    assert link_info(topo, "h1", "s1")["delay"] == "20ms"
+    assert "delay" not in link_info(topo, "s1", "h2")
+
+
+def test_apptopo_is_a_mininet_topo_and_validates_links():
+    topo = AppTopo()
+    assert isinstance(topo, Topo)
+    topo.addHost("h1")
+    topo.addSwitch("s1")
+    with pytest.raises(LinkParamError) as err:
+        topo.addLink("h1", "s1", delay="fast")
+    assert err.value.link == "h1-s1" and err.value.field == "delay"
+
+
+def test_switches_without_digits_get_a_dpid():
+    topo = AppTopo()
+    topo.addSwitch("lan")
+    assert topo.nodeInfo("lan")["dpid"]
+
+
+def test_star_lan_addresses_one_subnet():
+    topo = star_lan(5, link={"bw": 100})
+    ips = [ipaddress.ip_interface(topo.nodeInfo(h)["ip"]) for h in topo.hosts()]
+    assert len(ips) == 5 and len({ip.network for ip in ips}) == 1
+    assert len({ip.ip for ip in ips}) == 5
+    with pytest.raises(ValueError):
+        star_lan(0)
+
+
+def test_institutional_network_roles_and_routes():
+    topo = institutional(3, lan_link={"bw": 1000}, access_link={"bw": 1.54},
+                         internet_link={"delay": "1s"})
+    assert topo.isRouter("gw") and topo.isRouter("isp")
+    assert topo.hostsWithRole("host") == ["client1", "client2", "client3", "origin"]
+    client = topo.nodeInfo("client1")
+    gw_lan_ip = link_info(topo, "gw", "lan")["params1"]["ip"].split("/")[0]
+    assert client["defaultRoute"] == f"via {gw_lan_ip}"
+    origin_net = ipaddress.ip_interface(topo.nodeInfo("origin")["ip"]).network
+    gw_routes = dict(topo.nodeInfo("gw")["routes"])
+    isp_side = link_info(topo, "gw", "isp")["params2"]["ip"].split("/")[0]
+    assert gw_routes[str(origin_net)] == isp_side
+    assert link_info(topo, "gw", "isp")["bw"] == 1.54
+    assert link_info(topo, "isp", "origin")["delay"] == "1000ms"
+
+
+def test_core_internet_joins_access_networks_through_the_core():
+    topo = core_internet([AccessNetwork("a", 2, access_link={"delay": "5ms"}),
+                          AccessNetwork("b", 2)], core_routers=3,
+                         core_link={"delay": "10ms"})
+    routers = sorted(h for h in topo.hosts() if topo.isRouter(h))
+    assert routers == ["a-gw", "b-gw", "r1", "r2", "r3"]
+    b_net = ipaddress.ip_interface(topo.nodeInfo("b1")["ip"]).network
+    assert str(b_net) in dict(topo.nodeInfo("a-gw")["routes"])
+    assert str(b_net) in dict(topo.nodeInfo("r3")["routes"])
+    assert topo.nodeInfo("r1")["ip"] is None  # routers are addressed per interface
