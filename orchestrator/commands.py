@@ -45,12 +45,26 @@ def run_root(argv: list[str], check: bool = True, timeout: float | None = 60,
 def run_in(node, argv: list[str], check: bool = True) -> str:
     """Run ``argv`` inside ``node``'s namespaces; return its stdout."""
     started = time.monotonic()
-    out, err, code = node.pexec([str(a) for a in argv])
+    proc = node.popen([str(a) for a in argv], stdin=subprocess.DEVNULL,
+                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = proc.communicate()
+    except BaseException:  # Ctrl-C mid-command: the command must not outlive us
+        proc.kill()
+        proc.wait()
+        raise
+    out, err, code = out.decode(errors="replace"), err.decode(errors="replace"), proc.returncode
     log.debug("%s $ %s -> %d (%.3fs)", node.name, _render(argv), code,
               time.monotonic() - started)
     if check and code != 0:
         raise CommandError(node.name, _render(argv), code, err or out)
     return out
+
+
+def start_in(node, argv: list[str], **popen_kwargs):
+    """Start ``argv`` inside ``node`` without waiting; the host kills it at teardown."""
+    log.debug("%s $ %s &", node.name, _render(argv))
+    return node.popen([str(a) for a in argv], **popen_kwargs)
 
 
 @contextmanager

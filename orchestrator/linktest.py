@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestrator.commands import run_in
+from orchestrator.commands import run_in, start_in
 from orchestrator.errors import AppLabError
 from orchestrator.network import Network
 from topologies import two_hosts
@@ -67,7 +67,7 @@ def _wait_listening(host, port: int) -> None:
 
 def tcp_goodput_mbps(client, server, server_ip: str, seconds: int) -> float:
     """iperf3 TCP goodput client -> server, as the receiver counted it."""
-    proc = server.popen(["iperf3", "-s", "-1", "-p", str(IPERF_PORT)])
+    proc = start_in(server, ["iperf3", "-s", "-1", "-p", str(IPERF_PORT)])
     try:
         _wait_listening(server, IPERF_PORT)
         out = run_in(client, ["iperf3", "-c", server_ip, "-p", str(IPERF_PORT), "-t",

@@ -89,20 +89,23 @@ class RecordedMininet(Mininet):
         super().__init__(**params)
 
     def addHost(self, name, cls=None, **params):
-        host = super().addHost(name, cls=cls, **params)
-        self.run_state.record("shell", host.shell.pid)
+        host = super().addHost(name, cls=cls, on_process=self._record_process, **params)
+        self.run_state.record("shell", host.shell.pid, state.SHELL_MARK)
         return host
 
     def addSwitch(self, name, cls=None, **params):
         switch = super().addSwitch(name, cls=cls, **params)
-        self.run_state.record("shell", switch.shell.pid)
+        self.run_state.record("shell", switch.shell.pid, state.SHELL_MARK)
         return switch
 
     def addLink(self, node1, node2, port1=None, port2=None, cls=None, **params):
         link = super().addLink(node1, node2, port1, port2, cls, **params)
         if getattr(link, "relay", None):
-            self.run_state.record("relay", link.relay.pid)
+            self.run_state.record("relay", link.relay.pid, state.RELAY_MARK)
         return link
+
+    def _record_process(self, proc, argv):
+        self.run_state.record("process", proc.pid, os.path.basename(str(argv[0])))
 
 
 class Network:

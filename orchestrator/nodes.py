@@ -19,7 +19,29 @@ class LoggedShell:
 
 
 class AppHost(LoggedShell, Host):
-    """A host; with ``forwarding`` and ``routes`` it is a router."""
+    """A host; with ``forwarding`` and ``routes`` it is a router. Every process
+    started in it with ``popen`` is reported to ``on_process`` and killed when
+    the host terminates, so none outlives the emulation."""
+
+    def __init__(self, name, on_process=None, **params):
+        self.processes = []
+        self.on_process = on_process
+        super().__init__(name, **params)
+
+    def popen(self, *args, **kwargs):
+        proc = super().popen(*args, **kwargs)
+        argv = args[0] if len(args) == 1 and isinstance(args[0], list) else list(args)
+        self.processes.append(proc)
+        if self.on_process:
+            self.on_process(proc, argv)
+        return proc
+
+    def terminate(self):
+        for proc in self.processes:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+        super().terminate()
 
     def config(self, forwarding=False, routes=(), tx_offload=True, **params):
         result = super().config(**params)

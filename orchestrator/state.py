@@ -17,8 +17,8 @@ from orchestrator.commands import run_root
 
 STATE_ROOT = Path(os.environ.get("APPLAB_STATE_DIR", "/run/applab"))
 # Command-line marks of the processes a run starts, to guard against pid reuse.
-PROCESS_MARKS = {"shell": "mininet:", "relay": "orchestrator.links.relay",
-                 "daemon": ""}
+SHELL_MARK = "mininet:"
+RELAY_MARK = "orchestrator.links.relay"
 
 
 @dataclass
@@ -38,13 +38,16 @@ class RunState:
     def info(self) -> dict:
         return json.loads((self.path / "run.json").read_text())
 
-    def record(self, kind: str, pid: int) -> None:
+    def record(self, kind: str, pid: int, mark: str) -> None:
+        """``mark``: a word of the process's command line, checked before
+        anything is killed, so a reused pid is left alone."""
         with open(self.path / "pids", "a") as pids:
-            pids.write(f"{kind} {pid}\n")
+            pids.write(f"{kind} {pid} {mark.split()[0] if mark.strip() else '-'}\n")
 
-    def pids(self) -> list[tuple[str, int]]:
-        lines = (self.path / "pids").read_text().split()
-        return [(kind, int(pid)) for kind, pid in zip(lines[::2], lines[1::2])]
+    def pids(self) -> list[tuple[str, int, str]]:
+        words = (self.path / "pids").read_text().split()
+        return [(kind, int(pid), mark)
+                for kind, pid, mark in zip(words[::3], words[1::3], words[2::3])]
 
     def remove(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
@@ -56,12 +59,12 @@ def all_states() -> list[RunState]:
     return [RunState(p) for p in sorted(STATE_ROOT.iterdir()) if (p / "run.json").exists()]
 
 
-def _alive(kind: str, pid: int) -> psutil.Process | None:
+def _alive(pid: int, mark: str) -> psutil.Process | None:
     try:
         proc = psutil.Process(pid)
         if proc.status() == psutil.STATUS_ZOMBIE:
             return None
-        if PROCESS_MARKS.get(kind, "") in " ".join(proc.cmdline()):
+        if mark in " ".join(proc.cmdline()):
             return proc
     except psutil.Error:
         pass
@@ -80,7 +83,8 @@ def _switch_links(switches: list[str]) -> list[str]:
 
 def leftovers(run_state: RunState) -> list[str]:
     """Processes, bridges and interfaces of this run that still exist."""
-    found = [f"{kind} pid {pid}" for kind, pid in run_state.pids() if _alive(kind, pid)]
+    found = [f"{kind} pid {pid} ({mark})" for kind, pid, mark in run_state.pids()
+             if _alive(pid, mark)]
     found += [f"interface {name}" for name in _switch_links(run_state.info["switches"])]
     return found
 
@@ -88,8 +92,8 @@ def leftovers(run_state: RunState) -> list[str]:
 def clean(run_state: RunState) -> list[str]:
     """Kill this run's processes, delete its bridges and interfaces."""
     removed = []
-    for kind, pid in run_state.pids():
-        proc = _alive(kind, pid)
+    for kind, pid, mark in run_state.pids():
+        proc = _alive(pid, mark)
         if proc:
             try:
                 os.killpg(pid, signal.SIGKILL) if kind == "shell" else proc.kill()

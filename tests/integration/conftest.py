@@ -1,0 +1,45 @@
+"""Integration tests need root and Mininet. CI has both (it runs as root after
+scripts/install.sh), so there a missing one is a failure, not a skip."""
+import os
+import shutil
+
+import pytest
+
+from orchestrator.cleanup import stray_interfaces, stray_processes
+from orchestrator.network import root_namespace_snapshot
+
+
+def _missing() -> str | None:
+    if os.geteuid() != 0:
+        return "needs root (Mininet creates namespaces and interfaces)"
+    if shutil.which("mn") is None or shutil.which("iperf3") is None:
+        return "needs Mininet and iperf3 (installed by scripts/install.sh)"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    reason = _missing()
+    for item in items:
+        if "tests/integration/" in str(item.fspath):
+            item.add_marker(pytest.mark.integration)
+            # In CI nothing is skipped: without root the tests fail, as they should.
+            if reason and not os.environ.get("CI"):
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def leftovers() -> list[str]:
+    """Anything of an emulation still on the machine."""
+    found = [f"process {p.pid}" for p in stray_processes()]
+    found += [f"interface {name}" for name in stray_interfaces()]
+    return found
+
+
+@pytest.fixture
+def clean_machine():
+    """Asserts a test leaves the machine as it found it: no shells, relays,
+    interfaces, and the root namespace's routes and addresses unchanged."""
+    assert leftovers() == [], "machine not clean before the test"
+    before = root_namespace_snapshot()
+    yield
+    assert leftovers() == []
+    assert root_namespace_snapshot() == before
