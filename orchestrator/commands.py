@@ -33,7 +33,7 @@ def run_root(argv: list[str], check: bool = True, timeout: float | None = 60,
              input_text: str | None = None) -> subprocess.CompletedProcess:
     """Run ``argv`` in the root namespace."""
     started = time.monotonic()
-    result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False,
                             input=input_text)
     log.debug("root $ %s -> %d (%.3fs)", _render(argv), result.returncode,
               time.monotonic() - started)

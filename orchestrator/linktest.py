@@ -87,11 +87,11 @@ class LinkTestResult:
     link: dict
     rtt_ms: dict
     goodput_mbps: dict
-    loss_pct: dict | None = None
+    loss_pct: dict
     relay_counters: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
-        return {k: v for k, v in vars(self).items()}
+        return dict(vars(self))
 
     def table(self) -> str:
         rows = [("realizer", self.realizer, ""),
@@ -102,7 +102,7 @@ class LinkTestResult:
             configured = self.goodput_mbps["configured"]
             rows.append(("TCP goodput (Mb/s)", f"{self.goodput_mbps['measured']:.3f}",
                           f"{configured:.3f}" if configured else "unshaped"))
-        if self.loss_pct:
+        if self.loss_pct["measured"] is not None:
             rows.append(("loss per direction (%)", f"{self.loss_pct['measured']:.3f}",
                          f"{self.loss_pct['configured']:.3f}"))
         width = max(len(r[0]) for r in rows)
@@ -129,11 +129,10 @@ def run_linktest(link: dict, run_dir: Path, realizer: str | None = None,
         rate = {"configured": params.bw_mbps,
                 "measured": tcp_goodput_mbps(h1, h2, h2_ip, GOODPUT_SECONDS) if goodput
                 else None}
-        loss = None
+        loss = {"configured": params.loss_pct, "measured": None, "probes": 0}
         if params.loss_pct:
             measured = one_way_loss(round_trip_loss(h1, h2_ip, LOSS_PROBES, LOSS_INTERVAL_S))
-            loss = {"configured": params.loss_pct, "measured": 100 * measured,
-                    "probes": LOSS_PROBES}
+            loss.update(measured=100 * measured, probes=LOSS_PROBES)
         realizer_used = net.realizer
     return LinkTestResult(realizer=realizer_used, link=params.as_dict(), rtt_ms=rtt,
                           goodput_mbps=rate, loss_pct=loss, relay_counters=net.link_stats)

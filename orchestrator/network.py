@@ -15,7 +15,7 @@ from mininet.net import Mininet
 
 from orchestrator import state
 from orchestrator.commands import run_root
-from orchestrator.errors import LeftoverError, TopologyError
+from orchestrator.errors import LeftoverError, RelayError, TopologyError
 from orchestrator.links.realizers import LINK_CLASSES, choose_realizer
 from orchestrator.nodes import SWITCH_KINDS, AppBridge, AppHost, AppOVSSwitch, ensure_ovs
 from topologies.params import LinkParamError, parse_link_params
@@ -84,7 +84,7 @@ class RecordedMininet(Mininet):
     """Mininet that records each shell and relay pid as it appears, so even a
     crash in the middle of a build leaves `applab clean` a complete list."""
 
-    def __init__(self, run_state: "state.RunState", **params):
+    def __init__(self, run_state: state.RunState, **params):
         self.run_state = run_state
         super().__init__(**params)
 
@@ -126,7 +126,7 @@ class Network:
 
     # Bring-up
 
-    def start(self) -> "Network":
+    def start(self) -> Network:
         try:
             self._start()
         except BaseException:
@@ -199,7 +199,7 @@ class Network:
                 if self.net is not None:
                     try:
                         self.link_stats = self.collect_link_stats()
-                    except Exception:  # stats are a nicety; teardown must go on
+                    except (RelayError, OSError, ValueError):  # teardown must go on
                         self.link_stats = {}
                     self.net.stop()
             finally:

@@ -80,10 +80,10 @@ def ovs_running() -> bool:
 def ensure_ovs(datapath: str) -> None:
     """Start ovsdb-server and ovs-vswitchd if they are not running (there is no
     systemd on the build machines). The kernel datapath also needs its module."""
-    if datapath == "kernel":
-        if run_root(["modprobe", "openvswitch"], check=False).returncode != 0:
-            raise AppLabError("the OVS kernel module is missing here: use switch 'ovs-user' "
-                              "(userspace datapath) or 'lxbr'")
+    if datapath == "kernel" and run_root(["modprobe", "openvswitch"],
+                                         check=False).returncode != 0:
+        raise AppLabError("the OVS kernel module is missing here: use switch 'ovs-user' "
+                          "(userspace datapath) or 'lxbr'")
     if ovs_running():
         return
     run_root(["/usr/share/openvswitch/scripts/ovs-ctl", "--no-ovs-vswitchd",

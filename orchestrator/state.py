@@ -26,7 +26,7 @@ class RunState:
     path: Path
 
     @classmethod
-    def create(cls, run_dir: Path, switches: list[str]) -> "RunState":
+    def create(cls, run_dir: Path, switches: list[str]) -> RunState:
         path = STATE_ROOT / f"{os.getpid()}-{time.time_ns()}"
         path.mkdir(parents=True)
         (path / "run.json").write_text(json.dumps(
@@ -73,11 +73,12 @@ def _alive(pid: int, mark: str) -> psutil.Process | None:
 
 def root_links() -> list[str]:
     out = run_root(["ip", "-o", "link", "show"]).stdout
-    return [m.group(1).split("@")[0] for m in re.finditer(r"^\d+: ([^:]+):", out, re.M)]
+    return [m.group(1).split("@")[0] for m in re.finditer(r"^\d+: ([^:]+):", out, re.MULTILINE)]
 
 
 def _switch_links(switches: list[str]) -> list[str]:
-    pattern = re.compile(r"^(%s)(-eth\d+)?$" % "|".join(re.escape(s) for s in switches))
+    names = "|".join(re.escape(s) for s in switches)
+    pattern = re.compile(rf"^({names})(-eth\d+)?$")
     return [name for name in root_links() if switches and pattern.match(name)]
 
 

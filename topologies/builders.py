@@ -4,6 +4,7 @@ Link arguments are dicts of link parameters, e.g. ``{"bw": 1.54, "delay": "10ms"
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 from topologies.base import AppTopo
@@ -67,7 +68,7 @@ def core_internet(access_networks: list[AccessNetwork], core_routers: int = 3,
     cores = [f"r{i}" for i in range(1, core_routers + 1)]
     for router in cores:
         topo.addRouter(router)
-    for left, right in zip(cores, cores[1:]):
+    for left, right in itertools.pairwise(cores):
         topo.connectRouters(left, right, **(core_link or {}))
     for index, net in enumerate(access_networks):
         gateway = f"{net.name}-gw"

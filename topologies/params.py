@@ -7,7 +7,7 @@ each interface's egress: ``bw`` (Mb/s), ``delay`` and ``jitter`` (one-way),
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, asdict
+from dataclasses import asdict, dataclass
 
 # HTB with the burst we compute stays accurate up to this rate, as TCLink's.
 MAX_BW_MBPS = 1000.0
@@ -138,8 +138,8 @@ def parse_link_params(link: str, params: dict) -> LinkParams:
         raise LinkParamError(link, "max_queue", "given twice (also as max_queue_size)")
     queue_key = "max_queue" if "max_queue" in params else "max_queue_size"
     max_queue = params.get(queue_key)
-    if max_queue is not None:
-        if isinstance(max_queue, bool) or not isinstance(max_queue, int) or max_queue < 1:
-            raise LinkParamError(link, queue_key, f"{max_queue!r} is not a packet count >= 1")
+    if max_queue is not None and (isinstance(max_queue, bool)
+                                  or not isinstance(max_queue, int) or max_queue < 1):
+        raise LinkParamError(link, queue_key, f"{max_queue!r} is not a packet count >= 1")
 
     return LinkParams(bw_mbps, delay_ms, jitter_ms, loss_pct, max_queue)

@@ -12,7 +12,7 @@ class RouterInterface:
     network: ipaddress.IPv4Network
 
     @classmethod
-    def parse(cls, cidr: str) -> "RouterInterface":
+    def parse(cls, cidr: str) -> RouterInterface:
         iface = ipaddress.ip_interface(cidr)
         return cls(iface.ip, iface.network)
 
@@ -27,7 +27,7 @@ def compute_static_routes(
     when they share a network; the next hop is the neighbour's address there."""
     attached = {r: {i.network for i in ifaces} for r, ifaces in routers.items()}
     neighbours: dict[str, list[tuple[str, ipaddress.IPv4Address]]] = {r: [] for r in routers}
-    for router, ifaces in routers.items():
+    for router in routers:
         for other, other_ifaces in routers.items():
             if other == router:
                 continue

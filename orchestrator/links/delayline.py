@@ -33,7 +33,7 @@ class Impairment:
             raise ValueError("limit must be >= 1 packet")
 
     @classmethod
-    def from_message(cls, message: dict) -> "Impairment":
+    def from_message(cls, message: dict) -> Impairment:
         """From the relay's control message (ms and %, as link specs say)."""
         return cls(delay_s=float(message.get("delay_ms", 0.0)) / 1000.0,
                    jitter_s=float(message.get("jitter_ms", 0.0)) / 1000.0,

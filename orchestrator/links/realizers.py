@@ -19,7 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mininet.link import Link, TCIntf
+from mininet.link import Intf, Link, TCIntf
 
 from orchestrator.commands import log, run_in, run_root
 from orchestrator.errors import RealizerError, RelayError
@@ -69,16 +69,26 @@ def htb_burst_bytes(bw_mbps: float) -> int:
 
 
 class ShapedIntf(TCIntf):
-    """TCIntf with an HTB burst that scales with the rate, and tc errors raised."""
+    """TCIntf with an HTB burst that scales with the rate, and tc errors raised.
+    An interface with nothing to shape is configured as a plain one, so a
+    large unshaped LAN costs what Mininet's own links cost."""
+
+    TC_PARAMS = ("bw", "delay", "jitter", "loss", "max_queue_size")
+
+    def config(self, **params):
+        if all(params.get(key) is None for key in self.TC_PARAMS):
+            return Intf.config(self, **{k: v for k, v in params.items()
+                                        if k not in self.TC_PARAMS})
+        return super().config(**params)
 
     def bwCmds(self, bw=None, **_ignored):
         if bw is None:
             return [], " root "
         r2q = max(int(bw), 10)  # keeps HTB's quantum in the range the kernel accepts
-        return ([f"%s qdisc add dev %s root handle 5:0 htb default 1 r2q {r2q}",
-                 f"%s class add dev %s parent 5:0 classid 5:1 htb rate {bw:f}Mbit "
-                 f"burst {htb_burst_bytes(bw)}"],
-                " parent 5:1 ")
+        qdisc = f"%s qdisc add dev %s root handle 5:0 htb default 1 r2q {r2q}"
+        rate = (f"%s class add dev %s parent 5:0 classid 5:1 htb rate {bw:f}Mbit "
+                f"burst {htb_burst_bytes(bw)}")
+        return [qdisc, rate], " parent 5:1 "
 
     def tc(self, cmd, tc="tc"):
         return run_in(self.node, shlex.split(cmd % (tc, self)))

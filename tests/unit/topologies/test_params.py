@@ -1,7 +1,6 @@
 import pytest
 
-from topologies.params import (DEFAULT_QUEUE_PACKETS, LinkParamError, LinkParams,
-                               parse_link_params)
+from topologies.params import DEFAULT_QUEUE_PACKETS, LinkParamError, LinkParams, parse_link_params
 
 
 @pytest.mark.parametrize("value, ms", [("20ms", 20.0), ("0.5s", 500.0), ("500us", 0.5),

@@ -3,8 +3,13 @@ import math
 
 import pytest
 
-from orchestrator.linktest import (LOSS_PROBES, ping_rtts, round_trip_loss, one_way_loss,
-                                   run_linktest)
+from orchestrator.linktest import (
+    LOSS_PROBES,
+    one_way_loss,
+    ping_rtts,
+    round_trip_loss,
+    run_linktest,
+)
 from orchestrator.network import Network
 from topologies import two_hosts
 

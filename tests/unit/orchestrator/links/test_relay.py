@@ -1,5 +1,5 @@
 """The relay's event loop, with socket pairs standing in for the TAPs (no root)."""
-import io
+import argparse
 import json
 import os
 import socket
@@ -88,7 +88,7 @@ def test_relay_exits_when_its_owner_closes_control():
 
 def test_end_argument_format():
     assert parse_end("/proc/1/ns/net:h1-eth0") == ("/proc/1/ns/net", "h1-eth0")
-    with pytest.raises(Exception):
+    with pytest.raises(argparse.ArgumentTypeError):
         parse_end("h1-eth0")
-    with pytest.raises(Exception):
+    with pytest.raises(argparse.ArgumentTypeError):
         parse_end("/proc/1/ns/net:an-interface-name-too-long")
