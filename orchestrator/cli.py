@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
-from datetime import datetime
 from pathlib import Path
 
 import click
 
 from orchestrator.errors import AppLabError
 from orchestrator.links.realizers import AUTO, REALIZERS
+from orchestrator.manifest import new_run_dir
 from orchestrator.nodes import SWITCH_KINDS
+from orchestrator.spec import SpecError
 from topologies.params import LinkParamError
 
 RESULTS_DIR = Path("results")
@@ -19,11 +21,6 @@ RESULTS_DIR = Path("results")
 
 def _terminate_as_interrupt(_signum, _frame):
     raise KeyboardInterrupt
-
-
-def new_run_dir(base: Path, name: str) -> Path:
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    return base / f"{name}-{stamp}"
 
 
 @click.group()
@@ -67,6 +64,62 @@ def linktest(bw, delay, jitter, loss, max_queue, realizer, switch, out, as_json)
 
 
 @cli.command()
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option("--scenario", "scenarios", multiple=True, help="run only this scenario (repeatable)")
+@click.option("--duration", type=float, help="workload seconds per scenario")
+@click.option("--strict", is_flag=True, help="exit 1 if any check is not ok")
+@click.option("--out", type=click.Path(path_type=Path), default=RESULTS_DIR)
+@click.option("--hold", is_flag=True,
+              help="keep the last scenario's network up after its workload, until Ctrl-C")
+def run(spec, scenarios, duration, strict, out, hold):
+    """Run an experiment spec and print measured beside predicted."""
+    from orchestrator import spec as spec_module
+    from orchestrator.experiment import run_experiment
+
+    experiment = spec_module.load(spec, duration_s=duration, only=list(scenarios) or None)
+    run_dir, results = run_experiment(experiment, out, hold=hold)
+    failed = [f"{n}.{c.name}" for n, r in results.items() for c in r.checks if not c.ok]
+    click.echo(f"results: {run_dir}")
+    if failed:
+        click.echo(f"checks not ok: {', '.join(failed)}")
+        if strict:
+            sys.exit(1)
+
+
+@cli.command(name="list")
+@click.argument("directory", type=click.Path(path_type=Path), default=Path("experiments"))
+def list_experiments(directory):
+    """The experiments, one line each."""
+    from orchestrator import spec as spec_module
+
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            experiment = spec_module.load(path)
+            scenarios = ", ".join(experiment.scenarios)
+            click.echo(f"{str(path):32} {experiment.title}  [scenarios: {scenarios}]")
+        except spec_module.SpecError as exc:
+            click.echo(f"{str(path):32} INVALID: {exc.problems[0]}")
+
+
+@cli.command(name="exec", context_settings={"ignore_unknown_options": True})
+@click.argument("host")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+def exec_in_host(host, command):
+    """Run COMMAND inside HOST of the held run (like Mininet's mx)."""
+    from orchestrator.hold import host_pid
+
+    os.execvp("mnexec", ["mnexec", "-a", str(host_pid(host)), *command])
+
+
+@cli.command(name="cli")
+def mininet_cli():
+    """Mininet's CLI on the held run."""
+    from orchestrator.attach import attached_cli
+
+    attached_cli()
+
+
+@cli.command()
 def clean():
     """Remove everything applab could have left: relays, shells, interfaces, bridges."""
     from orchestrator.cleanup import clean_all
@@ -86,6 +139,10 @@ def main():
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
+    except SpecError as exc:
+        click.echo("applab: invalid spec:\n" + "\n".join(f"  {p}" for p in exc.problems),
+                   err=True)
+        sys.exit(2)
     except (AppLabError, LinkParamError) as exc:
         click.echo(f"applab: {exc}", err=True)
         sys.exit(1)

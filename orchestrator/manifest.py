@@ -42,6 +42,11 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def new_run_dir(base: Path, name: str) -> Path:
+    """results/<name>-<timestamp>, as the results contract names them."""
+    return Path(base) / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S-%f')}"
+
+
 def write_manifest(run_dir: Path, **fields) -> Path:
     path = Path(run_dir) / "manifest.json"
     path.write_text(json.dumps({**fields, "environment": environment()}, indent=2,

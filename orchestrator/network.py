@@ -15,13 +15,19 @@ from mininet.net import Mininet
 
 from orchestrator import state
 from orchestrator.commands import run_root
-from orchestrator.errors import LeftoverError, RelayError, TopologyError
+from orchestrator.errors import CommandError, LeftoverError, RelayError, TopologyError
 from orchestrator.links.realizers import LINK_CLASSES, choose_realizer
 from orchestrator.nodes import SWITCH_KINDS, AppBridge, AppHost, AppOVSSwitch, ensure_ovs
 from topologies.params import LinkParamError, parse_link_params
 
 # Linux caps interface names at 15 characters; Mininet names them NODE-ethN.
 IFNAME_MAX = 15
+# Every emulated host uses this TCP congestion control, Linux's default, so a
+# machine whose default differs (BBR paces small responses over a long RTT)
+# gives the same results as a stock VM.
+DEFAULT_TCP_CONGESTION = "cubic"
+TCP_CONGESTION = "/proc/sys/net/ipv4/tcp_congestion_control"
+TCP_ALLOWED_CONGESTION = "/proc/sys/net/ipv4/tcp_allowed_congestion_control"
 BRIDGE_NF_SYSCTLS = [f"/proc/sys/net/bridge/bridge-nf-call-{t}tables" for t in ("arp", "ip", "ip6")]
 
 
@@ -112,16 +118,18 @@ class Network:
     """A running emulation of ``topo``. Use as a context manager, or call
     ``start()`` and (always, in ``finally``) ``stop()``."""
 
-    def __init__(self, topo, run_dir: Path, realizer: str | None = None, switch: str = "lxbr"):
+    def __init__(self, topo, run_dir: Path, realizer: str | None = None, switch: str = "lxbr",
+                 tcp_congestion: str = DEFAULT_TCP_CONGESTION):
         self.link_params = validate_topo(topo)
         self.topo = topo
-        self.run_dir = Path(run_dir)
+        self.run_dir = Path(run_dir).resolve()
         self.switch_kind = switch
         self.switch_class = _switch_class(switch)
         self.realizer = choose_realizer(realizer)
+        self.tcp_congestion = tcp_congestion
         self.net: Mininet | None = None
         self.link_stats: dict[str, dict] = {}
-        self._bridge_nf: dict[str, str] = {}
+        self._saved_sysctls: dict[str, str] = {}
         self._state: state.RunState | None = None
 
     # Bring-up
@@ -149,14 +157,34 @@ class Network:
                                    waitConnected=False)
         self.net.topo = self.topo
         self.net.build()
+        self._set_tcp_congestion()
         self.net.start()
+
+    def _set_root_sysctl(self, path: str, value: str) -> None:
+        """Change a root-namespace setting for the run; stop() restores it."""
+        self._saved_sysctls.setdefault(path, Path(path).read_text().strip())
+        Path(path).write_text(value + "\n")
 
     def _disable_bridge_netfilter(self):
         # Bridged frames would otherwise traverse the host's iptables.
         for path in BRIDGE_NF_SYSCTLS:
             if os.path.exists(path):
-                self._bridge_nf[path] = Path(path).read_text().strip()
-                Path(path).write_text("0\n")
+                self._set_root_sysctl(path, "0")
+
+    def _set_tcp_congestion(self):
+        """New namespaces inherit the machine's default; pin ours where it differs.
+        Outside the root namespace Linux only allows the 'allowed' algorithms."""
+        if Path(TCP_CONGESTION).read_text().strip() == self.tcp_congestion:
+            return
+        allowed = Path(TCP_ALLOWED_CONGESTION).read_text().split()
+        if self.tcp_congestion not in allowed:
+            self._set_root_sysctl(TCP_ALLOWED_CONGESTION,
+                                  " ".join([*allowed, self.tcp_congestion]))
+        setting = f"net.ipv4.tcp_congestion_control={self.tcp_congestion}"
+        for host in self.net.hosts:
+            out = host.cmd("sysctl", "-w", setting)
+            if not out.strip().endswith(self.tcp_congestion):
+                raise CommandError(host.name, f"sysctl -w {setting}", 1, out)
 
     # Access
 
@@ -203,7 +231,7 @@ class Network:
                         self.link_stats = {}
                     self.net.stop()
             finally:
-                for path, value in self._bridge_nf.items():
+                for path, value in self._saved_sysctls.items():
                     Path(path).write_text(value + "\n")
                 if self._state is not None:
                     leftovers = state.leftovers(self._state)

@@ -2,6 +2,7 @@
 be verified and `applab clean` can remove what a crashed run left behind."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -47,7 +48,7 @@ class RunState:
     def pids(self) -> list[tuple[str, int, str]]:
         words = (self.path / "pids").read_text().split()
         return [(kind, int(pid), mark)
-                for kind, pid, mark in zip(words[::3], words[1::3], words[2::3])]
+                for kind, pid, mark in zip(words[::3], words[1::3], words[2::3], strict=False)]
 
     def remove(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
@@ -96,10 +97,8 @@ def clean(run_state: RunState) -> list[str]:
     for kind, pid, mark in run_state.pids():
         proc = _alive(pid, mark)
         if proc:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL) if kind == "shell" else proc.kill()
-            except ProcessLookupError:
-                pass
             removed.append(f"{kind} pid {pid}")
     for name in _switch_links(run_state.info["switches"]):
         run_root(["ovs-vsctl", "--if-exists", "del-br", name], check=False)

@@ -1,1 +1,11 @@
-"""Services: one module per role, all behind the same small interface."""
+"""Services: one module per role, all behind the interface in services.base.
+
+Adding a role means adding one module and one entry here.
+"""
+from services.nginx_origin import NginxOrigin
+from services.squid_cache import SquidCache
+from services.web_client import WebClient
+
+REGISTRY = {cls.role: cls for cls in (NginxOrigin, SquidCache, WebClient)}
+
+__all__ = ["REGISTRY"]

@@ -33,15 +33,18 @@ def star_lan(hosts: int, link: dict | None = None, prefix: str = "h") -> AppTopo
 
 def institutional(clients: int, lan_link: dict, access_link: dict,
                   internet_link: dict, servers: tuple[str, ...] = ("origin",),
-                  client_prefix: str = "client") -> AppTopo:
-    """The textbook's institutional network: clients on a LAN switch behind
-    router ``gw``, the access link gw--``isp``, and each server behind ``isp``
-    over ``internet_link`` ("the public Internet")."""
+                  lan_servers: tuple[str, ...] = (), client_prefix: str = "client") -> AppTopo:
+    """The textbook's institutional network: clients (and ``lan_servers``,
+    e.g. a web cache) on a LAN switch behind router ``gw``, the access link
+    gw--``isp``, and each of ``servers`` behind ``isp`` over ``internet_link``
+    ("the public Internet")."""
+    if clients < 1:
+        raise ValueError(f"institutional: clients must be >= 1, got {clients}")
     topo = AppTopo()
     topo.addRouter("gw")
     topo.addRouter("isp")
-    topo.addLan("lan", [f"{client_prefix}{i}" for i in range(1, clients + 1)],
-                gateway="gw", host_link=lan_link)
+    topo.addLan("lan", [f"{client_prefix}{i}" for i in range(1, clients + 1)]
+                + list(lan_servers), gateway="gw", host_link=lan_link)
     topo.connectRouters("gw", "isp", **access_link)
     for server in servers:
         topo.addServer(server, "isp", **internet_link)

@@ -10,6 +10,7 @@ LAN costs no relay. ``choose_realizer`` probes the kernel unless a spec or the
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -163,10 +164,8 @@ class RelayProcess:
 
     def stop(self) -> None:
         if self.proc.poll() is None:
-            try:
+            with contextlib.suppress(BrokenPipeError):
                 self.proc.stdin.close()  # the relay exits when its owner lets go
-            except BrokenPipeError:
-                pass
             try:
                 self.proc.wait(RELAY_STOP_TIMEOUT_S)
             except subprocess.TimeoutExpired:

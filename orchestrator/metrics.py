@@ -1,0 +1,149 @@
+"""Measurements the orchestrator takes itself: interface byte counters
+sampled once a second, and summaries of per-request logs."""
+from __future__ import annotations
+
+import csv
+import math
+import statistics
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SAMPLE_INTERVAL_S = 1.0
+
+
+def read_netdev(pid: int) -> dict[str, tuple[int, int]]:
+    """(rx_bytes, tx_bytes) per interface in the network namespace of ``pid``."""
+    counters = {}
+    with open(f"/proc/{pid}/net/dev") as netdev:
+        for line in netdev.readlines()[2:]:
+            name, _, values = line.partition(":")
+            fields = values.split()
+            counters[name.strip()] = (int(fields[0]), int(fields[8]))
+    return counters
+
+
+@dataclass
+class LinkGroup:
+    """Interfaces of one node toward some peers, summed; ``tx`` is the
+    node-to-peers direction ("down"), ``rx`` the other ("up")."""
+
+    name: str
+    pid: int
+    interfaces: list[str]
+    bw_mbps: float
+
+
+@dataclass
+class Sample:
+    time: float
+    bytes: dict[str, tuple[int, int]]  # group -> (rx, tx)
+
+
+@dataclass
+class CounterSampler:
+    groups: list[LinkGroup]
+    interval_s: float = SAMPLE_INTERVAL_S
+    samples: list[Sample] = field(default_factory=list)
+
+    def __post_init__(self):
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="counter-sampler", daemon=True)
+
+    def sample(self) -> Sample:
+        totals = {}
+        for group in self.groups:
+            counters = read_netdev(group.pid)
+            rx = sum(counters[i][0] for i in group.interfaces)
+            tx = sum(counters[i][1] for i in group.interfaces)
+            totals[group.name] = (rx, tx)
+        return Sample(time.time(), totals)
+
+    def _run(self):
+        next_at = time.monotonic()
+        while not self._stop.is_set():
+            self.samples.append(self.sample())
+            next_at += self.interval_s
+            self._stop.wait(max(0.0, next_at - time.monotonic()))
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+        self.samples.append(self.sample())
+
+    def latest_utilisation(self, group: str) -> float | None:
+        series = utilisation_series(self.samples[-2:], self._group(group))
+        return series[-1]["down"] if series else None
+
+    def _group(self, name: str) -> LinkGroup:
+        return next(g for g in self.groups if g.name == name)
+
+    def series(self) -> dict[str, list[dict]]:
+        return {g.name: utilisation_series(self.samples, g) for g in self.groups}
+
+
+def utilisation_series(samples: list[Sample], group: LinkGroup) -> list[dict]:
+    """Per interval: its end time, utilisation down (tx) and up (rx), bytes."""
+    rows = []
+    for before, after in zip(samples, samples[1:], strict=False):
+        elapsed = after.time - before.time
+        if elapsed <= 0:
+            continue
+        rx0, tx0 = before.bytes[group.name]
+        rx1, tx1 = after.bytes[group.name]
+        capacity = group.bw_mbps * 1e6 * elapsed / 8
+        rows.append({"time": after.time, "interval_s": elapsed,
+                     "down": (tx1 - tx0) / capacity, "up": (rx1 - rx0) / capacity,
+                     "down_bytes": tx1 - tx0, "up_bytes": rx1 - rx0})
+    return rows
+
+
+def mean_utilisation(series: list[dict], start: float, end: float) -> float:
+    """Byte-weighted utilisation over the intervals that end inside [start, end]."""
+    inside = [r for r in series if start < r["time"] <= end + 0.5]
+    total_time = sum(r["interval_s"] for r in inside)
+    if not total_time:
+        return 0.0
+    return sum(r["down"] * r["interval_s"] for r in inside) / total_time
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return math.nan
+    index = min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))
+    return ordered[index]
+
+
+def delay_summary(rows: list[dict], start: float, end: float) -> dict:
+    """Mean, p50, p95 and growth (least-squares slope against request time) of
+    the requests issued in [start, end]."""
+    issued = [r for r in rows if start <= float(r["start"]) <= end]
+    done = [r for r in issued if not r.get("error")]
+    delays = [float(r["delay_s"]) for r in done]
+    times = [float(r["start"]) - start for r in done]
+    slope = None
+    if len(done) >= 2 and statistics.pvariance(times) > 0:
+        slope = statistics.linear_regression(times, delays).slope
+    unfinished = sum(1 for r in issued if r.get("error") == "unfinished")
+    return {"issued": len(issued), "completed": len(done), "unfinished": unfinished,
+            "failed": sum(1 for r in issued if r.get("error")) - unfinished,
+            "mean_s": statistics.fmean(delays) if delays else None,
+            "p50_s": percentile(delays, 0.5) if delays else None,
+            "p95_s": percentile(delays, 0.95) if delays else None,
+            "growth_s_per_s": slope}
+
+
+def write_csv(path: Path, rows: list[dict]) -> None:
+    if not rows:
+        path.write_text("")
+        return
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)

@@ -1,0 +1,53 @@
+"""Quantities a model predicts, and checks of them against a spec's bounds."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """One claim: measured, the corrected prediction, and the slide's number."""
+
+    name: str
+    measured: float | None
+    predicted: float | None
+    unit: str
+    explanation: str
+    textbook: float | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    measured: float | None
+    predicted: float | None
+    tolerance: str
+    unit: str
+    ok: bool
+    explanation: str
+    textbook: float | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def evaluate(quantity: Quantity, bounds) -> Check:
+    """Test ``quantity`` against a spec's check: an absolute or relative
+    tolerance around the prediction, and/or a min and max."""
+    measured, predicted = quantity.measured, quantity.predicted
+    parts, ok = [], measured is not None
+    if bounds.tolerance is not None:
+        parts.append(f"±{bounds.tolerance:g}")
+        ok = ok and predicted is not None and abs(measured - predicted) <= bounds.tolerance
+    if bounds.tolerance_rel is not None:
+        parts.append(f"±{100 * bounds.tolerance_rel:g}%")
+        ok = ok and predicted is not None and \
+            abs(measured - predicted) <= bounds.tolerance_rel * abs(predicted)
+    if bounds.min is not None:
+        parts.append(f">= {bounds.min:g}")
+        ok = ok and measured >= bounds.min
+    if bounds.max is not None:
+        parts.append(f"<= {bounds.max:g}")
+        ok = ok and measured <= bounds.max
+    return Check(quantity.name, measured, predicted, ", ".join(parts), quantity.unit, bool(ok),
+                 quantity.explanation, quantity.textbook)

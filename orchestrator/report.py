@@ -1,0 +1,134 @@
+"""Results: per-scenario files, summary.json with its checks, the printed
+table (measured | predicted | slide) and the plots."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402 - the backend is chosen first
+from rich.table import Table  # noqa: E402
+
+from orchestrator.metrics import write_csv  # noqa: E402
+from orchestrator.models import MODELS, Check, Quantity, evaluate  # noqa: E402
+from orchestrator.runner import write_json  # noqa: E402
+from orchestrator.spec import ResolvedSpec  # noqa: E402
+
+# Quantities shown in the printed table, in order, with their labels.
+TABLE_QUANTITIES = {"access_utilisation": "access util.", "lan_utilisation": "LAN util.",
+                    "mean_delay": "mean delay (s)", "delay_growth": "delay growth (s/s)",
+                    "hit_rate": "hit rate"}
+
+
+@dataclass
+class ScenarioResult:
+    spec: ResolvedSpec
+    quantities: list[Quantity]
+    checks: list[Check]
+    delays: dict
+    raw: dict
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    def summary(self) -> dict:
+        return {"title": self.spec.scenario_title, "realizer": self.raw["realizer"],
+                "checks": [c.as_dict() for c in self.checks],
+                "quantities": [asdict(q) for q in self.quantities],
+                "delay": self.delays, "services": self.raw["services"],
+                "link_stats": self.raw["link_stats"], "window": self.raw["window"]}
+
+
+def evaluate_scenario(spec: ResolvedSpec, raw: dict) -> ScenarioResult:
+    model = MODELS[spec.model]
+    inputs, measured, delays = model.from_run(spec, raw)
+    quantities = model.predict(spec.scenario, inputs, measured)
+    by_name = {q.name: q for q in quantities}
+    checks = []
+    for name, bounds in spec.checks.items():
+        quantity = by_name.get(name) or Quantity(name, None, None, "",
+                                                 "not measured in this scenario")
+        checks.append(evaluate(quantity, bounds))
+    return ScenarioResult(spec, quantities, checks, delays, raw)
+
+
+def write_scenario(run_dir: Path, result: ScenarioResult) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_csv(run_dir / "requests.csv", result.raw["requests"])
+    rows = [{"link": name, **row} for name, series in result.raw["utilisation"].items()
+            for row in series]
+    write_csv(run_dir / "utilisation.csv", rows)
+    write_json(run_dir / "summary.json", result.summary())
+
+
+def _fmt(value, unit: str = "") -> str:
+    if value is None:
+        return "—"
+    if abs(value) >= 100 or value == 0:
+        return f"{value:.4g}"
+    return f"{value:.4f}" if abs(value) < 0.1 else f"{value:.3f}"
+
+
+def table(results: dict[str, ScenarioResult]) -> Table:
+    out = Table(title="measured | predicted (stated model) | slide",
+                caption="; ".join(f"{n}: {r.spec.scenario_title}" for n, r in results.items()))
+    out.add_column("scenario")
+    out.add_column("quantity")
+    for column in ("measured", "predicted", "slide", "check"):
+        out.add_column(column, justify="right")
+    for name, result in results.items():
+        checks = {c.name: c for c in result.checks}
+        quantities = {q.name: q for q in result.quantities}
+        for key, label in TABLE_QUANTITIES.items():
+            q = quantities.get(key)
+            if q is None:
+                continue
+            check = checks.get(key)
+            verdict = "" if check is None else (
+                f"[green]ok[/green] {check.tolerance}" if check.ok
+                else f"[red]FAIL[/red] {check.tolerance}")
+            out.add_row(name, label, _fmt(q.measured),
+                        _fmt(q.predicted), _fmt(q.textbook), verdict)
+    return out
+
+
+def plot(run_dir: Path, results: dict[str, ScenarioResult], kinds: list[str]) -> list[Path]:
+    written = []
+    if "utilisation" in kinds:
+        fig, ax = plt.subplots(figsize=(8, 4))
+        for name, result in results.items():
+            series = result.raw["utilisation"].get("access", [])
+            start = result.raw["window"][0]
+            ax.plot([r["time"] - start for r in series], [r["down"] for r in series],
+                    label=f"{name}: {result.spec.scenario_title}")
+        ax.set_xlabel("time since workload start (s)")
+        ax.set_ylabel("access-link utilisation (downstream)")
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="small")
+        written.append(_save(fig, run_dir / "utilisation.png"))
+    if "delay_cdf" in kinds:
+        fig, ax = plt.subplots(figsize=(8, 4))
+        for name, result in results.items():
+            delays = sorted(float(r["delay_s"]) for r in result.raw["requests"]
+                            if not r.get("error"))
+            if delays:
+                ax.step(delays, [(i + 1) / len(delays) for i in range(len(delays))],
+                        where="post", label=f"{name}: {result.spec.scenario_title}")
+        ax.set_xscale("log")
+        ax.set_xlabel("request delay (s)")
+        ax.set_ylabel("CDF")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="small")
+        written.append(_save(fig, run_dir / "delay_cdf.png"))
+    return written
+
+
+def _save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

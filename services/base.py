@@ -1,0 +1,72 @@
+"""The one small interface every service role implements.
+
+A service does not know how the network is built: the orchestrator hands it a
+``HostContext`` (names, addresses, its private directory, its parameters) and
+drives it through four calls:
+
+- ``config(ctx)``: the files to write, as {path: text}. Pure.
+- ``command(ctx)``: the argv that runs it in the foreground.
+- ``ready(ctx, probe)``: one cheap check, polled until true. Never a sleep.
+- ``metrics(ctx)``: numbers parsed from its own logs.
+
+A workload (a client that runs, then exits) implements the same interface;
+its ``command`` ends by itself. It also offers ``prepare_commands(ctx)``, the
+commands to run once before it starts (as [(service name, argv)], each run on
+that service's host), and ``read_rows(ctx)``, its per-request log.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar, Protocol
+
+
+@dataclass(frozen=True)
+class HostContext:
+    """What a service may know of the world."""
+
+    name: str                      # the service's name in the spec
+    host: str                      # the emulated host it runs on
+    ip: str                        # that host's address
+    home: Path                     # private directory for config, state and logs
+    params: dict = field(default_factory=dict)
+    addresses: dict[str, str] = field(default_factory=dict)  # every host's address
+    services: dict[str, str] = field(default_factory=dict)   # service name -> host
+    seed: int = 0
+
+    def path(self, *parts: str) -> Path:
+        return self.home.joinpath(*parts)
+
+    def address_of_service(self, service: str) -> str:
+        return self.addresses[self.services[service]]
+
+
+class Probe(Protocol):
+    """Checks run from inside the service's host."""
+
+    def tcp_open(self, ip: str, port: int) -> bool: ...
+
+    def run(self, argv: list[str]) -> tuple[int, str]: ...
+
+
+class ServiceError(Exception):
+    """A service cannot be configured as asked (bad parameters, missing peer)."""
+
+
+class Service(Protocol):
+    role: ClassVar[str]
+    # Parameters the role accepts, with their defaults: the spec is checked
+    # against these before anything starts.
+    defaults: ClassVar[dict]
+    # True for a workload that runs to completion rather than a daemon.
+    finite: ClassVar[bool]
+    # The user the daemon drops to, who must own its directory; None: root.
+    user: ClassVar[str | None]
+
+    def config(self, ctx: HostContext) -> dict[Path, str]: ...
+
+    def command(self, ctx: HostContext) -> list[str]: ...
+
+    def ready(self, ctx: HostContext, probe: Probe) -> bool: ...
+
+    def metrics(self, ctx: HostContext) -> dict: ...

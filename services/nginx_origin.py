@@ -1,0 +1,63 @@
+"""nginx as an origin web server."""
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+from services.base import HostContext, Probe
+from services.http_wire import body_for_wire, wire_bytes
+from services.templates import render
+
+# Bytes of nginx's response headers for an /obj/ reply (status line, Date,
+# Content-Type, Content-Length, Last-Modified, ETag, Expires, Cache-Control...),
+# used only to size bodies; the metrics report the real figure from the log.
+RESPONSE_HEADER_BYTES = 290
+
+
+class NginxOrigin:
+    role = "web-origin"
+    finite = False
+    user = None
+    defaults = {"port": 80, "object_wire_bits": 100_000, "expires": "10m",
+                "keepalive_timeout_s": 600}
+
+    def _params(self, ctx: HostContext) -> dict:
+        return {**self.defaults, **ctx.params}
+
+    def object_bytes(self, ctx: HostContext) -> int:
+        return body_for_wire(self._params(ctx)["object_wire_bits"], RESPONSE_HEADER_BYTES)
+
+    def config(self, ctx: HostContext) -> dict[Path, str]:
+        p = self._params(ctx)
+        files = {ctx.path("nginx.conf"): render(
+            "nginx.conf.j2", ctx=ctx, port=p["port"], expires=p["expires"],
+            keepalive_timeout_s=p["keepalive_timeout_s"])}
+        files[ctx.path("www", "object.bin")] = "x" * self.object_bytes(ctx)
+        files[ctx.path("tmp", ".keep")] = ""
+        return files
+
+    def command(self, ctx: HostContext) -> list[str]:
+        return ["nginx", "-c", str(ctx.path("nginx.conf")), "-p", str(ctx.home),
+                "-e", str(ctx.path("error.log")), "-g", "daemon off;"]
+
+    def ready(self, ctx: HostContext, probe: Probe) -> bool:
+        return probe.tcp_open(ctx.ip, self._params(ctx)["port"])
+
+    def metrics(self, ctx: HostContext) -> dict:
+        """From the access log: requests, header and wire bytes per response,
+        and how many requests opened a new connection."""
+        log = ctx.path("access.log")
+        rows = [line.split() for line in log.read_text().splitlines()] if log.exists() else []
+        # fields: msec addr "METHOD URL PROTO" status body_bytes bytes_sent conn conn_reqs time
+        sent = [int(r[-4]) for r in rows]
+        bodies = [int(r[-5]) for r in rows]
+        first_on_connection = sum(1 for r in rows if r[-2] == "1")
+        return {
+            "requests": len(rows),
+            "new_connection_fraction": first_on_connection / len(rows) if rows else 0.0,
+            "response_bytes_mean": statistics.fmean(sent) if sent else 0.0,
+            "header_bytes_mean": statistics.fmean(s - b for s, b in zip(sent, bodies, strict=True))
+            if rows else 0.0,
+            "wire_bits_per_response": statistics.fmean(8 * wire_bytes(s) for s in sent)
+            if sent else 0.0,
+        }

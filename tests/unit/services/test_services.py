@@ -1,0 +1,98 @@
+import argparse
+
+import pytest
+
+from services import REGISTRY
+from services.base import HostContext
+from services.http_wire import body_for_wire, wire_bytes
+from services.nginx_origin import RESPONSE_HEADER_BYTES, NginxOrigin
+from services.squid_cache import SquidCache
+from services.web_client import RequestStream, WebClient
+
+
+def ctx(tmp_path, name="svc", host="h1", params=None):
+    return HostContext(name=name, host=host, ip="10.0.1.2", home=tmp_path / host / name,
+                       params=params or {},
+                       addresses={"origin": "10.0.2.2", "cache": "10.0.1.5", "h1": "10.0.1.2"},
+                       services={"origin": "origin", "cache": "cache"}, seed=7)
+
+
+def test_every_role_implements_the_interface():
+    for role, cls in REGISTRY.items():
+        assert cls.role == role
+        for method in ("config", "command", "ready", "metrics"):
+            assert callable(getattr(cls, method))
+        assert isinstance(cls.defaults, dict) and isinstance(cls.finite, bool)
+
+
+def test_wire_bytes_count_every_segment_header():
+    assert wire_bytes(1448) == 1448 + 66
+    assert wire_bytes(1449) == 1449 + 2 * 66
+    body = body_for_wire(100_000, RESPONSE_HEADER_BYTES)
+    assert wire_bytes(body + RESPONSE_HEADER_BYTES) <= 12_500
+    assert wire_bytes(body + 1 + RESPONSE_HEADER_BYTES) > 12_500
+    with pytest.raises(ValueError):
+        body_for_wire(800, 200)
+
+
+def test_nginx_config_keeps_all_state_in_its_home(tmp_path):
+    c = ctx(tmp_path, "origin", "origin")
+    files = NginxOrigin().config(c)
+    conf = files[c.path("nginx.conf")]
+    assert f"pid {c.home}/nginx.pid;" in conf and "listen 10.0.1.2:80;" in conf
+    assert "expires 10m;" in conf and "keepalive_requests" in conf
+    assert "/var/" not in conf
+    assert len(files[c.path("www", "object.bin")]) == NginxOrigin().object_bytes(c)
+    argv = NginxOrigin().command(c)
+    assert argv[:3] == ["nginx", "-c", str(c.path("nginx.conf"))] and "daemon off;" in argv
+
+
+def test_nginx_metrics_parse_its_log(tmp_path):
+    c = ctx(tmp_path, "origin", "origin")
+    c.home.mkdir(parents=True)
+    c.path("access.log").write_text(
+        '1.0 10.0.1.5 "GET /obj/a HTTP/1.1" 200 11616 11900 5 1 2.001\n'
+        '2.0 10.0.1.5 "GET /obj/b HTTP/1.1" 200 11616 11900 5 2 2.001\n')
+    m = NginxOrigin().metrics(c)
+    assert m["requests"] == 2 and m["new_connection_fraction"] == 0.5
+    assert m["header_bytes_mean"] == 284
+    assert m["wire_bits_per_response"] == 8 * wire_bytes(11900)
+
+
+def test_squid_config_and_hit_rate_from_its_log(tmp_path):
+    c = ctx(tmp_path, "cache", "cache")
+    conf = SquidCache().config(c)[c.path("squid.conf")]
+    assert "visible_hostname cache" in conf and "pinger_enable off" in conf
+    assert "dns_nameservers 127.0.0.1" in conf and "shutdown_lifetime 1 seconds" in conf
+    assert "-n" in SquidCache().command(c) and "applabcache" in SquidCache().command(c)
+    c.home.mkdir(parents=True)
+    c.path("access.log").write_text(
+        "1.000 2 127.0.0.1 TCP_MISS/200 12000 GET http://o/obj/hot-1 HIER_DIRECT/o\n"
+        "2.000 1 10.0.1.2 TCP_MEM_HIT/200 12000 GET http://o/obj/hot-1 HIER_NONE/-\n"
+        "3.000 2000 10.0.1.2 TCP_MISS/200 12000 GET http://o/obj/x HIER_DIRECT/o\n"
+        "4.000 2000 10.0.1.3 TCP_MISS/200 12000 GET http://o/obj/y HIER_DIRECT/o\n")
+    m = SquidCache().metrics(c)
+    assert m == {"requests": 3, "hits": 1, "misses": 2, "other": 0,
+                 "hit_rate": pytest.approx(1 / 3)}
+
+
+def test_web_client_command_and_warmup(tmp_path):
+    c = ctx(tmp_path, "web-client", "h1",
+            {"origin": "origin", "proxy": "cache", "rate_per_s": 15, "clients": 3, "index": 2})
+    argv = WebClient().command(c)
+    assert argv[argv.index("--rate") + 1] == "5.0"
+    assert argv[argv.index("--origin") + 1] == "http://10.0.2.2:80"
+    assert argv[argv.index("--proxy") + 1] == "http://10.0.1.5:3128"
+    ((where, warmup),) = WebClient().prepare_commands(c)
+    assert where == "cache" and "--warmup" in warmup and "http://127.0.0.1:3128" in warmup
+    assert WebClient().prepare_commands(ctx(tmp_path, params={"origin": "origin"})) == []
+
+
+def test_popularity_gives_the_hot_fraction():
+    args = argparse.Namespace(seed=3, hot_fraction=0.4, hot_objects=20, name="h1")
+    stream = RequestStream(args)
+    objects = [stream.next_object() for _ in range(20_000)]
+    hot = sum(o.startswith("hot-") for o in objects) / len(objects)
+    assert hot == pytest.approx(0.4, abs=0.02)
+    unique = [o for o in objects if not o.startswith("hot-")]
+    assert len(set(unique)) == len(unique)
