@@ -9,7 +9,14 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from orchestrator.linktest import run_linktest
 from orchestrator.manifest import new_run_dir, now_iso, write_manifest
-from orchestrator.report import ScenarioResult, evaluate_scenario, plot, table, write_scenario
+from orchestrator.report import (
+    ScenarioResult,
+    delay_lines,
+    evaluate_scenario,
+    plot,
+    table,
+    write_scenario,
+)
 from orchestrator.runner import ScenarioRun, write_json
 from orchestrator.spec import Experiment
 
@@ -95,4 +102,6 @@ def run_experiment(experiment: Experiment, out: Path, hold: bool = False,
                    calibration=calibration, seed=first.seed, started=started,
                    finished=now_iso())
     console.print(table(results))
+    for line in delay_lines(results):
+        console.print(line)
     return run_dir, results

@@ -7,6 +7,7 @@ import math
 import statistics
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,12 +34,15 @@ class LinkGroup:
     pid: int
     interfaces: list[str]
     bw_mbps: float
+    # Returns (backlog bytes, drops) of the queues on ``interfaces``, if watched.
+    read_queue: Callable[[], tuple[int, int]] | None = None
 
 
 @dataclass
 class Sample:
     time: float
     bytes: dict[str, tuple[int, int]]  # group -> (rx, tx)
+    queues: dict[str, tuple[int, int]] = field(default_factory=dict)  # -> (backlog, drops)
 
 
 @dataclass
@@ -52,13 +56,15 @@ class CounterSampler:
         self._thread = threading.Thread(target=self._run, name="counter-sampler", daemon=True)
 
     def sample(self) -> Sample:
-        totals = {}
+        totals, queues = {}, {}
         for group in self.groups:
             counters = read_netdev(group.pid)
             rx = sum(counters[i][0] for i in group.interfaces)
             tx = sum(counters[i][1] for i in group.interfaces)
             totals[group.name] = (rx, tx)
-        return Sample(time.time(), totals)
+            if group.read_queue:
+                queues[group.name] = group.read_queue()
+        return Sample(time.time(), totals, queues)
 
     def _run(self):
         next_at = time.monotonic()
@@ -97,10 +103,24 @@ def utilisation_series(samples: list[Sample], group: LinkGroup) -> list[dict]:
         rx0, tx0 = before.bytes[group.name]
         rx1, tx1 = after.bytes[group.name]
         capacity = group.bw_mbps * 1e6 * elapsed / 8
-        rows.append({"time": after.time, "interval_s": elapsed,
-                     "down": (tx1 - tx0) / capacity, "up": (rx1 - rx0) / capacity,
-                     "down_bytes": tx1 - tx0, "up_bytes": rx1 - rx0})
+        row = {"time": after.time, "interval_s": elapsed,
+               "down": (tx1 - tx0) / capacity, "up": (rx1 - rx0) / capacity,
+               "down_bytes": tx1 - tx0, "up_bytes": rx1 - rx0}
+        if group.name in after.queues:
+            backlog, drops = after.queues[group.name]
+            row.update(queue_bytes=backlog, queue_delay_s=backlog * 8 / (group.bw_mbps * 1e6),
+                       queue_drops=drops)
+        rows.append(row)
     return rows
+
+
+def queue_growth(series: list[dict], start: float, end: float) -> float | None:
+    """Least-squares slope (s/s) of the queueing delay sampled in [start, end]."""
+    inside = [r for r in series if start <= r["time"] <= end and "queue_delay_s" in r]
+    if len(inside) < 2:
+        return None
+    return statistics.linear_regression([r["time"] - start for r in inside],
+                                        [r["queue_delay_s"] for r in inside]).slope
 
 
 def mean_utilisation(series: list[dict], start: float, end: float) -> float:

@@ -95,6 +95,22 @@ def table(results: dict[str, ScenarioResult]) -> Table:
     return out
 
 
+def delay_lines(results: dict[str, ScenarioResult]) -> list[str]:
+    """Per scenario: request delays, and the access queue where it was watched."""
+    lines = []
+    for name, result in results.items():
+        d = result.delays
+        text = (f"{name}: {d['completed']} of {d['issued']} requests completed "
+                f"({d['unfinished']} cut off by the drain limit, {d['failed']} failed); "
+                f"delay mean {_fmt(d['mean_s'])} s, p50 {_fmt(d['p50_s'])} s, "
+                f"p95 {_fmt(d['p95_s'])} s")
+        if d.get("queue_peak_s") is not None:
+            text += (f"; access queue peaked at {_fmt(d['queue_peak_s'])} s "
+                     f"with {d['queue_drops']} drops")
+        lines.append(text)
+    return lines
+
+
 def plot(run_dir: Path, results: dict[str, ScenarioResult], kinds: list[str]) -> list[Path]:
     written = []
     if "utilisation" in kinds:

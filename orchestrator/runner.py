@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator import hold as hold_state
-from orchestrator.commands import start_in
+from orchestrator.commands import run_in, start_in
 from orchestrator.errors import AppLabError
 from orchestrator.metrics import CounterSampler, LinkGroup
 from orchestrator.network import Network
@@ -28,6 +28,19 @@ WORKLOAD_GRACE_S = 30.0
 
 class ServiceFailed(AppLabError):
     """A service did not start, did not become ready, or a workload failed."""
+
+
+def queue_reader(node, interfaces: list[str]):
+    """Backlog bytes and drops of the root qdiscs on ``interfaces``."""
+    def read() -> tuple[int, int]:
+        backlog = drops = 0
+        for intf in interfaces:
+            for qdisc in json.loads(run_in(node, ["tc", "-s", "-j", "qdisc", "show", "dev", intf])):
+                if qdisc.get("root"):
+                    backlog += qdisc.get("backlog", 0)
+                    drops += qdisc.get("drops", 0)
+        return backlog, drops
+    return read
 
 
 class HostProbe:
@@ -216,7 +229,8 @@ class ScenarioRun:
             if bw is None:
                 raise AppLabError(f"monitor {name}: the link {monitor.node}-{monitor.peers[0]} "
                                   "has no bw; give the monitor a bw")
-            groups.append(LinkGroup(name, node.pid, interfaces, bw))
+            reader = queue_reader(node, interfaces) if monitor.queue else None
+            groups.append(LinkGroup(name, node.pid, interfaces, bw, reader))
         return groups
 
     def link_bw(self, node: str, peer: str) -> float | None:

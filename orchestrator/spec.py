@@ -77,6 +77,7 @@ class MonitorSpec(_Strict):
     node: str
     peers: list[str] = Field(min_length=1)
     bw: PositiveFloat | None = None
+    queue: bool = False  # also sample the queue on node's interfaces toward peers
 
 
 class ResolvedSpec(_Strict):

@@ -11,7 +11,7 @@ system_python=/usr/bin/python3
 # daemons that experiments run inside hosts.
 apt_packages=(
   mininet openvswitch-switch bridge-utils iproute2 ethtool
-  iperf3 iputils-ping tcpdump psmisc procps
+  iperf3 iputils-ping tcpdump psmisc procps curl
   python3-venv python3-pip
   nginx-light squid
 )

@@ -5,27 +5,23 @@ import statistics
 from pathlib import Path
 
 from services.base import HostContext, Probe
-from services.http_wire import body_for_wire, wire_bytes
+from services.http_wire import wire_bytes
 from services.templates import render
-
-# Bytes of nginx's response headers for an /obj/ reply (status line, Date,
-# Content-Type, Content-Length, Last-Modified, ETag, Expires, Cache-Control...),
-# used only to size bodies; the metrics report the real figure from the log.
-RESPONSE_HEADER_BYTES = 290
 
 
 class NginxOrigin:
     role = "web-origin"
     finite = False
     user = None
-    defaults = {"port": 80, "object_wire_bits": 100_000, "expires": "10m",
+    defaults = {"port": 80, "object_bits": 100_000, "expires": "10m",
                 "keepalive_timeout_s": 600}
 
     def _params(self, ctx: HostContext) -> dict:
         return {**self.defaults, **ctx.params}
 
     def object_bytes(self, ctx: HostContext) -> int:
-        return body_for_wire(self._params(ctx)["object_wire_bits"], RESPONSE_HEADER_BYTES)
+        """The body: the object's content, without HTTP or TCP/IP headers."""
+        return self._params(ctx)["object_bits"] // 8
 
     def config(self, ctx: HostContext) -> dict[Path, str]:
         p = self._params(ctx)

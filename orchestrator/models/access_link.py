@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orchestrator.metrics import delay_summary, mean_utilisation
+from orchestrator.metrics import delay_summary, mean_utilisation, queue_growth
 from orchestrator.models.base import Quantity
 from topologies.params import parse_link_params
 
-# Utilisation is averaged from one Internet RTT plus this after the workload
-# starts, when responses have begun to flow, to the end of the request stream.
+# Utilisation and queue growth are measured from this long after responses
+# start to flow to the end of the request stream.
 SETTLE_S = 1.0
 
 CHECKS = ("access_utilisation", "lan_utilisation", "hit_rate", "mean_delay", "delay_growth")
@@ -101,9 +101,8 @@ def predict(scenario: str, i: Inputs, m: Measured) -> list[Quantity]:
                  f"ρ = {rho:.3f}: no steady state, see delay_growth",
                  slide.get("mean_delay")),
         Quantity("delay_growth", m.delay_growth, max(0.0, rho - 1), "s/s",
-                 "slope of request delay against request time; the fluid model's "
-                 "max(0, ρ-1) is 0 below saturation, yet near ρ = 1 the queue fills "
-                 "for far longer than a run"),
+                 f"slope of the access link's queueing delay (its backlog / R, sampled "
+                 f"each second); the fluid model's max(0, ρ-1) with ρ = {rho:.3f}"),
     ]
     if i.cached:
         quantities.append(Quantity(
@@ -130,6 +129,7 @@ def from_run(spec, raw: dict) -> tuple[Inputs, Measured, dict]:
     one_way_ms = sum(_delay_ms(params.get(k, {}))
                      for k in ("internet_link", "access_link", "lan_link"))
     delays = delay_summary(raw["requests"], start, end)
+    series = raw["utilisation"]
     inputs = Inputs(
         rate_per_s=float(workload.get("rate_per_s", 15.0)),
         access_bw_mbps=float(params["access_link"]["bw"]),
@@ -142,14 +142,21 @@ def from_run(spec, raw: dict) -> tuple[Inputs, Measured, dict]:
         hit_rate=cache["hit_rate"] if cache else 0.0,
         new_connection_fraction=origin["new_connection_fraction"],
     )
-    series = raw["utilisation"]
-    # Responses only start to arrive one Internet RTT after the first request.
-    settled = start + inputs.internet_rtt_s + SETTLE_S
+    # Responses start to flow after a handshake and a request (two RTTs) and
+    # the first queue: measure from the first completed request on.
+    first_done = min((float(r["start"]) + float(r["delay_s"]) for r in raw["requests"]
+                      if not r.get("error")), default=start)
+    settled = max(start + 2 * inputs.internet_rtt_s, first_done) + SETTLE_S
+    access = series.get("access", [])
+    queued = [r for r in access if "queue_delay_s" in r and settled <= r["time"] <= end]
+    delays["queue_peak_s"] = max((r["queue_delay_s"] for r in queued), default=None)
+    delays["queue_drops"] = queued[-1]["queue_drops"] - queued[0]["queue_drops"] if queued \
+        else None
     measured = Measured(
-        access_utilisation=mean_utilisation(series.get("access", []), settled, end),
+        access_utilisation=mean_utilisation(access, settled, end),
         lan_utilisation=mean_utilisation(series.get("lan", []), settled, end),
         mean_delay_s=delays["mean_s"],
-        delay_growth=delays["growth_s_per_s"],
+        delay_growth=queue_growth(access, settled, end),
         hit_rate=cache["hit_rate"] if cache else None,
     )
     return inputs, measured, delays

@@ -64,7 +64,7 @@ def test_the_shipped_spec_is_valid():
     ("model: access_link", "model: accesslink", "model", "unknown model"),
     ("      hit_rate: {tolerance: 0.05}", "      hit_ratio: {tolerance: 0.05}",
      "checks.hit_ratio", "no check"),
-    ("  access: {node: isp, peers: [gw]}", "  access: {node: isp, peers: [gateway]}",
+    ("  access: {node: isp, peers: [gw]", "  access: {node: isp, peers: [gateway]",
      "monitor.access.peers.0", "does not exist"),
 ])
 def test_bad_input_names_file_line_and_field(tmp_path, old, new, field, says):

@@ -84,21 +84,26 @@ def test_from_run_reads_services_counters_and_requests():
         monitor = {}
 
     start = 1000.0
+    settled = start + 2 * 2.0 + model.SETTLE_S
     raw = {
         "services": {"origin": {"wire_bits_per_response": 99_000,
                                 "new_connection_fraction": 0.1},
                      "cache": {"hit_rate": 0.41}},
-        "window": (start, start + 10),
+        "window": (start, start + 20),
         "requests": [{"start": start + t, "delay_s": 2.0 + t / 100, "error": ""}
-                     for t in range(10)],
-        "utilisation": {"access": [{"time": start + t, "interval_s": 1.0, "down": 0.6}
-                                   for t in range(1, 12)],
+                     for t in range(20)],
+        "utilisation": {"access": [{"time": start + t, "interval_s": 1.0, "down": 0.6,
+                                    "queue_delay_s": 0.03 * (t - 5), "queue_drops": t}
+                                   for t in range(1, 22)],
                         "lan": [{"time": start + t, "interval_s": 1.0, "down": 0.002}
-                                for t in range(1, 12)]},
+                                for t in range(1, 22)]},
     }
     i, m, delays = model.from_run(Spec, raw)
     assert i.internet_rtt_s == 2.0 and i.cached and i.hit_rate == 0.41
     assert i.wire_bits == 99_000 and i.new_connection_fraction == 0.1
     assert m.access_utilisation == pytest.approx(0.6)
-    assert m.delay_growth == pytest.approx(0.01)
-    assert delays["completed"] == 10 and m.mean_delay_s == pytest.approx(2.045)
+    assert m.delay_growth == pytest.approx(0.03)  # from the queue, sampled after settled
+    assert settled > start
+    assert delays["completed"] == 20 and m.mean_delay_s == pytest.approx(2.095)
+    assert delays["growth_s_per_s"] == pytest.approx(0.01)
+    assert delays["queue_drops"] == 15 and delays["queue_peak_s"] == pytest.approx(0.45)
