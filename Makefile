@@ -8,11 +8,11 @@ APPLAB := $(VENV)/bin/applab
 setup:
 	bash scripts/install.sh
 
-# Until the access-link experiment lands, the default experiment is the link
-# calibration at the textbook's access-link rate.
+# The textbook's caching example: three scenarios, about five minutes.
+EXPERIMENT ?= experiments/access-link.yaml
+
 experiment: setup
-	$(APPLAB) linktest --bw 10 --delay 20ms
-	$(APPLAB) linktest --bw 1.54 --delay 10ms --loss 1
+	$(APPLAB) run $(EXPERIMENT)
 
 test: setup
 	$(PY) -m pytest tests

@@ -114,13 +114,31 @@ def utilisation_series(samples: list[Sample], group: LinkGroup) -> list[dict]:
     return rows
 
 
-def queue_growth(series: list[dict], start: float, end: float) -> float | None:
-    """Least-squares slope (s/s) of the queueing delay sampled in [start, end]."""
-    inside = [r for r in series if start <= r["time"] <= end and "queue_delay_s" in r]
-    if len(inside) < 2:
+def outstanding_requests(rows: list[dict], times: list[float]) -> list[int]:
+    """How many requests had been issued but not answered at each of ``times``
+    (Little's N(t)). Requests that never completed stay outstanding."""
+    starts = sorted(float(r["start"]) for r in rows)
+    ends = sorted(float(r["start"]) + float(r["delay_s"]) for r in rows if not r.get("error"))
+    counts, issued, answered = [], 0, 0
+    for t in sorted(times):
+        while issued < len(starts) and starts[issued] <= t:
+            issued += 1
+        while answered < len(ends) and ends[answered] <= t:
+            answered += 1
+        counts.append(issued - answered)
+    return counts
+
+
+def backlog_growth(rows: list[dict], start: float, end: float,
+                   service_rate_per_s: float) -> float | None:
+    """Growth (s/s) of the delay a new request would wait behind the backlog:
+    the slope of outstanding requests over [start, end], sampled each second,
+    divided by the rate the bottleneck serves them."""
+    times = [start + k for k in range(int(end - start) + 1)]
+    if len(times) < 2 or service_rate_per_s <= 0:
         return None
-    return statistics.linear_regression([r["time"] - start for r in inside],
-                                        [r["queue_delay_s"] for r in inside]).slope
+    backlog = outstanding_requests(rows, times)
+    return statistics.linear_regression(times, backlog).slope / service_rate_per_s
 
 
 def mean_utilisation(series: list[dict], start: float, end: float) -> float:

@@ -10,15 +10,17 @@ cache, the rest cross the access link of rate R. So:
   opens a new TCP connection (fraction f, measured at the origin), its
   transmission W/R, and M/D/1 queueing ρ/(2(1-ρ))·W/R; a hit costs W/R_lan;
 - mean delay = (1-h)·miss + h·hit;
-- with ρ near or above 1 the queue does not settle within a run: its delay
-  grows by about max(0, ρ-1) seconds per second (fluid model), so scenario (a)
-  reports that growth rate rather than a mean.
+- with ρ above 1 the backlog of unanswered requests grows by λ - R/W a
+  second, so the wait behind it grows by max(0, ρ-1) seconds per second
+  (fluid model): scenario (a) reports that growth rather than a mean. Where
+  the backlog sits (the router's queue, TCP's windows and back-offs) does not
+  matter to it, which is why it is measured from the requests.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orchestrator.metrics import delay_summary, mean_utilisation, queue_growth
+from orchestrator.metrics import backlog_growth, delay_summary, mean_utilisation
 from orchestrator.models.base import Quantity
 from topologies.params import parse_link_params
 
@@ -101,8 +103,9 @@ def predict(scenario: str, i: Inputs, m: Measured) -> list[Quantity]:
                  f"ρ = {rho:.3f}: no steady state, see delay_growth",
                  slide.get("mean_delay")),
         Quantity("delay_growth", m.delay_growth, max(0.0, rho - 1), "s/s",
-                 f"slope of the access link's queueing delay (its backlog / R, sampled "
-                 f"each second); the fluid model's max(0, ρ-1) with ρ = {rho:.3f}"),
+                 "growth of the backlog of unanswered requests (sampled each second) "
+                 "divided by the R/W responses per second the access link carries: the "
+                 f"wait a new request faces; fluid model max(0, ρ-1) with ρ = {rho:.3f}"),
     ]
     if i.cached:
         quantities.append(Quantity(
@@ -111,6 +114,11 @@ def predict(scenario: str, i: Inputs, m: Measured) -> list[Quantity]:
             "from Squid's access log (TCP_HIT/TCP_MEM_HIT against TCP_MISS)",
             slide.get("hit_rate")))
     return quantities
+
+
+def served_per_s(i: Inputs) -> float:
+    """Responses per second the access link can carry."""
+    return i.access_bw_mbps * 1e6 / i.wire_bits if i.wire_bits else 0.0
 
 
 def _delay_ms(link: dict) -> float:
@@ -156,7 +164,8 @@ def from_run(spec, raw: dict) -> tuple[Inputs, Measured, dict]:
         access_utilisation=mean_utilisation(access, settled, end),
         lan_utilisation=mean_utilisation(series.get("lan", []), settled, end),
         mean_delay_s=delays["mean_s"],
-        delay_growth=queue_growth(access, settled, end),
+        delay_growth=backlog_growth(raw["requests"], settled, end,
+                                    service_rate_per_s=served_per_s(inputs)),
         hit_rate=cache["hit_rate"] if cache else None,
     )
     return inputs, measured, delays

@@ -102,8 +102,21 @@ def test_from_run_reads_services_counters_and_requests():
     assert i.internet_rtt_s == 2.0 and i.cached and i.hit_rate == 0.41
     assert i.wire_bits == 99_000 and i.new_connection_fraction == 0.1
     assert m.access_utilisation == pytest.approx(0.6)
-    assert m.delay_growth == pytest.approx(0.03)  # from the queue, sampled after settled
+    assert m.delay_growth == pytest.approx(0.0, abs=0.01)  # a request a second, each answered
     assert settled > start
     assert delays["completed"] == 20 and m.mean_delay_s == pytest.approx(2.095)
     assert delays["growth_s_per_s"] == pytest.approx(0.01)
     assert delays["queue_drops"] == 15 and delays["queue_peak_s"] == pytest.approx(0.45)
+
+
+def test_backlog_growth_follows_arrivals_minus_departures():
+    from orchestrator.metrics import backlog_growth, outstanding_requests
+
+    # 2 requests a second, answered at 1.5 a second: the backlog grows by 0.5/s,
+    # so a new request waits 0.5/1.5 s longer each second.
+    rows = [{"start": k / 2, "delay_s": (k / 1.5) - (k / 2) + 0.1, "error": ""}
+            for k in range(200)]
+    assert outstanding_requests(rows, [0.0, 10.0]) == [1, 6]
+    assert backlog_growth(rows, 5, 60, service_rate_per_s=1.5) == pytest.approx(1 / 3, rel=0.05)
+    rows.append({"start": 30.0, "delay_s": 1.0, "error": "unfinished"})
+    assert outstanding_requests(rows, [40.0])[0] == outstanding_requests(rows[:-1], [40.0])[0] + 1
