@@ -1,7 +1,10 @@
 """`applab clean`: remove whatever a run could have left, like `mn -c`."""
 from __future__ import annotations
 
+import glob
+import os
 import re
+import shutil
 
 import psutil
 
@@ -10,6 +13,8 @@ from orchestrator.commands import run_root
 
 # Processes a run starts, by a mark in their command line.
 STRAY_PROCESS_MARKS = ("orchestrator.links.relay", "bash --norc --noediting -is mininet:")
+# Shared memory that daemons name after their applab instance (Squid's -n).
+SHM_PATTERN = "/dev/shm/applab*"
 # Interfaces Mininet names NODE-ethN: only switch ends live in the root namespace.
 MININET_INTF = re.compile(r"^[A-Za-z0-9_.]+(-[A-Za-z0-9_.]+)*-eth\d+$")
 
@@ -42,4 +47,10 @@ def clean_all() -> list[str]:
     for name in stray_interfaces():
         if run_root(["ip", "link", "del", name], check=False).returncode == 0:
             removed.append(f"interface {name}")
+    for home in state.runtime_homes():
+        shutil.rmtree(home, ignore_errors=True)
+        removed.append(f"runtime directory {home}")
+    for path in glob.glob(SHM_PATTERN):
+        os.unlink(path)
+        removed.append(f"shared memory {path}")
     return removed

@@ -7,14 +7,14 @@ from __future__ import annotations
 import json
 import os
 import signal
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from functools import partial
 from pathlib import Path
 
 from mininet.net import Mininet
 
 from orchestrator import state
-from orchestrator.commands import run_root
+from orchestrator.commands import command_log, run_root
 from orchestrator.errors import CommandError, LeftoverError, RelayError, TopologyError
 from orchestrator.links.realizers import LINK_CLASSES, choose_realizer
 from orchestrator.nodes import SWITCH_KINDS, AppBridge, AppHost, AppOVSSwitch, ensure_ovs
@@ -131,6 +131,7 @@ class Network:
         self.link_stats: dict[str, dict] = {}
         self._saved_sysctls: dict[str, str] = {}
         self._state: state.RunState | None = None
+        self._logging = ExitStack()
 
     # Bring-up
 
@@ -144,6 +145,7 @@ class Network:
 
     def _start(self):
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        self._logging.enter_context(command_log(self.run_dir / "commands.log"))
         for host in self.topo.hosts():
             (self.run_dir / "hosts" / host).mkdir(parents=True, exist_ok=True)
         self._state = state.RunState.create(self.run_dir, switches=list(self.topo.switches()))
@@ -233,12 +235,15 @@ class Network:
             finally:
                 for path, value in self._saved_sysctls.items():
                     Path(path).write_text(value + "\n")
-                if self._state is not None:
-                    leftovers = state.leftovers(self._state)
-                    if leftovers:
-                        state.clean(self._state)
-                        raise LeftoverError(f"teardown left {leftovers}; removed them")
-                    self._state.remove()
+                try:
+                    if self._state is not None:
+                        leftovers = state.leftovers(self._state)
+                        if leftovers:
+                            state.clean(self._state)
+                            raise LeftoverError(f"teardown left {leftovers}; removed them")
+                        self._state.remove()
+                finally:
+                    self._logging.close()
 
     def __enter__(self):
         return self.start()

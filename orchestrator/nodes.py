@@ -1,6 +1,9 @@
 """Node classes: hosts, routers and switches whose commands are all logged."""
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import time
 
 from mininet.node import Host, OVSSwitch
@@ -39,7 +42,10 @@ class AppHost(LoggedShell, Host):
     def terminate(self):
         for proc in self.processes:
             if proc.poll() is None:
-                proc.kill()
+                # mnexec -d gave it a session of its own: take its children too
+                # (nginx's workers, say).
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         super().terminate()
 

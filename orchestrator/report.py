@@ -140,6 +140,20 @@ def plot(run_dir: Path, results: dict[str, ScenarioResult], kinds: list[str]) ->
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")
         written.append(_save(fig, run_dir / "delay_cdf.png"))
+    if "delay_time" in kinds:
+        fig, ax = plt.subplots(figsize=(8, 4))
+        for name, result in results.items():
+            start = result.raw["window"][0]
+            done = [r for r in result.raw["requests"] if not r.get("error")]
+            ax.plot([float(r["start"]) - start for r in done],
+                    [float(r["delay_s"]) for r in done], ".", markersize=2,
+                    label=f"{name}: {result.spec.scenario_title}")
+        ax.set_xlabel("request time since workload start (s)")
+        ax.set_ylabel("request delay (s)")
+        ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="small", markerscale=4)
+        written.append(_save(fig, run_dir / "delay_time.png"))
     return written
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator import hold as hold_state
+from orchestrator import state
 from orchestrator.commands import run_in, start_in
 from orchestrator.errors import AppLabError
 from orchestrator.metrics import CounterSampler, LinkGroup
@@ -111,12 +112,29 @@ class ScenarioRun:
 
     # Contexts
 
-    def context(self, name: str, host: str, params: dict) -> HostContext:
+    def context(self, name: str, host: str, params: dict, user: str | None = None
+                ) -> HostContext:
         addresses = {h.name: h.IP() for h in self.net.hosts if h.IP()}
         services = {n: s.host for n, s in self.spec.services.items()}
         return HostContext(name=name, host=host, ip=self.net[host].IP(),
-                           home=self.run_dir / "hosts" / host / name, params=params,
+                           home=self.home(host, name, user), params=params,
                            addresses=addresses, services=services, seed=self.spec.seed)
+
+    def home(self, host: str, name: str, user: str | None) -> Path:
+        """A service's private directory: under the results, or, for a daemon
+        that drops to another user, under the runtime directory (the results
+        may sit below a directory only root may enter); collect() copies it
+        into the results."""
+        if user is None:
+            return self.run_dir / "hosts" / host / name
+        return self.runtime_dir / host / name
+
+    @property
+    def runtime_dir(self) -> Path:
+        return state.RUNTIME_HOMES / f"{self.run_dir.parent.name}-{self.spec.scenario}"
+
+    def results_home(self, ctx: HostContext) -> Path:
+        return self.run_dir / "hosts" / ctx.host / ctx.name
 
     @staticmethod
     def write_config(service, ctx: HostContext) -> None:
@@ -134,7 +152,7 @@ class ScenarioRun:
         for name in start_order(self.spec.services):
             spec = self.spec.services[name]
             service = REGISTRY[spec.role]()
-            ctx = self.context(name, spec.host, spec.params)
+            ctx = self.context(name, spec.host, spec.params, service.user)
             running = RunningService(name, service, ctx, self.net[spec.host])
             self.services[name] = running
             self.write_config(service, ctx)
@@ -265,6 +283,7 @@ class ScenarioRun:
             self.stop_services()
             self.net.stop()
             hold_state.release(self.run_dir)
+            shutil.rmtree(self.runtime_dir, ignore_errors=True)
 
     def hold(self) -> None:
         nodes = self.net.hosts + self.net.net.switches
@@ -282,6 +301,10 @@ class ScenarioRun:
 
     def collect(self) -> dict:
         services = {name: r.service.metrics(r.ctx) for name, r in self.services.items()}
+        for running in self.services.values():
+            if running.ctx.home != self.results_home(running.ctx):
+                shutil.copytree(running.ctx.home, self.results_home(running.ctx),
+                                dirs_exist_ok=True)
         for name, running in self.services.items():
             services[name]["ready_s"] = running.ready_s
         requests = []

@@ -95,7 +95,7 @@ class ResolvedSpec(_Strict):
     services: dict[str, ServiceSpec] = Field(default_factory=dict)
     workload: WorkloadSpec | None = None
     monitor: dict[str, MonitorSpec] = Field(default_factory=dict)
-    plots: list[Literal["utilisation", "delay_cdf"]] = Field(default_factory=list)
+    plots: list[Literal["utilisation", "delay_cdf", "delay_time"]] = Field(default_factory=list)
     scenario: str = ""
     scenario_title: str = ""
     checks: dict[str, CheckSpec] = Field(default_factory=dict)

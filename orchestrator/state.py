@@ -17,6 +17,8 @@ import psutil
 from orchestrator.commands import run_root
 
 STATE_ROOT = Path(os.environ.get("APPLAB_STATE_DIR", "/run/applab"))
+# Private directories of daemons that drop root (see ScenarioRun.home).
+RUNTIME_HOMES = STATE_ROOT / "homes"
 # Command-line marks of the processes a run starts, to guard against pid reuse.
 SHELL_MARK = "mininet:"
 RELAY_MARK = "orchestrator.links.relay"
@@ -60,6 +62,10 @@ def all_states() -> list[RunState]:
     return [RunState(p) for p in sorted(STATE_ROOT.iterdir()) if (p / "run.json").exists()]
 
 
+def runtime_homes() -> list[Path]:
+    return sorted(RUNTIME_HOMES.iterdir()) if RUNTIME_HOMES.is_dir() else []
+
+
 def _alive(pid: int, mark: str) -> psutil.Process | None:
     try:
         proc = psutil.Process(pid)
@@ -97,8 +103,10 @@ def clean(run_state: RunState) -> list[str]:
     for kind, pid, mark in run_state.pids():
         proc = _alive(pid, mark)
         if proc:
+            # Shells and the processes started in hosts lead their own process
+            # groups: killing the group takes a daemon's children too.
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(pid, signal.SIGKILL) if kind == "shell" else proc.kill()
+                os.killpg(pid, signal.SIGKILL) if os.getpgid(pid) == pid else proc.kill()
             removed.append(f"{kind} pid {pid}")
     for name in _switch_links(run_state.info["switches"]):
         run_root(["ovs-vsctl", "--if-exists", "del-br", name], check=False)

@@ -2,10 +2,12 @@
 scripts/install.sh), so there a missing one is a failure, not a skip."""
 import os
 import shutil
+import subprocess
+import sys
 
 import pytest
 
-from orchestrator.cleanup import stray_interfaces, stray_processes
+from orchestrator.cleanup import clean_all, stray_interfaces, stray_processes
 from orchestrator.network import root_namespace_snapshot
 
 
@@ -37,9 +39,32 @@ def leftovers() -> list[str]:
 @pytest.fixture
 def clean_machine():
     """Asserts a test leaves the machine as it found it: no shells, relays,
-    interfaces, and the root namespace's routes and addresses unchanged."""
-    assert leftovers() == [], "machine not clean before the test"
+    interfaces, and the root namespace's routes and addresses unchanged.
+    What an earlier failure left is cleaned first, so failures do not cascade."""
+    if leftovers():
+        clean_all()
     before = root_namespace_snapshot()
     yield
     assert leftovers() == []
     assert root_namespace_snapshot() == before
+
+
+@pytest.fixture
+def applab():
+    """Start `applab ARGS...` as a user would; a run the test did not see to its
+    end is killed and cleaned up afterwards."""
+    started = []
+
+    def start(*args):
+        proc = subprocess.Popen([sys.executable, "-m", "orchestrator.cli", *args],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        started.append(proc)
+        return proc
+
+    yield start
+    abandoned = [p for p in started if p.poll() is None]
+    for proc in abandoned:
+        proc.kill()
+        proc.communicate()
+    if abandoned:
+        clean_all()

@@ -58,12 +58,7 @@ def test_cache_scenario_shortened(tmp_path, clean_machine):
     assert not list(Path("/dev/shm").glob("applab*")), "Squid left shared memory behind"
 
 
-def applab(*args):
-    return subprocess.Popen([sys.executable, "-m", "orchestrator.cli", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def test_ctrl_c_during_the_workload_leaves_nothing(tmp_path, clean_machine):
+def test_ctrl_c_during_the_workload_leaves_nothing(tmp_path, clean_machine, applab):
     run = applab("run", str(ACCESS_LINK), "--scenario", "c", "--duration", "60",
                  "--out", str(tmp_path))
     wait_for_process("services.web_client --origin", timeout=60)
@@ -72,12 +67,13 @@ def test_ctrl_c_during_the_workload_leaves_nothing(tmp_path, clean_machine):
     _, err = run.communicate(timeout=TEARDOWN_TIMEOUT_S)
     assert run.returncode == 130, err
     assert leftovers() == []
-    daemons = [p for p in psutil.process_iter(["name"]) if p.info["name"] in ("nginx", "squid")]
+    daemons = [p for p in psutil.process_iter(["name", "status"])
+               if p.info["name"] in ("nginx", "squid") and p.info["status"] != "zombie"]
     assert daemons == []
     assert not list(Path("/dev/shm").glob("applab*"))
 
 
-def test_hold_then_exec_inside_a_host(tmp_path, clean_machine):
+def test_hold_then_exec_inside_a_host(tmp_path, clean_machine, applab):
     run = applab("run", str(ACCESS_LINK), "--scenario", "b", "--duration", "3",
                  "--out", str(tmp_path), "--hold")
     deadline = time.monotonic() + 90

@@ -22,11 +22,6 @@ BRING_UP_TIMEOUT_S = 20
 TEARDOWN_TIMEOUT_S = 30
 
 
-def applab(*args, out):
-    return subprocess.Popen([sys.executable, "-m", "orchestrator.cli", *args, "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
 def wait_for_process(mark: str, timeout: float = BRING_UP_TIMEOUT_S):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -62,8 +57,8 @@ def test_a_failed_bring_up_tears_down(tmp_path, clean_machine):
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_signal_mid_run_tears_down(tmp_path, clean_machine, sig):
-    run = applab("linktest", "--bw", "10", "--delay", "50ms", out=tmp_path)
+def test_signal_mid_run_tears_down(tmp_path, clean_machine, applab, sig):
+    run = applab("linktest", "--bw", "10", "--delay", "50ms", "--out", str(tmp_path))
     wait_for_process("iperf3 -c")  # well into the measurement
     run.send_signal(sig)
     _, err = run.communicate(timeout=TEARDOWN_TIMEOUT_S)
@@ -72,9 +67,9 @@ def test_signal_mid_run_tears_down(tmp_path, clean_machine, sig):
     assert leftovers() == []
 
 
-def test_applab_clean_removes_what_a_crashed_run_left(tmp_path, clean_machine):
+def test_applab_clean_removes_what_a_crashed_run_left(tmp_path, clean_machine, applab):
     before = root_namespace_snapshot()
-    run = applab("linktest", "--bw", "10", "--delay", "50ms", out=tmp_path)
+    run = applab("linktest", "--bw", "10", "--delay", "50ms", "--out", str(tmp_path))
     wait_for_process("iperf3 -c")
     run.kill()  # no teardown at all
     run.communicate()
