@@ -183,8 +183,10 @@ class Network:
             self._set_root_sysctl(TCP_ALLOWED_CONGESTION,
                                   " ".join([*allowed, self.tcp_congestion]))
         setting = f"net.ipv4.tcp_congestion_control={self.tcp_congestion}"
+        for host in self.net.hosts:  # all at once, then collect: hosts run in parallel
+            host.sendCmd("sysctl", "-w", setting)
         for host in self.net.hosts:
-            out = host.cmd("sysctl", "-w", setting)
+            out = host.waitOutput()
             if not out.strip().endswith(self.tcp_congestion):
                 raise CommandError(host.name, f"sysctl -w {setting}", 1, out)
 
