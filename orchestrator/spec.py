@@ -45,13 +45,15 @@ class _Strict(BaseModel):
 class CheckSpec(_Strict):
     tolerance: NonNegativeFloat | None = None
     tolerance_rel: NonNegativeFloat | None = None
+    tolerance_rtts: NonNegativeFloat | None = None
     min: float | None = None
     max: float | None = None
 
     @model_validator(mode="after")
     def _something_to_check(self):
-        if all(v is None for v in (self.tolerance, self.tolerance_rel, self.min, self.max)):
-            raise ValueError("give tolerance, tolerance_rel, min or max")
+        if all(v is None for v in (self.tolerance, self.tolerance_rel, self.tolerance_rtts,
+                                   self.min, self.max)):
+            raise ValueError("give tolerance, tolerance_rel, tolerance_rtts, min or max")
         return self
 
 

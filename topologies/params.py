@@ -13,6 +13,15 @@ from dataclasses import asdict, dataclass
 MAX_BW_MBPS = 1000.0
 # netem's own default packet limit; the fallback relay uses the same.
 DEFAULT_QUEUE_PACKETS = 1000
+# HTB burst: 50 ms at the link's rate, at least 15 KB (mininet PR #1252: the
+# fixed 15 KB burst starves senders at high rates).
+HTB_BURST_SECONDS = 0.05
+HTB_MIN_BURST_BYTES = 15_000
+
+
+def htb_burst_bytes(bw_mbps: float) -> int:
+    """The token bucket depth a shaped link gets: what passes at line rate after idle."""
+    return max(HTB_MIN_BURST_BYTES, int(bw_mbps * 1e6 / 8 * HTB_BURST_SECONDS))
 
 _TIME_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 _RATE_UNITS = {

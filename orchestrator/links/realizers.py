@@ -24,7 +24,7 @@ from mininet.link import Intf, Link, TCIntf
 
 from orchestrator.commands import log, run_in, run_root
 from orchestrator.errors import RealizerError, RelayError
-from topologies.params import LinkParams, parse_link_params
+from topologies.params import LinkParams, htb_burst_bytes, parse_link_params
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,10 +34,6 @@ AUTO = "auto"
 REALIZERS = (NETEM, RELAY)
 REALIZER_ENV = "APPLAB_REALIZER"
 
-# HTB burst: 50 ms at the link's rate, at least 15 KB (mininet PR #1252: the
-# fixed 15 KB burst starves senders at high rates).
-HTB_BURST_SECONDS = 0.05
-HTB_MIN_BURST_BYTES = 15_000
 # A relay that has not created its TAPs by then has failed.
 RELAY_START_TIMEOUT_S = 10.0
 RELAY_ANSWER_TIMEOUT_S = 5.0
@@ -63,10 +59,6 @@ def choose_realizer(requested: str | None = None) -> str:
         raise RealizerError("realizer 'netem' was asked for, but this kernel has no sch_netem "
                             "(tc: 'Specified qdisc kind is unknown'); use 'relay' or 'auto'")
     return choice
-
-
-def htb_burst_bytes(bw_mbps: float) -> int:
-    return max(HTB_MIN_BURST_BYTES, int(bw_mbps * 1e6 / 8 * HTB_BURST_SECONDS))
 
 
 class ShapedIntf(TCIntf):

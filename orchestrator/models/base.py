@@ -14,6 +14,7 @@ class Quantity:
     unit: str
     explanation: str
     textbook: float | None = None
+    rtt_s: float | None = None  # the path's RTT, for tolerances stated in RTTs
 
 
 @dataclass(frozen=True)
@@ -32,17 +33,24 @@ class Check:
 
 
 def evaluate(quantity: Quantity, bounds) -> Check:
-    """Test ``quantity`` against a spec's check: an absolute or relative
-    tolerance around the prediction, and/or a min and max."""
+    """Test ``quantity`` against a spec's check: an absolute, relative or
+    RTT-sized tolerance around the prediction, and/or a min and max."""
     measured, predicted = quantity.measured, quantity.predicted
     parts, ok = [], measured is not None
     if bounds.tolerance is not None:
         parts.append(f"±{bounds.tolerance:g}")
         ok = ok and predicted is not None and abs(measured - predicted) <= bounds.tolerance
-    if bounds.tolerance_rel is not None:
-        parts.append(f"±{100 * bounds.tolerance_rel:g}%")
-        ok = ok and predicted is not None and \
-            abs(measured - predicted) <= bounds.tolerance_rel * abs(predicted)
+    if bounds.tolerance_rel is not None or bounds.tolerance_rtts is not None:
+        # Both given: whichever allows more, as "15 % or 1 RTT" reads.
+        allowed = [bounds.tolerance_rel * abs(predicted)] if (
+            bounds.tolerance_rel is not None and predicted is not None) else []
+        if bounds.tolerance_rel is not None:
+            parts.append(f"±{100 * bounds.tolerance_rel:g}%")
+        if bounds.tolerance_rtts is not None and quantity.rtt_s is not None:
+            allowed.append(bounds.tolerance_rtts * quantity.rtt_s)
+            parts.append(f"±{bounds.tolerance_rtts:g} RTT")
+        ok = ok and predicted is not None and bool(allowed) and \
+            abs(measured - predicted) <= max(allowed)
     if bounds.min is not None:
         parts.append(f">= {bounds.min:g}")
         ok = ok and measured >= bounds.min

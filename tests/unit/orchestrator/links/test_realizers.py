@@ -4,15 +4,8 @@ import pytest
 
 from orchestrator.errors import RealizerError
 from orchestrator.links import realizers
-from orchestrator.links.realizers import (
-    HTB_MIN_BURST_BYTES,
-    NETEM,
-    RELAY,
-    RelayIntf,
-    ShapedIntf,
-    choose_realizer,
-    htb_burst_bytes,
-)
+from orchestrator.links.realizers import NETEM, RELAY, RelayIntf, ShapedIntf, choose_realizer
+from topologies.params import HTB_MIN_BURST_BYTES, htb_burst_bytes
 
 
 def bare(cls, **attrs):

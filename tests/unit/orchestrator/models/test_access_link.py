@@ -120,3 +120,10 @@ def test_backlog_growth_follows_arrivals_minus_departures():
     assert backlog_growth(rows, 5, 60, service_rate_per_s=1.5) == pytest.approx(1 / 3, rel=0.05)
     rows.append({"start": 30.0, "delay_s": 1.0, "error": "unfinished"})
     assert outstanding_requests(rows, [40.0])[0] == outstanding_requests(rows[:-1], [40.0])[0] + 1
+
+
+@pytest.mark.parametrize("measured, ok", [(1.14, True), (1.2, True), (1.21, False)])
+def test_relative_or_rtt_tolerance_takes_the_larger(measured, ok):
+    # 15 % of 1.0 s is 0.15 s, one RTT is 0.2 s: the RTT wins.
+    quantity = Quantity("plt", measured, 1.0, "s", "why", rtt_s=0.2)
+    assert evaluate(quantity, CheckSpec(tolerance_rel=0.15, tolerance_rtts=1)).ok is ok
