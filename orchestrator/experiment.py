@@ -31,7 +31,7 @@ def calibrate(experiment: Experiment, run_dir: Path, console: Console) -> dict:
     spec = next(iter(experiment.scenarios.values()))
     calibration = {}
     for key, link in spec.topology.params.items():
-        if not key.endswith("_link") or not isinstance(link, dict):
+        if not (key == "link" or key.endswith("_link")) or not isinstance(link, dict):
             continue
         bw = link.get("bw")
         shaped = bw is not None and float(bw) < CALIBRATE_BELOW_MBPS

@@ -16,8 +16,8 @@ from orchestrator.models import MODELS, Check, Quantity, evaluate  # noqa: E402
 from orchestrator.runner import write_json  # noqa: E402
 from orchestrator.spec import ResolvedSpec  # noqa: E402
 
-# Quantities shown in the printed table, in order, with their labels.
-TABLE_QUANTITIES = {"access_utilisation": "access util.", "lan_utilisation": "LAN util.",
+# Labels (and order) of known quantities in the printed table; others show as named.
+TABLE_LABELS = {"access_utilisation": "access util.", "lan_utilisation": "LAN util.",
                     "mean_delay": "mean delay (s)", "delay_growth": "delay growth (s/s)",
                     "hit_rate": "hit rate"}
 
@@ -27,7 +27,7 @@ class ScenarioResult:
     spec: ResolvedSpec
     quantities: list[Quantity]
     checks: list[Check]
-    delays: dict
+    details: dict
     raw: dict
 
     @property
@@ -38,21 +38,19 @@ class ScenarioResult:
         return {"title": self.spec.scenario_title, "realizer": self.raw["realizer"],
                 "checks": [c.as_dict() for c in self.checks],
                 "quantities": [asdict(q) for q in self.quantities],
-                "delay": self.delays, "services": self.raw["services"],
+                "details": self.details, "services": self.raw["services"],
                 "link_stats": self.raw["link_stats"], "window": self.raw["window"]}
 
 
 def evaluate_scenario(spec: ResolvedSpec, raw: dict) -> ScenarioResult:
-    model = MODELS[spec.model]
-    inputs, measured, delays = model.from_run(spec, raw)
-    quantities = model.predict(spec.scenario, inputs, measured)
+    quantities, details = MODELS[spec.model].quantities(spec, raw)
     by_name = {q.name: q for q in quantities}
     checks = []
     for name, bounds in spec.checks.items():
         quantity = by_name.get(name) or Quantity(name, None, None, "",
                                                  "not measured in this scenario")
         checks.append(evaluate(quantity, bounds))
-    return ScenarioResult(spec, quantities, checks, delays, raw)
+    return ScenarioResult(spec, quantities, checks, details, raw)
 
 
 def write_scenario(run_dir: Path, result: ScenarioResult) -> None:
@@ -81,12 +79,10 @@ def table(results: dict[str, ScenarioResult]) -> Table:
         out.add_column(column, justify="right")
     for name, result in results.items():
         checks = {c.name: c for c in result.checks}
-        quantities = {q.name: q for q in result.quantities}
-        for key, label in TABLE_QUANTITIES.items():
-            q = quantities.get(key)
-            if q is None:
-                continue
-            check = checks.get(key)
+        for q in sorted(result.quantities, key=lambda q: list(TABLE_LABELS).index(q.name)
+                        if q.name in TABLE_LABELS else len(TABLE_LABELS)):
+            label = TABLE_LABELS.get(q.name, q.name)
+            check = checks.get(q.name)
             verdict = "" if check is None else (
                 f"[green]ok[/green] {check.tolerance}" if check.ok
                 else f"[red]FAIL[/red] {check.tolerance}")
@@ -99,7 +95,9 @@ def delay_lines(results: dict[str, ScenarioResult]) -> list[str]:
     """Per scenario: request delays, and the access queue where it was watched."""
     lines = []
     for name, result in results.items():
-        d = result.delays
+        d = result.details
+        if "completed" not in d:
+            continue
         text = (f"{name}: {d['completed']} of {d['issued']} requests completed "
                 f"({d['unfinished']} cut off by the drain limit, {d['failed']} failed); "
                 f"delay mean {_fmt(d['mean_s'])} s, p50 {_fmt(d['p50_s'])} s, "
@@ -154,6 +152,21 @@ def plot(run_dir: Path, results: dict[str, ScenarioResult], kinds: list[str]) ->
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small", markerscale=4)
         written.append(_save(fig, run_dir / "delay_time.png"))
+    if "page_load" in kinds:
+        fig, ax = plt.subplots(figsize=(8, 4))
+        names = [q.name.removeprefix("plt_") for q in next(iter(results.values())).quantities]
+        for offset, (name, result) in enumerate(results.items()):
+            xs = [i + 0.8 * offset / len(results) for i in range(len(result.quantities))]
+            ax.plot(xs, [q.measured for q in result.quantities], "o",
+                    label=f"{name}: measured")
+            ax.plot(xs, [q.predicted for q in result.quantities], "x", color="black",
+                    label="model" if offset == 0 else None)
+        ax.set_xticks(range(len(names)), names)
+        ax.set_ylabel("page-load time (s)")
+        ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="small")
+        written.append(_save(fig, run_dir / "page_load.png"))
     return written
 
 

@@ -313,7 +313,6 @@ class ScenarioRun:
             for ctx in self.workload_ctxs:
                 for row in client.read_rows(ctx):
                     requests.append({**row, "client": ctx.host})
-        requests.sort(key=lambda r: float(r["start"]))
         return {"services": services, "requests": requests,
                 "utilisation": self.sampler.series() if self.sampler else {},
                 "window": self.window, "link_params": self.net.link_params,

@@ -97,7 +97,8 @@ class ResolvedSpec(_Strict):
     services: dict[str, ServiceSpec] = Field(default_factory=dict)
     workload: WorkloadSpec | None = None
     monitor: dict[str, MonitorSpec] = Field(default_factory=dict)
-    plots: list[Literal["utilisation", "delay_cdf", "delay_time"]] = Field(default_factory=list)
+    plots: list[Literal["utilisation", "delay_cdf", "delay_time", "page_load"]] = Field(
+        default_factory=list)
     scenario: str = ""
     scenario_title: str = ""
     checks: dict[str, CheckSpec] = Field(default_factory=dict)
@@ -271,7 +272,7 @@ def _check_semantics(spec: ResolvedSpec, problems: _Problems) -> None:
                      f"(have {', '.join(BUILDERS)})")
         return
     for key, value in spec.topology.params.items():
-        if key.endswith("_link"):
+        if key == "link" or key.endswith("_link"):
             if not isinstance(value, dict):
                 problems.add((*topo_at, "params", key), "a link is a mapping of parameters")
                 continue

@@ -3,9 +3,10 @@
 Adding a role means adding one module and one entry here.
 """
 from services.nginx_origin import NginxOrigin
+from services.page_client import PageClient
 from services.squid_cache import SquidCache
 from services.web_client import WebClient
 
-REGISTRY = {cls.role: cls for cls in (NginxOrigin, SquidCache, WebClient)}
+REGISTRY = {cls.role: cls for cls in (NginxOrigin, SquidCache, WebClient, PageClient)}
 
 __all__ = ["REGISTRY"]

@@ -9,12 +9,26 @@ from services.http_wire import wire_bytes
 from services.templates import render
 
 
+def page_files(root: Path, base_bytes: int, objects: list[int]) -> dict[Path, str]:
+    """index.html of ``base_bytes`` referencing one image per size in
+    ``objects``, in that order, and the images themselves."""
+    tags = "".join(f'<img src="/o/{i}.bin">\n' for i in range(len(objects)))
+    head = f"<!DOCTYPE html>\n<html><body>\n{tags}"
+    tail = "</body></html>\n"
+    padding = max(0, base_bytes - len(head) - len(tail) - len("<!--  -->\n"))
+    files = {root / "index.html": f"{head}<!-- {'p' * padding} -->\n{tail}"}
+    for i, size in enumerate(objects):
+        files[root / "o" / f"{i}.bin"] = "o" * size
+    return files
+
+
 class NginxOrigin:
     role = "web-origin"
     finite = False
     user = None
     defaults = {"port": 80, "object_bits": 100_000, "expires": "10m",
-                "keepalive_timeout_s": 600}
+                "keepalive_timeout_s": 600, "keepalive": True, "h2c_port": 0,
+                "page_objects": [], "page_base_bytes": 2000}
 
     def _params(self, ctx: HostContext) -> dict:
         return {**self.defaults, **ctx.params}
@@ -27,9 +41,12 @@ class NginxOrigin:
         p = self._params(ctx)
         files = {ctx.path("nginx.conf"): render(
             "nginx.conf.j2", ctx=ctx, port=p["port"], expires=p["expires"],
-            keepalive_timeout_s=p["keepalive_timeout_s"])}
+            keepalive=p["keepalive"], keepalive_timeout_s=p["keepalive_timeout_s"],
+            h2c_port=p["h2c_port"])}
         files[ctx.path("www", "object.bin")] = "x" * self.object_bytes(ctx)
         files[ctx.path("tmp", ".keep")] = ""
+        if p["page_objects"]:
+            files.update(page_files(ctx.path("www"), p["page_base_bytes"], p["page_objects"]))
         return files
 
     def command(self, ctx: HostContext) -> list[str]:

@@ -329,3 +329,49 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+class PageClient:
+    """The page client as a workload role (see services.base)."""
+
+    role = "page-client"
+    finite = True
+    user = None
+    service_refs = ("origin",)
+    defaults = {"origin": None, "modes": list(MODES), "repeat": 3, "parallel": 5,
+                "pause_s": 1.0, "port": 80, "h2c_port": 8080, "page": "/index.html",
+                "clients": 1, "index": 0, "duration_s": 0}
+
+    def _params(self, ctx):
+        return {**self.defaults, **ctx.params}
+
+    def config(self, ctx):
+        return {}
+
+    def command(self, ctx) -> list[str]:
+        p = self._params(ctx)
+        return [sys.executable, "-m", "services.page_client",
+                "--host", ctx.address_of_service(p["origin"]), "--port", str(p["port"]),
+                "--h2-port", str(p["h2c_port"]), "--page", p["page"],
+                "--modes", ",".join(p["modes"]), "--repeat", str(p["repeat"]),
+                "--parallel", str(p["parallel"]), "--pause", str(p["pause_s"]),
+                "--out", str(ctx.path("pages.csv"))]
+
+    def ready(self, ctx, probe) -> bool:
+        return True
+
+    def prepare_commands(self, ctx) -> list:
+        return []
+
+    @staticmethod
+    def read_rows(ctx) -> list[dict]:
+        path = ctx.path("pages.csv")
+        if not path.exists():
+            return []
+        with open(path, newline="") as handle:
+            return list(csv.DictReader(handle))
+
+    def metrics(self, ctx) -> dict:
+        rows = self.read_rows(ctx)
+        return {"objects_fetched": len(rows),
+                "page_loads": len({(r["mode"], r["run"]) for r in rows})}

@@ -1,8 +1,11 @@
 """Prediction models: pure functions from an experiment's parameters and
-measurements to the textbook's claims, each with its stated model."""
-from orchestrator.models import access_link
+measurements to the textbook's claims, each with its stated model.
+
+Each model module offers ``CHECKS`` (the names a spec may check) and
+``quantities(spec, raw) -> (quantities, details)``."""
+from orchestrator.models import access_link, http_pages
 from orchestrator.models.base import Check, Quantity, evaluate
 
-MODELS = {"access_link": access_link}
+MODELS = {"access_link": access_link, "http_pages": http_pages}
 
 __all__ = ["MODELS", "Check", "Quantity", "evaluate"]

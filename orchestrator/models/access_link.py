@@ -169,3 +169,9 @@ def from_run(spec, raw: dict) -> tuple[Inputs, Measured, dict]:
         hit_rate=cache["hit_rate"] if cache else None,
     )
     return inputs, measured, delays
+
+
+def quantities(spec, raw: dict) -> tuple[list[Quantity], dict]:
+    """The model's interface to the runner: quantities, and details for the report."""
+    inputs, measured, delays = from_run(spec, raw)
+    return predict(spec.scenario, inputs, measured), delays

@@ -12,7 +12,10 @@ formulas miss by RTTs. So the model is a small simulation of the path:
 - a propagation delay of RTT/2 each way;
 - TCP with an initial window of 10 segments, slow start (each ACK releases two
   segments), no loss, no delayed ACKs;
-- a handshake costs one RTT before the request goes out.
+- a handshake costs one RTT before the request goes out;
+- HTTP/2 from nginx: it turns Nagle's algorithm off only once a connection
+  first goes idle, so the first response's last partial segment waits one RTT
+  for an ACK (seen in captures of the testbed).
 
 The slide's own number is kept beside each prediction.
 """
@@ -21,7 +24,11 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import statistics
 from dataclasses import dataclass, field
+
+from orchestrator.models.base import Quantity
+from topologies.params import htb_burst_bytes, parse_link_params
 
 MSS_BYTES = 1448
 SEGMENT_OVERHEAD_BYTES = 66   # Ethernet + IPv4 + TCP with timestamps
@@ -86,6 +93,8 @@ class Simulation:
 @dataclass
 class Connection:
     cwnd: int = INITIAL_WINDOW_SEGMENTS
+    in_flight: int = 0
+    most_in_flight: int = 0  # of the current response
 
 
 def segments(payload: int) -> list[int]:
@@ -97,28 +106,35 @@ def segments(payload: int) -> list[int]:
 
 def respond(sim: Simulation, conn: Connection, request_at: float, body: int, done) -> None:
     """The server gets the request RTT/2 after ``request_at`` and sends the
-    response; ``done(t)`` is called when its last byte reaches the client."""
+    response; ``done(t)`` is called when its last byte reaches the client.
+    As in Linux, slow start grows the window only while the sender fills at
+    least half of it: a small response leaves it as it was."""
     half = sim.path.rtt_s / 2
     frames = segments(body + sim.path.header_bytes)
     state = {"next": 0, "arrived": 0}
+    conn.most_in_flight = 0
 
-    def release(time: float, allowance: int) -> None:
-        for _ in range(allowance):
-            if state["next"] >= len(frames):
-                return
+    def send(time: float) -> None:
+        while conn.in_flight < conn.cwnd and state["next"] < len(frames):
             leave = sim.link.send(time, frames[state["next"]])
             state["next"] += 1
+            conn.in_flight += 1
+            conn.most_in_flight = max(conn.most_in_flight, conn.in_flight)
             sim.at(leave + half, arrive)
+
+    def acknowledged(time: float) -> None:
+        conn.in_flight -= 1
+        if conn.cwnd < 2 * conn.most_in_flight:
+            conn.cwnd += 1
+        send(time)
 
     def arrive(time: float) -> None:
         state["arrived"] += 1
-        conn.cwnd += 1
         if state["arrived"] == len(frames):
             done(time)
-        else:
-            sim.at(time + half, lambda t: release(t, 2))
+        sim.at(time + half, acknowledged)
 
-    sim.at(request_at + half, lambda t: release(t, conn.cwnd))
+    sim.at(request_at + half, send)
 
 
 def page_load(mode: str, path: Path, base_bytes: int, objects: list[int],
@@ -164,8 +180,10 @@ def page_load(mode: str, path: Path, base_bytes: int, objects: list[int],
         # All objects requested at once on one connection; responses share it
         # back to back (HTTP/1.1 in order, HTTP/2 interleaved: the same bytes).
         conn = Connection()
+        nagle_hold = rtt if mode == "http2" else 0.0
 
         def all_objects(time: float) -> None:
+            time += nagle_hold
             finished.append(time)
             respond(sim, conn, time, sum(objects) + path.header_bytes * (len(objects) - 1),
                     finished.append)
@@ -190,3 +208,43 @@ def slide_formula(mode: str, rtt_s: float, rate_bps: float, base_bytes: int,
     if mode == "persistent":
         return base + sum(rtt_s + transmit(size) for size in objects)
     return base + rtt_s + transmit(sum(objects))
+
+
+CHECKS = tuple(f"plt_{mode}" for mode in MODES)
+
+
+def measured_page_loads(rows: list[dict]) -> dict[str, list[float]]:
+    """Page-load times per mode, one per run, from the page client's rows."""
+    loads: dict[tuple[str, str], list[dict]] = {}
+    for row in rows:
+        loads.setdefault((row["mode"], row["run"]), []).append(row)
+    per_mode: dict[str, list[float]] = {}
+    for (mode, _), objects in sorted(loads.items()):
+        start = min(float(r["connect_start"]) for r in objects)
+        end = max(float(r["last_byte"]) for r in objects)
+        per_mode.setdefault(mode, []).append(end - start)
+    return per_mode
+
+
+def quantities(spec, raw: dict) -> tuple[list[Quantity], dict]:
+    """Quantities for each mode the client ran: measured median page-load time
+    beside the simulated model and the slide's formula."""
+    link = parse_link_params("link", spec.topology.params.get("link", {}))
+    client = spec.workload.params
+    origin = spec.services[client["origin"]].params
+    base, objects = origin.get("page_base_bytes", 2000), origin["page_objects"]
+    parallel = client.get("parallel", 5)
+    path = Path(rtt_s=2 * link.delay_ms / 1000, rate_bps=link.bw_mbps * 1e6,
+                burst_bytes=htb_burst_bytes(link.bw_mbps))
+    loads = measured_page_loads(raw["requests"])
+    quantities = []
+    for mode, times in loads.items():
+        quantities.append(Quantity(
+            f"plt_{mode}", statistics.median(times),
+            page_load(mode, path, base, objects, parallel), "s",
+            f"median of {len(times)} loads; model: RTT {path.rtt_s * 1000:g} ms, "
+            f"R {link.bw_mbps:g} Mb/s, HTB bucket {path.burst_bytes / 1000:g} KB, slow start "
+            f"from 10 segments; base page {base} B, {len(objects)} objects",
+            slide_formula(mode, path.rtt_s, path.rate_bps, base, objects, parallel),
+            rtt_s=path.rtt_s))
+    return quantities, {"page_loads_s": loads}

@@ -92,3 +92,26 @@ def test_popularity_gives_the_hot_fraction():
     assert hot == pytest.approx(0.4, abs=0.02)
     unique = [o for o in objects if not o.startswith("hot-")]
     assert len(set(unique)) == len(unique)
+
+
+def test_origin_generates_the_page_and_serves_h2c_on_its_own_port(tmp_path):
+    c = ctx(tmp_path, "origin", "origin",
+            {"page_objects": [5000, 100], "page_base_bytes": 1500, "h2c_port": 8080,
+             "keepalive": False})
+    files = NginxOrigin().config(c)
+    index = files[c.path("www", "index.html")]
+    assert len(index) == 1500
+    assert index.index('src="/o/0.bin"') < index.index('src="/o/1.bin"')
+    assert len(files[c.path("www", "o", "0.bin")]) == 5000
+    conf = files[c.path("nginx.conf")]
+    assert "listen 10.0.1.2:8080 http2;" in conf and "listen 10.0.1.2:80;" in conf
+    assert "keepalive_timeout 0s;" in conf
+
+
+def test_page_client_command(tmp_path):
+    from services.page_client import PageClient
+
+    c = ctx(tmp_path, "page-client", "h1", {"origin": "origin", "modes": ["http2"]})
+    argv = PageClient().command(c)
+    assert argv[argv.index("--host") + 1] == "10.0.2.2"
+    assert argv[argv.index("--modes") + 1] == "http2"
