@@ -19,6 +19,12 @@ HTB_BURST_SECONDS = 0.05
 HTB_MIN_BURST_BYTES = 15_000
 
 
+# With ceil = rate, HTB also holds a class to its ceil bucket, tc's default
+# cburst of one MTU (1600 B): beyond that a link never runs ahead of its rate,
+# as a real serial link would not. Models of timing use this depth.
+HTB_CEIL_BURST_BYTES = 1600
+
+
 def htb_burst_bytes(bw_mbps: float) -> int:
     """The token bucket depth a shaped link gets: what passes at line rate after idle."""
     return max(HTB_MIN_BURST_BYTES, int(bw_mbps * 1e6 / 8 * HTB_BURST_SECONDS))

@@ -8,7 +8,8 @@ window, or links whose bucket lets the first bytes through at once, the
 formulas miss by RTTs. So the model is a small simulation of the path:
 
 - one bottleneck, FIFO, shaped by a token bucket of rate R and depth b
-  (HTB's rate and burst), shared by every connection of the page;
+  (HTB's rate and its ceil burst, one MTU), shared by every connection of
+  the page;
 - a propagation delay of RTT/2 each way;
 - TCP with an initial window of 10 segments, slow start (each ACK releases two
   segments), no loss, no delayed ACKs;
@@ -28,7 +29,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from orchestrator.models.base import Quantity
-from topologies.params import htb_burst_bytes, parse_link_params
+from topologies.params import HTB_CEIL_BURST_BYTES, parse_link_params
 
 MSS_BYTES = 1448
 SEGMENT_OVERHEAD_BYTES = 66   # Ethernet + IPv4 + TCP with timestamps
@@ -235,7 +236,7 @@ def quantities(spec, raw: dict) -> tuple[list[Quantity], dict]:
     base, objects = origin.get("page_base_bytes", 2000), origin["page_objects"]
     parallel = client.get("parallel", 5)
     path = Path(rtt_s=2 * link.delay_ms / 1000, rate_bps=link.bw_mbps * 1e6,
-                burst_bytes=htb_burst_bytes(link.bw_mbps))
+                burst_bytes=HTB_CEIL_BURST_BYTES)
     loads = measured_page_loads(raw["requests"])
     quantities = []
     for mode, times in loads.items():
@@ -243,7 +244,7 @@ def quantities(spec, raw: dict) -> tuple[list[Quantity], dict]:
             f"plt_{mode}", statistics.median(times),
             page_load(mode, path, base, objects, parallel), "s",
             f"median of {len(times)} loads; model: RTT {path.rtt_s * 1000:g} ms, "
-            f"R {link.bw_mbps:g} Mb/s, HTB bucket {path.burst_bytes / 1000:g} KB, slow start "
+            f"R {link.bw_mbps:g} Mb/s (HTB, {path.burst_bytes} B ceil burst), slow start "
             f"from 10 segments; base page {base} B, {len(objects)} objects",
             slide_formula(mode, path.rtt_s, path.rate_bps, base, objects, parallel),
             rtt_s=path.rtt_s))
