@@ -1,6 +1,7 @@
 """Running an experiment: every scenario in turn, then the report."""
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -71,7 +72,8 @@ def _progress(console: Console):
 
 def run_experiment(experiment: Experiment, out: Path, hold: bool = False,
                    console: Console | None = None) -> tuple[Path, dict[str, ScenarioResult]]:
-    console = console or Console()
+    # Results are often piped to a file or CI log: give the table room there.
+    console = console or Console(width=None if sys.stdout.isatty() else 120)
     run_dir = new_run_dir(Path(out).resolve(), experiment.name)
     run_dir.mkdir(parents=True)
     started = now_iso()
@@ -100,7 +102,8 @@ def run_experiment(experiment: Experiment, out: Path, hold: bool = False,
                    resolved={n: s.model_dump() for n, s in experiment.scenarios.items()},
                    realizer=realizers[0] if len(realizers) == 1 else realizers,
                    calibration=calibration, seed=first.seed, started=started,
-                   finished=now_iso())
+                   finished=now_iso(),
+                   pcaps={n: r.raw["pcaps"] for n, r in results.items() if r.raw["pcaps"]})
     console.print(table(results))
     for line in delay_lines(results):
         console.print(line)

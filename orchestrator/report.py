@@ -75,8 +75,8 @@ def table(results: dict[str, ScenarioResult]) -> Table:
                 caption="; ".join(f"{n}: {r.spec.scenario_title}" for n, r in results.items()))
     out.add_column("scenario")
     out.add_column("quantity")
-    for column in ("measured", "predicted", "slide", "check"):
-        out.add_column(column, justify="right")
+    for column in ("measured", "predicted", "slide", "check", "tolerance"):
+        out.add_column(column, justify="right", no_wrap=True)
     for name, result in results.items():
         checks = {c.name: c for c in result.checks}
         for q in sorted(result.quantities, key=lambda q: list(TABLE_LABELS).index(q.name)
@@ -84,10 +84,9 @@ def table(results: dict[str, ScenarioResult]) -> Table:
             label = TABLE_LABELS.get(q.name, q.name)
             check = checks.get(q.name)
             verdict = "" if check is None else (
-                f"[green]ok[/green] {check.tolerance}" if check.ok
-                else f"[red]FAIL[/red] {check.tolerance}")
-            out.add_row(name, label, _fmt(q.measured),
-                        _fmt(q.predicted), _fmt(q.textbook), verdict)
+                "[green]ok[/green]" if check.ok else "[red]FAIL[/red]")
+            out.add_row(name, label, _fmt(q.measured), _fmt(q.predicted), _fmt(q.textbook),
+                        verdict, check.tolerance if check else "")
     return out
 
 

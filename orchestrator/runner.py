@@ -109,6 +109,7 @@ class ScenarioRun:
     workload_ctxs: list[HostContext] = field(default_factory=list)
     sampler: CounterSampler | None = None
     window: tuple[float, float] = (0.0, 0.0)
+    captures: list = field(default_factory=list)  # (pcap path, tcpdump process)
 
     # Contexts
 
@@ -118,7 +119,8 @@ class ScenarioRun:
         services = {n: s.host for n, s in self.spec.services.items()}
         return HostContext(name=name, host=host, ip=self.net[host].IP(),
                            home=self.home(host, name, user), params=params,
-                           addresses=addresses, services=services, seed=self.spec.seed)
+                           addresses=addresses, services=services, seed=self.spec.seed,
+                           homes={n: r.ctx.home for n, r in self.services.items()})
 
     def home(self, host: str, name: str, user: str | None) -> Path:
         """A service's private directory: under the results, or, for a daemon
@@ -269,6 +271,7 @@ class ScenarioRun:
             self.console.print(f"  network up: {len(self.net.hosts)} hosts, "
                                f"realizer {self.net.realizer}")
             self.start_services()
+            self.start_captures()
             self.sampler = CounterSampler(self.link_groups()).start()
             if self.spec.workload:
                 self.run_workload(progress)
@@ -276,14 +279,43 @@ class ScenarioRun:
             if hold:
                 self.hold()
             self.stop_services()
+            self.stop_captures()
             return self.collect()
         finally:
             if self.sampler and self.sampler._thread.is_alive():
                 self.sampler.stop()
             self.stop_services()
+            self.stop_captures()
             self.net.stop()
             hold_state.release(self.run_dir)
             shutil.rmtree(self.runtime_dir, ignore_errors=True)
+
+    def start_captures(self) -> None:
+        """tcpdump on each requested interface, writing into the results."""
+        for capture in self.spec.captures:
+            node = self.net[capture.node]
+            intf, _ = node.connectionsTo(self.net[capture.peer])[0]
+            pcap = self.run_dir / f"{capture.node}-{intf.name}.pcap"
+            proc = start_in(node, ["tcpdump", "-i", intf.name, "-n", "-U", "-s",
+                                   str(capture.snaplen), "-w", str(pcap)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            deadline = time.monotonic() + READY_TIMEOUT_S
+            while not pcap.exists():  # tcpdump creates the file once it listens
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise ServiceFailed(f"tcpdump on {capture.node}:{intf.name} did not "
+                                        f"start: {proc.stderr.read().decode()[-400:]}")
+                time.sleep(READY_POLL_S)
+            self.captures.append((pcap, proc))
+
+    def stop_captures(self) -> None:
+        for _, proc in self.captures:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)  # lets tcpdump flush the file
+                try:
+                    proc.wait(STOP_TIMEOUT_S)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
 
     def hold(self) -> None:
         nodes = self.net.hosts + self.net.net.switches
@@ -316,7 +348,8 @@ class ScenarioRun:
         return {"services": services, "requests": requests,
                 "utilisation": self.sampler.series() if self.sampler else {},
                 "window": self.window, "link_params": self.net.link_params,
-                "link_stats": self.net.collect_link_stats(), "realizer": self.net.realizer}
+                "link_stats": self.net.collect_link_stats(), "realizer": self.net.realizer,
+                "pcaps": [str(pcap) for pcap, _ in self.captures]}
 
 
 def write_json(path: Path, data) -> None:

@@ -82,6 +82,14 @@ class MonitorSpec(_Strict):
     queue: bool = False  # also sample the queue on node's interfaces toward peers
 
 
+class CaptureSpec(_Strict):
+    """A pcap of ``node``'s interface toward ``peer``, for Wireshark."""
+
+    node: str
+    peer: str
+    snaplen: int = Field(default=256, ge=64)
+
+
 class ResolvedSpec(_Strict):
     """One scenario of an experiment, with the scenario's overlay applied."""
 
@@ -97,6 +105,7 @@ class ResolvedSpec(_Strict):
     services: dict[str, ServiceSpec] = Field(default_factory=dict)
     workload: WorkloadSpec | None = None
     monitor: dict[str, MonitorSpec] = Field(default_factory=dict)
+    captures: list[CaptureSpec] = Field(default_factory=list)
     plots: list[Literal["utilisation", "delay_cdf", "delay_time", "page_load"]] = Field(
         default_factory=list)
     scenario: str = ""
@@ -109,8 +118,8 @@ class ScenarioMeta(_Strict):
     checks: dict[str, CheckSpec] = Field(default_factory=dict)
 
 
-SCENARIO_OVERLAY_KEYS = {"topology", "services", "workload", "monitor", "duration_s", "seed",
-                         "realizer", "switch", "tcp_congestion"}
+SCENARIO_OVERLAY_KEYS = {"topology", "services", "workload", "monitor", "captures",
+                         "duration_s", "seed", "realizer", "switch", "tcp_congestion"}
 
 
 def _merge(base: Any, overlay: Any, where: tuple, origin: dict, overlay_at: tuple) -> Any:
@@ -309,6 +318,15 @@ def _check_semantics(spec: ResolvedSpec, problems: _Problems) -> None:
         for index, host in enumerate(spec.workload.hosts):
             known_host(("workload", "hosts", index), host)
         _check_role(spec.workload.role, spec.workload.params, ("workload",), spec, problems)
+    for index, capture in enumerate(spec.captures):
+        for key in ("node", "peer"):
+            if getattr(capture, key) not in nodes:
+                problems.add(("captures", index, key),
+                             f"node {getattr(capture, key)!r} does not exist")
+        if capture.node in hosts and capture.peer in nodes and not any(
+                {capture.node, capture.peer} == {a, b} for a, b in topo.links()):
+            problems.add(("captures", index, "peer"),
+                         f"{capture.node!r} has no link to {capture.peer!r}")
     for name, monitor in spec.monitor.items():
         for where, node in [(("monitor", name, "node"), monitor.node)] + [
                 (("monitor", name, "peers", i), p) for i, p in enumerate(monitor.peers)]:

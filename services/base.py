@@ -33,6 +33,9 @@ class HostContext:
     addresses: dict[str, str] = field(default_factory=dict)  # every host's address
     services: dict[str, str] = field(default_factory=dict)   # service name -> host
     seed: int = 0
+    # Started services' private directories: for a workload that plays a site
+    # update (hosts share one filesystem).
+    homes: dict[str, Path] = field(default_factory=dict)
 
     def path(self, *parts: str) -> Path:
         return self.home.joinpath(*parts)

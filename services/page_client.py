@@ -17,6 +17,7 @@ the textbook's HTTP modes:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import socket
 import sys
@@ -30,12 +31,16 @@ from queue import Empty, Queue
 import h2.config
 import h2.connection
 import h2.events
+import h2.exceptions
 import h2.settings
 
 MODES = ("nonpersistent", "parallel", "persistent", "pipelined", "http2")
 RECV_BYTES = 65536
-# A browser-sized HTTP/2 receive window, so flow control never paces a page.
-H2_WINDOW_BYTES = 16 * 1024 * 1024
+# HTTP/2 receive windows: the protocol's default per stream, which keeps a
+# server from queueing one large response ahead of every other stream (nginx
+# would), and a large one for the connection, so it never paces the page.
+H2_STREAM_WINDOW_BYTES = 65535
+H2_CONNECTION_WINDOW_BYTES = 16 * 1024 * 1024
 TIMEOUT_S = 120
 
 
@@ -229,8 +234,9 @@ class Page:
         config = h2.config.H2Configuration(client_side=True, header_encoding="utf-8")
         conn = h2.connection.H2Connection(config=config)
         conn.initiate_connection()
-        conn.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: H2_WINDOW_BYTES})
-        conn.increment_flow_control_window(H2_WINDOW_BYTES - 65535)
+        conn.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE:
+                              H2_STREAM_WINDOW_BYTES})
+        conn.increment_flow_control_window(H2_CONNECTION_WINDOW_BYTES - 65535)
         sock.sendall(conn.data_to_send())
         number = 1
         streams: dict[int, dict] = {}
@@ -247,6 +253,15 @@ class Page:
             for stream in streams.values():
                 stream.setdefault("sent", sent)
 
+        def credit(stream_id: int, length: int) -> None:
+            """Hand back flow-control credit at once, as browsers do: the
+            window bounds what is in flight, not how fast it drains."""
+            if not length:
+                return
+            conn.increment_flow_control_window(length)
+            with contextlib.suppress(h2.exceptions.StreamClosedError):
+                conn.increment_flow_control_window(length, stream_id)
+
         def receive_until_done(wanted: set[int]) -> None:
             while wanted:
                 data = sock.recv(RECV_BYTES)
@@ -261,8 +276,7 @@ class Page:
                     elif isinstance(event, h2.events.DataReceived):
                         stream["body"] += event.data
                         stream["first"] = stream["first"] or now
-                        conn.acknowledge_received_data(event.flow_controlled_length,
-                                                       event.stream_id)
+                        credit(event.stream_id, event.flow_controlled_length)
                     elif isinstance(event, h2.events.StreamEnded):
                         stream["last"] = now
                         wanted.discard(event.stream_id)

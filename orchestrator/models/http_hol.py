@@ -8,8 +8,9 @@ that has carried the base page) come from the page-load model's path
 simulation:
 
 - HTTP/1.1: the small objects finish after the large one and themselves;
-- HTTP/2: with nginx sending the streams round robin, a small object is done
-  once each stream has had that many bytes: about (number of objects) x its size.
+- HTTP/2: the client grants each stream HTTP/2's default window (64 KB), so
+  the large response can run at most one window ahead of the small ones, which
+  then go out: they are done after about one window plus their own bytes.
 
 Loss on the link stalls every stream of the one TCP connection (HOL moves down
 a layer): ``small_stall_http2`` is how much later than the clean-link model the
@@ -21,6 +22,7 @@ import statistics
 
 from orchestrator.models.base import Quantity
 from orchestrator.models.http_pages import Connection, Path, Simulation, respond
+from services.page_client import H2_STREAM_WINDOW_BYTES
 from topologies.params import HTB_CEIL_BURST_BYTES, parse_link_params
 
 MODES = ("pipelined", "http2")
@@ -40,7 +42,7 @@ def transfer_s(path: Path, body: int, cwnd: int = 10) -> float:
 def predicted_small_done_s(mode: str, path: Path, large: int, small: list[int]) -> float:
     if mode == "pipelined":
         return transfer_s(path, large + sum(small))
-    return transfer_s(path, (1 + len(small)) * max(small))
+    return transfer_s(path, min(large, H2_STREAM_WINDOW_BYTES) + sum(small))
 
 
 def per_run(rows: list[dict], mode: str) -> list[dict]:

@@ -76,6 +76,14 @@ def test_bad_input_names_file_line_and_field(tmp_path, old, new, field, says):
     assert says in match[0]
 
 
+def test_a_capture_on_a_missing_link(tmp_path):
+    path, line = variant(tmp_path, "plots: [utilisation, delay_cdf, delay_time]",
+                         "plots: [utilisation, delay_cdf, delay_time]\n"
+                         "captures:\n  - {node: client1, peer: isp}")
+    found = problems(path)
+    assert any(": captures.0.peer: 'client1' has no link to 'isp'" in p for p in found), found
+
+
 def test_a_service_without_a_host(tmp_path):
     path, line = variant(tmp_path, "        host: cache\n", "")
     found = problems(path)
