@@ -12,7 +12,7 @@ from orchestrator.linktest import run_linktest
 from orchestrator.manifest import new_run_dir, now_iso, write_manifest
 from orchestrator.report import (
     ScenarioResult,
-    delay_lines,
+    detail_lines,
     evaluate_scenario,
     plot,
     table,
@@ -105,6 +105,6 @@ def run_experiment(experiment: Experiment, out: Path, hold: bool = False,
                    finished=now_iso(),
                    pcaps={n: r.raw["pcaps"] for n, r in results.items() if r.raw["pcaps"]})
     console.print(table(results))
-    for line in delay_lines(results):
+    for line in detail_lines(results):
         console.print(line)
     return run_dir, results

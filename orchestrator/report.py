@@ -62,7 +62,7 @@ def write_scenario(run_dir: Path, result: ScenarioResult) -> None:
     write_json(run_dir / "summary.json", result.summary())
 
 
-def _fmt(value, unit: str = "") -> str:
+def _fmt(value) -> str:
     if value is None:
         return "—"
     if abs(value) >= 100 or value == 0:
@@ -90,21 +90,13 @@ def table(results: dict[str, ScenarioResult]) -> Table:
     return out
 
 
-def delay_lines(results: dict[str, ScenarioResult]) -> list[str]:
-    """Per scenario: request delays, and the access queue where it was watched."""
+def detail_lines(results: dict[str, ScenarioResult]) -> list[str]:
+    """What each scenario's model has to say beyond the table."""
     lines = []
     for name, result in results.items():
-        d = result.details
-        if "completed" not in d:
-            continue
-        text = (f"{name}: {d['completed']} of {d['issued']} requests completed "
-                f"({d['unfinished']} cut off by the drain limit, {d['failed']} failed); "
-                f"delay mean {_fmt(d['mean_s'])} s, p50 {_fmt(d['p50_s'])} s, "
-                f"p95 {_fmt(d['p95_s'])} s")
-        if d.get("queue_peak_s") is not None:
-            text += (f"; access queue peaked at {_fmt(d['queue_peak_s'])} s "
-                     f"with {d['queue_drops']} drops")
-        lines.append(text)
+        model = MODELS[result.spec.model]
+        if hasattr(model, "report_lines"):
+            lines += [f"{name}: {line}" for line in model.report_lines(result.details)]
     return lines
 
 

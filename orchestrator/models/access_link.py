@@ -175,3 +175,18 @@ def quantities(spec, raw: dict) -> tuple[list[Quantity], dict]:
     """The model's interface to the runner: quantities, and details for the report."""
     inputs, measured, delays = from_run(spec, raw)
     return predict(spec.scenario, inputs, measured), delays
+
+
+def report_lines(delays: dict) -> list[str]:
+    text = (f"{delays['completed']} of {delays['issued']} requests completed "
+            f"({delays['unfinished']} cut off by the drain limit, {delays['failed']} failed); "
+            f"delay mean {_seconds(delays['mean_s'])}, p50 {_seconds(delays['p50_s'])}, "
+            f"p95 {_seconds(delays['p95_s'])}")
+    if delays.get("queue_peak_s") is not None:
+        text += (f"; access queue peaked at {_seconds(delays['queue_peak_s'])} "
+                 f"with {delays['queue_drops']} drops")
+    return [text]
+
+
+def _seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f} s"

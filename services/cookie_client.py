@@ -1,0 +1,131 @@
+"""The cookie experiment's browser: visit the shop twice, then two news sites
+whose pages embed the ad network's ad, keeping cookies in a jar. With
+``--block-third-party`` the jar refuses cookies set or sent on a third-party
+request (the ad, fetched for a page of another site).
+
+Names resolve from ``--resolve NAME=IP`` (the emulation's own addresses).
+
+    python -m services.cookie_client --resolve shop.example=10.0.1.3 ... --out visits.csv
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import http.cookiejar
+import socket
+import sys
+import urllib.request
+from pathlib import Path
+
+from services.page_client import parse_references
+
+
+def resolve_only(names: dict[str, str]) -> None:
+    """Resolve the experiment's names to their emulated addresses, and nothing else."""
+    real = socket.getaddrinfo
+
+    def lookup(host, *args, **kwargs):
+        if host not in names:
+            raise socket.gaierror(f"{host} is not a name of this experiment")
+        return real(names[host], *args, **kwargs)
+
+    socket.getaddrinfo = lookup
+
+
+def visit(opener, jar, url: str, step: str, page_host: str | None = None) -> dict:
+    """Fetch ``url``; with ``page_host`` it is embedded in that site's page
+    (third-party when the hosts differ)."""
+    request = urllib.request.Request(
+        url, origin_req_host=page_host, unverifiable=page_host is not None)
+    jar.add_cookie_header(request)
+    sent_cookie = request.has_header("Cookie")
+    with opener.open(request, timeout=30) as response:
+        body = response.read()
+        headers = response.headers
+    return {"step": step, "url": url, "status": response.status,
+            "cookie_sent": sent_cookie, "cookie_set": "Set-Cookie" in headers,
+            "recognised": headers.get("X-Recognised", ""), "body": body.decode(errors="replace")}
+
+
+def run(shop: str, news_sites: list[str], block_third_party: bool) -> list[dict]:
+    policy = http.cookiejar.DefaultCookiePolicy(strict_ns_unverifiable=block_third_party)
+    jar = http.cookiejar.CookieJar(policy)
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    rows = [visit(opener, jar, f"http://{shop}/", "shop-first"),
+            visit(opener, jar, f"http://{shop}/", "shop-again")]
+    for site in news_sites:
+        page = visit(opener, jar, f"http://{site}/", f"news:{site}")
+        rows.append(page)
+        for ad in parse_references(page["body"]):
+            rows.append(visit(opener, jar, ad, f"ad-on:{site}", page_host=site))
+    for row in rows:
+        row.pop("body")
+    return rows
+
+
+class CookieClient:
+    """The browser as a workload role (see services.base)."""
+
+    role = "cookie-client"
+    finite = True
+    user = None
+    service_refs = ()
+    defaults = {"shop": "shop.example", "news_sites": ["news-a.example", "news-b.example"],
+                "names": {}, "block_third_party": False,
+                "clients": 1, "index": 0, "duration_s": 0}
+
+    def _params(self, ctx):
+        return {**self.defaults, **ctx.params}
+
+    def config(self, ctx):
+        return {}
+
+    def command(self, ctx) -> list[str]:
+        p = self._params(ctx)
+        argv = [sys.executable, "-m", "services.cookie_client", "--shop", p["shop"],
+                "--out", str(ctx.path("visits.csv"))]
+        for site in p["news_sites"]:
+            argv += ["--news", site]
+        for name, service in p["names"].items():
+            argv += ["--resolve", f"{name}={ctx.address_of_service(service)}"]
+        if p["block_third_party"]:
+            argv.append("--block-third-party")
+        return argv
+
+    def ready(self, ctx, probe) -> bool:
+        return True
+
+    def prepare_commands(self, ctx) -> list:
+        return []
+
+    @staticmethod
+    def read_rows(ctx) -> list[dict]:
+        path = ctx.path("visits.csv")
+        if not path.exists():
+            return []
+        with open(path, newline="") as handle:
+            return list(csv.DictReader(handle))
+
+    def metrics(self, ctx) -> dict:
+        return {"visits": len(self.read_rows(ctx))}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="visit the cookie experiment's sites")
+    parser.add_argument("--shop", required=True)
+    parser.add_argument("--news", action="append", default=[])
+    parser.add_argument("--resolve", action="append", default=[], metavar="NAME=IP")
+    parser.add_argument("--block-third-party", action="store_true")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    resolve_only(dict(entry.split("=", 1) for entry in args.resolve))
+    rows = run(args.shop, args.news, args.block_third_party)
+    with open(args.out, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
