@@ -16,6 +16,7 @@ that service's host), and ``read_rows(ctx)``, its per-request log.
 """
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Protocol
@@ -73,3 +74,37 @@ class Service(Protocol):
     def ready(self, ctx: HostContext, probe: Probe) -> bool: ...
 
     def metrics(self, ctx: HostContext) -> dict: ...
+
+
+class CsvWorkload:
+    """What every workload shares: it runs to completion as root, is ready at
+    once, needs nothing prepared, and leaves one CSV (``output``) in its home."""
+
+    finite: ClassVar[bool] = True
+    user: ClassVar[str | None] = None
+    service_refs: ClassVar[tuple[str, ...]] = ()
+    defaults: ClassVar[dict] = {}
+    output: ClassVar[str] = "rows.csv"
+
+    def _params(self, ctx: HostContext) -> dict:
+        return {**self.defaults, **ctx.params}
+
+    def config(self, ctx: HostContext) -> dict[Path, str]:
+        return {}
+
+    def ready(self, ctx: HostContext, probe: Probe) -> bool:
+        return True
+
+    def prepare_commands(self, ctx: HostContext) -> list[tuple[str, list[str]]]:
+        return []
+
+    @classmethod
+    def read_rows(cls, ctx: HostContext) -> list[dict]:
+        path = ctx.path(cls.output)
+        if not path.exists():
+            return []
+        with open(path, newline="") as handle:
+            return list(csv.DictReader(handle))
+
+    def metrics(self, ctx: HostContext) -> dict:
+        return {"rows": len(self.read_rows(ctx))}

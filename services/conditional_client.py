@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from services.base import CsvWorkload
 from services.page_client import Clock, Http1Connection
 
 STEPS = ("first", "not_modified", "modified")
@@ -68,21 +69,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-class ConditionalClient:
+class ConditionalClient(CsvWorkload):
     """The conditional GET as a workload role (see services.base)."""
 
     role = "conditional-client"
-    finite = True
-    user = None
     service_refs = ("origin",)
+    output = "steps.csv"
     defaults = {"origin": None, "object": 0, "port": 80, "pause_s": 1.0,
                 "clients": 1, "index": 0, "duration_s": 0}
-
-    def _params(self, ctx):
-        return {**self.defaults, **ctx.params}
-
-    def config(self, ctx):
-        return {}
 
     def command(self, ctx) -> list[str]:
         p = self._params(ctx)
@@ -91,24 +85,7 @@ class ConditionalClient:
                 "--host", ctx.address_of_service(p["origin"]), "--port", str(p["port"]),
                 "--path", f"/o/{p['object']}.bin",
                 "--modify", str(origin_home / "www" / "o" / f"{p['object']}.bin"),
-                "--pause", str(p["pause_s"]), "--out", str(ctx.path("steps.csv"))]
-
-    def ready(self, ctx, probe) -> bool:
-        return True
-
-    def prepare_commands(self, ctx) -> list:
-        return []
-
-    @staticmethod
-    def read_rows(ctx) -> list[dict]:
-        path = ctx.path("steps.csv")
-        if not path.exists():
-            return []
-        with open(path, newline="") as handle:
-            return list(csv.DictReader(handle))
-
-    def metrics(self, ctx) -> dict:
-        return {"steps": len(self.read_rows(ctx))}
+                "--pause", str(p["pause_s"]), "--out", str(ctx.path(self.output))]
 
 
 if __name__ == "__main__":

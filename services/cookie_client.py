@@ -17,6 +17,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
+from services.base import CsvWorkload
 from services.page_client import parse_references
 
 
@@ -63,27 +64,19 @@ def run(shop: str, news_sites: list[str], block_third_party: bool) -> list[dict]
     return rows
 
 
-class CookieClient:
+class CookieClient(CsvWorkload):
     """The browser as a workload role (see services.base)."""
 
     role = "cookie-client"
-    finite = True
-    user = None
-    service_refs = ()
+    output = "visits.csv"
     defaults = {"shop": "shop.example", "news_sites": ["news-a.example", "news-b.example"],
                 "names": {}, "block_third_party": False,
                 "clients": 1, "index": 0, "duration_s": 0}
 
-    def _params(self, ctx):
-        return {**self.defaults, **ctx.params}
-
-    def config(self, ctx):
-        return {}
-
     def command(self, ctx) -> list[str]:
         p = self._params(ctx)
         argv = [sys.executable, "-m", "services.cookie_client", "--shop", p["shop"],
-                "--out", str(ctx.path("visits.csv"))]
+                "--out", str(ctx.path(self.output))]
         for site in p["news_sites"]:
             argv += ["--news", site]
         for name, service in p["names"].items():
@@ -91,23 +84,6 @@ class CookieClient:
         if p["block_third_party"]:
             argv.append("--block-third-party")
         return argv
-
-    def ready(self, ctx, probe) -> bool:
-        return True
-
-    def prepare_commands(self, ctx) -> list:
-        return []
-
-    @staticmethod
-    def read_rows(ctx) -> list[dict]:
-        path = ctx.path("visits.csv")
-        if not path.exists():
-            return []
-        with open(path, newline="") as handle:
-            return list(csv.DictReader(handle))
-
-    def metrics(self, ctx) -> dict:
-        return {"visits": len(self.read_rows(ctx))}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,6 +34,8 @@ import h2.events
 import h2.exceptions
 import h2.settings
 
+from services.base import CsvWorkload
+
 MODES = ("nonpersistent", "parallel", "persistent", "pipelined", "http2")
 RECV_BYTES = 65536
 # HTTP/2 receive windows: the protocol's default per stream, which keeps a
@@ -345,22 +347,15 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-class PageClient:
+class PageClient(CsvWorkload):
     """The page client as a workload role (see services.base)."""
 
     role = "page-client"
-    finite = True
-    user = None
     service_refs = ("origin",)
+    output = "pages.csv"
     defaults = {"origin": None, "modes": list(MODES), "repeat": 3, "parallel": 5,
                 "pause_s": 1.0, "port": 80, "h2c_port": 8080, "page": "/index.html",
                 "clients": 1, "index": 0, "duration_s": 0}
-
-    def _params(self, ctx):
-        return {**self.defaults, **ctx.params}
-
-    def config(self, ctx):
-        return {}
 
     def command(self, ctx) -> list[str]:
         p = self._params(ctx)
@@ -369,21 +364,7 @@ class PageClient:
                 "--h2-port", str(p["h2c_port"]), "--page", p["page"],
                 "--modes", ",".join(p["modes"]), "--repeat", str(p["repeat"]),
                 "--parallel", str(p["parallel"]), "--pause", str(p["pause_s"]),
-                "--out", str(ctx.path("pages.csv"))]
-
-    def ready(self, ctx, probe) -> bool:
-        return True
-
-    def prepare_commands(self, ctx) -> list:
-        return []
-
-    @staticmethod
-    def read_rows(ctx) -> list[dict]:
-        path = ctx.path("pages.csv")
-        if not path.exists():
-            return []
-        with open(path, newline="") as handle:
-            return list(csv.DictReader(handle))
+                "--out", str(ctx.path(self.output))]
 
     def metrics(self, ctx) -> dict:
         rows = self.read_rows(ctx)

@@ -21,25 +21,18 @@ from pathlib import Path
 
 import httpx
 
-from services.base import HostContext, Probe
+from services.base import CsvWorkload, HostContext
 
 CSV_FIELDS = ["start", "end", "delay_s", "status", "bytes", "cache", "object", "error"]
 
 
-class WebClient:
+class WebClient(CsvWorkload):
     role = "web-client"
-    finite = True
-    user = None
     service_refs = ("origin", "proxy")
+    output = "requests.csv"
     defaults = {"origin": None, "proxy": None, "rate_per_s": 15.0, "hot_objects": 20,
                 "hot_fraction": 0.4, "drain_s": 30.0, "clients": 1, "index": 0,
                 "duration_s": 60.0, "port": 80, "proxy_port": 3128}
-
-    def _params(self, ctx: HostContext) -> dict:
-        return {**self.defaults, **ctx.params}
-
-    def config(self, ctx: HostContext) -> dict[Path, str]:
-        return {}
 
     def command(self, ctx: HostContext) -> list[str]:
         p = self._params(ctx)
@@ -50,13 +43,10 @@ class WebClient:
                 "--hot-objects", str(p["hot_objects"]),
                 "--hot-fraction", str(p["hot_fraction"]),
                 "--seed", str(ctx.seed * 1000 + p["index"]), "--name", ctx.host,
-                "--out", str(ctx.path("requests.csv"))]
+                "--out", str(ctx.path(self.output))]
         if p["proxy"]:
             argv += ["--proxy", f"http://{ctx.address_of_service(p['proxy'])}:{p['proxy_port']}"]
         return argv
-
-    def ready(self, ctx: HostContext, probe: Probe) -> bool:
-        return True
 
     def prepare_commands(self, ctx: HostContext) -> list[tuple[str, list[str]]]:
         """Run once before the workload: with a cache, fill it with the popular
@@ -68,23 +58,12 @@ class WebClient:
         return [(p["proxy"], warmup_argv(origin, f"http://127.0.0.1:{p['proxy_port']}",
                                          p["hot_objects"]))]
 
-    @staticmethod
-    def read_rows(ctx: HostContext) -> list[dict]:
-        return read_requests(ctx.path("requests.csv"))
-
     def metrics(self, ctx: HostContext) -> dict:
-        rows = read_requests(ctx.path("requests.csv"))
+        rows = self.read_rows(ctx)
         done = [r for r in rows if not r["error"]]
         delays = [float(r["delay_s"]) for r in done]
         return {"requests": len(rows), "completed": len(done),
                 "mean_delay_s": statistics.fmean(delays) if delays else 0.0}
-
-
-def read_requests(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    with open(path, newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 def warmup_argv(origin: str, proxy: str, hot_objects: int) -> list[str]:
