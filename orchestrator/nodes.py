@@ -75,9 +75,6 @@ class AppOVSSwitch(LoggedShell, OVSSwitch):
         super().__init__(name, **params)
 
 
-OVS_DB_SOCKET = "/var/run/openvswitch/db.sock"
-
-
 def ovs_running() -> bool:
     result = run_root(["ovs-vsctl", "--timeout=2", "show"], check=False)
     return result.returncode == 0

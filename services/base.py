@@ -53,17 +53,11 @@ class Probe(Protocol):
     def run(self, argv: list[str]) -> tuple[int, str]: ...
 
 
-class ServiceError(Exception):
-    """A service cannot be configured as asked (bad parameters, missing peer)."""
-
-
 class Service(Protocol):
     role: ClassVar[str]
     # Parameters the role accepts, with their defaults: the spec is checked
     # against these before anything starts.
     defaults: ClassVar[dict]
-    # True for a workload that runs to completion rather than a daemon.
-    finite: ClassVar[bool]
     # The user the daemon drops to, who must own its directory; None: root.
     user: ClassVar[str | None]
 
@@ -80,7 +74,6 @@ class CsvWorkload:
     """What every workload shares: it runs to completion as root, is ready at
     once, needs nothing prepared, and leaves one CSV (``output``) in its home."""
 
-    finite: ClassVar[bool] = True
     user: ClassVar[str | None] = None
     service_refs: ClassVar[tuple[str, ...]] = ()
     defaults: ClassVar[dict] = {}

@@ -109,7 +109,6 @@ class WebApp:
     """A site of the cookie experiment, served by gunicorn (see services.base)."""
 
     role = "web-app"
-    finite = False
     user = None
     defaults = {"site": "shop", "port": 80, "ad_host": "adx.example"}
 

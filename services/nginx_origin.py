@@ -24,7 +24,6 @@ def page_files(root: Path, base_bytes: int, objects: list[int]) -> dict[Path, st
 
 class NginxOrigin:
     role = "web-origin"
-    finite = False
     user = None
     defaults = {"port": 80, "object_bits": 100_000, "expires": "10m",
                 "keepalive_timeout_s": 600, "keepalive": True, "h2c_port": 0,

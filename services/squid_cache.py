@@ -12,7 +12,6 @@ MISS_CODES = ("TCP_MISS", "TCP_REFRESH_MODIFIED", "TCP_CLIENT_REFRESH_MISS", "TC
 
 class SquidCache:
     role = "web-cache"
-    finite = False
     user = "proxy"  # Squid drops to it: its directory must be the user's
     defaults = {"port": 3128, "cache_mem_mb": 64, "max_object_kb": 1024,
                 "pconn_timeout_s": 600, "exclude_clients": []}

@@ -22,7 +22,8 @@ def test_every_role_implements_the_interface():
         assert cls.role == role
         for method in ("config", "command", "ready", "metrics"):
             assert callable(getattr(cls, method))
-        assert isinstance(cls.defaults, dict) and isinstance(cls.finite, bool)
+        assert isinstance(cls.defaults, dict)
+        assert cls.user is None or isinstance(cls.user, str)
 
 
 def test_wire_bytes_count_every_segment_header():
