@@ -1,0 +1,74 @@
+import pytest
+
+from topologies.names import NamePlan, NamePlanError, Record, zone_file
+
+ADDRESSES = {"root": "10.0.9.2", "tld": "10.0.9.3", "umass": "10.0.5.2", "ibm": "10.0.6.2",
+             "gaia": "10.0.5.10", "servereast": "10.0.6.10", "mx": "10.0.7.2"}
+
+
+def slides_plan() -> NamePlan:
+    plan = NamePlan(ttl=300)
+    plan.add_zone(".", {"a.root-servers.net": "root"})
+    plan.add_zone("edu", {"ns.edu": "tld"})
+    plan.add_zone("com", {"ns.com": "tld"})
+    plan.add_zone("umass.edu", {"dns.umass.edu": "umass"})
+    plan.add_zone("ibm.com", {"ns1.ibm.com": "ibm"})
+    plan.add_host("gaia.cs.umass.edu", "gaia")
+    plan.add_host("servereast.backup2.ibm.com", "servereast")
+    plan.add_alias("www.ibm.com", "servereast.backup2.ibm.com")
+    plan.add_host("mail.umass.edu", "mx")
+    plan.add_mx("umass.edu", 10, "mail.umass.edu")
+    return plan
+
+
+def test_delegations_carry_glue_for_in_bailiwick_servers():
+    zones = slides_plan().build(ADDRESSES)
+    root = set(zones["."].records)
+    assert Record("edu.", "NS", "ns.edu.", 300) in root
+    assert Record("ns.edu.", "A", "10.0.9.3", 300) in root          # glue
+    edu = set(zones["edu."].records)
+    assert Record("umass.edu.", "NS", "dns.umass.edu.", 300) in edu
+    assert Record("dns.umass.edu.", "A", "10.0.5.2", 300) in edu    # glue
+    # Every name is under the root: the root zone holds its own server's address.
+    assert Record("a.root-servers.net.", "A", "10.0.9.2", 300) in root
+
+
+def test_names_land_in_their_deepest_zone():
+    zones = slides_plan().build(ADDRESSES)
+    assert Record("gaia.cs.umass.edu.", "A", "10.0.5.10", 300) in zones["umass.edu."].records
+    assert not any(r.name == "gaia.cs.umass.edu." for r in zones["edu."].records)
+    assert Record("www.ibm.com.", "CNAME", "servereast.backup2.ibm.com.", 300) \
+        in zones["ibm.com."].records
+    assert Record("umass.edu.", "MX", "10 mail.umass.edu.", 300) in zones["umass.edu."].records
+
+
+def test_a_name_in_no_zone_is_a_clear_error():
+    plan = NamePlan()
+    plan.add_zone("com", {"ns.com": "tld"})
+    plan.add_host("gaia.cs.umass.edu", "gaia")
+    with pytest.raises(NamePlanError, match="zone com. has no parent zone"):
+        plan.build(ADDRESSES)
+    plan.add_zone(".", {"a.root-servers.net": "root"})
+    with pytest.raises(NamePlanError, match="gaia.cs.umass.edu. belongs to no zone"):
+        plan.build(ADDRESSES)
+
+
+def test_a_zone_without_its_parent_or_a_host_without_an_address():
+    plan = NamePlan()
+    plan.add_zone("umass.edu", {"dns.umass.edu": "umass"})
+    with pytest.raises(NamePlanError, match="no parent zone"):
+        plan.build(ADDRESSES)
+    plan = slides_plan()
+    plan.add_host("nowhere.umass.edu", "ghost")
+    with pytest.raises(NamePlanError, match="'ghost', which has no address"):
+        plan.build(ADDRESSES)
+    with pytest.raises(NamePlanError, match="at least one name server"):
+        NamePlan().add_zone("org", {})
+
+
+def test_zone_file_has_soa_then_records():
+    text = zone_file(slides_plan().build(ADDRESSES)["umass.edu."])
+    lines = text.splitlines()
+    assert lines[0] == "$ORIGIN umass.edu."
+    assert "\tIN\tSOA\tdns.umass.edu. hostmaster.umass.edu. 1 " in lines[2]
+    assert "gaia.cs.umass.edu.\t300\tIN\tA\t10.0.5.10" in lines
