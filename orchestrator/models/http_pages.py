@@ -11,8 +11,9 @@ formulas miss by RTTs. So the model is a small simulation of the path:
   (HTB's rate and its ceil burst, one MTU), shared by every connection of
   the page;
 - a propagation delay of RTT/2 each way;
-- TCP with an initial window of 10 segments, slow start (each ACK releases two
-  segments), no loss, no delayed ACKs;
+- TCP with an initial window of 10 segments, slow start, no loss, no delayed
+  ACKs, and (as TCP small queues do) one segment at a time per connection in
+  the bottleneck's queue, so that concurrent connections interleave;
 - a handshake costs one RTT before the request goes out;
 - HTTP/2 from nginx: it turns Nagle's algorithm off only once a connection
   first goes idle, so the first response's last partial segment waits one RTT
@@ -116,12 +117,15 @@ def respond(sim: Simulation, conn: Connection, request_at: float, body: int, don
     conn.most_in_flight = 0
 
     def send(time: float) -> None:
-        while conn.in_flight < conn.cwnd and state["next"] < len(frames):
+        # One segment at a time in the bottleneck's queue per connection (as
+        # TCP small queues keep it): concurrent connections interleave.
+        if conn.in_flight < conn.cwnd and state["next"] < len(frames):
             leave = sim.link.send(time, frames[state["next"]])
             state["next"] += 1
             conn.in_flight += 1
             conn.most_in_flight = max(conn.most_in_flight, conn.in_flight)
             sim.at(leave + half, arrive)
+            sim.at(leave, send)
 
     def acknowledged(time: float) -> None:
         conn.in_flight -= 1
