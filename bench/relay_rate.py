@@ -11,6 +11,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from orchestrator.commands import run_in, start_in
+from orchestrator.linktest import IPERF_PORT, wait_listening
 from orchestrator.network import Network
 from topologies import two_hosts
 
@@ -25,11 +26,13 @@ def run() -> dict:
         link = net.link_between("h1", "s1")
         os.sched_setaffinity(link.relay.pid, {RELAY_CORE})
         h1, h2 = net["h1"], net["h2"]
-        server = start_in(h2, ["taskset", "-c", str(TRAFFIC_CORE), "iperf3", "-s", "-1"])
-        time.sleep(0.5)
+        server = start_in(h2, ["taskset", "-c", str(TRAFFIC_CORE), "iperf3", "-s", "-1",
+                               "-p", str(IPERF_PORT)])
+        wait_listening(h2, IPERF_PORT)
         before = link.stats()["h1-eth0"]["relayed"]
         started = time.monotonic()
-        run_in(h1, ["taskset", "-c", str(TRAFFIC_CORE), "iperf3", "-c", h2.IP(), "-u",
+        run_in(h1, ["taskset", "-c", str(TRAFFIC_CORE), "iperf3", "-c", h2.IP(),
+                    "-p", str(IPERF_PORT), "-u",
                     "-b", "0", "-l", "64", "-t", str(FLOOD_SECONDS)])
         elapsed = time.monotonic() - started
         counters = link.stats()["h1-eth0"]

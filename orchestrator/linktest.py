@@ -56,7 +56,7 @@ def one_way_loss(round_trip: float) -> float:
     return 1.0 - math.sqrt(max(0.0, 1.0 - round_trip))
 
 
-def _wait_listening(host, port: int) -> None:
+def wait_listening(host, port: int) -> None:
     deadline = time.monotonic() + SERVER_READY_TIMEOUT_S
     while f":{port}" not in run_in(host, ["ss", "-Hltn", f"sport = :{port}"]):
         if time.monotonic() > deadline:
@@ -69,7 +69,7 @@ def tcp_goodput_mbps(client, server, server_ip: str, seconds: int) -> float:
     """iperf3 TCP goodput client -> server, as the receiver counted it."""
     proc = start_in(server, ["iperf3", "-s", "-1", "-p", str(IPERF_PORT)])
     try:
-        _wait_listening(server, IPERF_PORT)
+        wait_listening(server, IPERF_PORT)
         out = run_in(client, ["iperf3", "-c", server_ip, "-p", str(IPERF_PORT), "-t",
                               str(seconds + GOODPUT_OMIT_SECONDS), "-O",
                               str(GOODPUT_OMIT_SECONDS), "-J"])
