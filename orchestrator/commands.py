@@ -42,8 +42,8 @@ def run_root(argv: list[str], check: bool = True, timeout: float | None = 60,
     return result
 
 
-def run_in(node, argv: list[str], check: bool = True) -> str:
-    """Run ``argv`` inside ``node``'s namespaces; return its stdout."""
+def execute(node, argv: list[str]) -> tuple[int, str, str]:
+    """Run ``argv`` inside ``node``'s namespaces; return exit code, stdout, stderr."""
     started = time.monotonic()
     proc = node.popen([str(a) for a in argv], stdin=subprocess.DEVNULL,
                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -56,6 +56,13 @@ def run_in(node, argv: list[str], check: bool = True) -> str:
     out, err, code = out.decode(errors="replace"), err.decode(errors="replace"), proc.returncode
     log.debug("%s $ %s -> %d (%.3fs)", node.name, _render(argv), code,
               time.monotonic() - started)
+    return code, out, err
+
+
+def run_in(node, argv: list[str], check: bool = True) -> str:
+    """Run ``argv`` inside ``node``'s namespaces; return its stdout. A non-zero
+    exit raises CommandError unless ``check`` is off."""
+    code, out, err = execute(node, argv)
     if check and code != 0:
         raise CommandError(node.name, _render(argv), code, err or out)
     return out

@@ -112,9 +112,7 @@ def plot(run_dir: Path, results: dict[str, ScenarioResult], kinds: list[str]) ->
         ax.set_xlabel("time since workload start (s)")
         ax.set_ylabel("access-link utilisation (downstream)")
         ax.set_ylim(bottom=0)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize="small")
-        written.append(_save(fig, run_dir / "utilisation.png"))
+        written.append(_finish(fig, ax, run_dir / "utilisation.png"))
     if "delay_cdf" in kinds:
         fig, ax = plt.subplots(figsize=(8, 4))
         for name, result in results.items():
@@ -126,9 +124,7 @@ def plot(run_dir: Path, results: dict[str, ScenarioResult], kinds: list[str]) ->
         ax.set_xscale("log")
         ax.set_xlabel("request delay (s)")
         ax.set_ylabel("CDF")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize="small")
-        written.append(_save(fig, run_dir / "delay_cdf.png"))
+        written.append(_finish(fig, ax, run_dir / "delay_cdf.png"))
     if "delay_time" in kinds:
         fig, ax = plt.subplots(figsize=(8, 4))
         for name, result in results.items():
@@ -140,9 +136,7 @@ def plot(run_dir: Path, results: dict[str, ScenarioResult], kinds: list[str]) ->
         ax.set_xlabel("request time since workload start (s)")
         ax.set_ylabel("request delay (s)")
         ax.set_yscale("log")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize="small", markerscale=4)
-        written.append(_save(fig, run_dir / "delay_time.png"))
+        written.append(_finish(fig, ax, run_dir / "delay_time.png", markerscale=4))
     if "page_load" in kinds:
         fig, ax = plt.subplots(figsize=(8, 4))
         names = [q.name.removeprefix("plt_") for q in next(iter(results.values())).quantities]
@@ -155,13 +149,14 @@ def plot(run_dir: Path, results: dict[str, ScenarioResult], kinds: list[str]) ->
         ax.set_xticks(range(len(names)), names)
         ax.set_ylabel("page-load time (s)")
         ax.set_yscale("log")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize="small")
-        written.append(_save(fig, run_dir / "page_load.png"))
+        written.append(_finish(fig, ax, run_dir / "page_load.png"))
     return written
 
 
-def _save(fig, path: Path) -> Path:
+def _finish(fig, ax, path: Path, **legend) -> Path:
+    """Grid, legend, layout, write, close: the same for every plot."""
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small", **legend)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

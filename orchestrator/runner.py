@@ -12,7 +12,7 @@ from pathlib import Path
 
 from orchestrator import hold as hold_state
 from orchestrator import state
-from orchestrator.commands import run_in, start_in
+from orchestrator.commands import execute, run_in, start_in
 from orchestrator.errors import AppLabError
 from orchestrator.metrics import CounterSampler, LinkGroup
 from orchestrator.network import Network
@@ -55,9 +55,8 @@ class HostProbe:
         return code == 0
 
     def run(self, argv: list[str]) -> tuple[int, str]:
-        proc = start_in(self.node, argv, stdout=-1, stderr=-1)
-        out, _ = proc.communicate()
-        return proc.returncode, out.decode(errors="replace")
+        code, out, _ = execute(self.node, argv)
+        return code, out
 
 
 @dataclass
@@ -202,12 +201,7 @@ class ScenarioRun:
 
     def prepare_workload(self, client, ctx: HostContext) -> None:
         for service_name, argv in client.prepare_commands(ctx):
-            node = self.services[service_name].node
-            proc = start_in(node, argv, stdout=-1, stderr=-1)
-            out, err = proc.communicate()
-            if proc.returncode != 0:
-                raise ServiceFailed(f"workload preparation on {node.name} failed: "
-                                    f"{(err or out).decode(errors='replace')[-800:]}")
+            run_in(self.services[service_name].node, argv)
 
     def run_workload(self, progress) -> None:
         workload = self.spec.workload

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from orchestrator.models.base import Quantity
 from orchestrator.models.http_hol import transfer_s
-from orchestrator.models.http_pages import Path
-from topologies.params import HTB_CEIL_BURST_BYTES, parse_link_params
+from orchestrator.models.http_pages import path_of
 
 CHECKS = ("not_modified_status", "not_modified_body_bytes", "modified_status",
           "bytes_saved", "time_saved")
@@ -16,9 +15,7 @@ CHECKS = ("not_modified_status", "not_modified_body_bytes", "modified_status",
 def quantities(spec, raw: dict) -> tuple[list[Quantity], dict]:
     steps = {row["step"]: row for row in raw["requests"]}
     first, again, changed = (steps.get(s) for s in ("first", "not_modified", "modified"))
-    link = parse_link_params("link", spec.topology.params.get("link", {}))
-    path = Path(rtt_s=2 * link.delay_ms / 1000, rate_bps=link.bw_mbps * 1e6,
-                burst_bytes=HTB_CEIL_BURST_BYTES)
+    link, path = path_of(spec)
     client = spec.workload.params
     origin = spec.services[client["origin"]].params
     size = origin["page_objects"][client.get("object", 0)]

@@ -21,9 +21,8 @@ from __future__ import annotations
 import statistics
 
 from orchestrator.models.base import Quantity
-from orchestrator.models.http_pages import Connection, Path, Simulation, respond
+from orchestrator.models.http_pages import Connection, Path, Simulation, path_of, respond
 from services.page_client import H2_STREAM_WINDOW_BYTES
-from topologies.params import HTB_CEIL_BURST_BYTES, parse_link_params
 
 MODES = ("pipelined", "http2")
 CHECKS = tuple(f"{kind}_{mode}" for mode in MODES
@@ -63,11 +62,9 @@ def per_run(rows: list[dict], mode: str) -> list[dict]:
 
 
 def quantities(spec, raw: dict) -> tuple[list[Quantity], dict]:
-    link = parse_link_params("link", spec.topology.params.get("link", {}))
+    _, path = path_of(spec)
     objects = spec.services[spec.workload.params["origin"]].params["page_objects"]
     large, small = objects[0], objects[1:]
-    path = Path(rtt_s=2 * link.delay_ms / 1000, rate_bps=link.bw_mbps * 1e6,
-                burst_bytes=HTB_CEIL_BURST_BYTES)
     result, details = [], {}
     for mode in spec.workload.params.get("modes", MODES):
         runs = per_run(raw["requests"], mode)

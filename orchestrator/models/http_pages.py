@@ -30,10 +30,9 @@ import statistics
 from dataclasses import dataclass, field
 
 from orchestrator.models.base import Quantity
-from topologies.params import HTB_CEIL_BURST_BYTES, parse_link_params
+from services.http_wire import MSS_BYTES, SEGMENT_OVERHEAD_BYTES
+from topologies.params import HTB_CEIL_BURST_BYTES, LinkParams, parse_link_params
 
-MSS_BYTES = 1448
-SEGMENT_OVERHEAD_BYTES = 66   # Ethernet + IPv4 + TCP with timestamps
 INITIAL_WINDOW_SEGMENTS = 10
 MODES = ("nonpersistent", "parallel", "persistent", "pipelined", "http2")
 
@@ -44,6 +43,13 @@ class Path:
     rate_bps: float
     burst_bytes: float
     header_bytes: int = 250   # HTTP response headers
+
+
+def path_of(spec) -> tuple[LinkParams, Path]:
+    """The path of a two-host experiment: its one link, as the model sees it."""
+    link = parse_link_params("link", spec.topology.params.get("link", {}))
+    return link, Path(rtt_s=2 * link.delay_ms / 1000, rate_bps=link.bw_mbps * 1e6,
+                      burst_bytes=HTB_CEIL_BURST_BYTES)
 
 
 @dataclass
@@ -152,15 +158,9 @@ def page_load(mode: str, path: Path, base_bytes: int, objects: list[int],
     def fetch_alone(start: float, body: int, then) -> None:
         respond(sim, Connection(), start + rtt, body, then)
 
-    if mode == "nonpersistent":
-        queue = list(objects)
-
-        def next_object(time: float) -> None:
-            finished.append(time)
-            if queue:
-                fetch_alone(time, queue.pop(0), next_object)
-        fetch_alone(0.0, base_bytes, next_object)
-    elif mode == "parallel":
+    if mode in ("nonpersistent", "parallel"):
+        # Non-persistent is the parallel case with a single connection at a time.
+        parallel = 1 if mode == "nonpersistent" else parallel
         queue = list(objects)
 
         def worker(time: float) -> None:
@@ -234,13 +234,11 @@ def measured_page_loads(rows: list[dict]) -> dict[str, list[float]]:
 def quantities(spec, raw: dict) -> tuple[list[Quantity], dict]:
     """Quantities for each mode the client ran: measured median page-load time
     beside the simulated model and the slide's formula."""
-    link = parse_link_params("link", spec.topology.params.get("link", {}))
+    link, path = path_of(spec)
     client = spec.workload.params
     origin = spec.services[client["origin"]].params
     base, objects = origin.get("page_base_bytes", 2000), origin["page_objects"]
     parallel = client.get("parallel", 5)
-    path = Path(rtt_s=2 * link.delay_ms / 1000, rate_bps=link.bw_mbps * 1e6,
-                burst_bytes=HTB_CEIL_BURST_BYTES)
     loads = measured_page_loads(raw["requests"])
     quantities = []
     for mode, times in loads.items():
