@@ -4,9 +4,11 @@ This is the only layer (with the link realizers it owns) that imports mininet.
 """
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import signal
+from collections import defaultdict
 from contextlib import ExitStack, contextmanager
 from functools import partial
 from pathlib import Path
@@ -14,7 +16,7 @@ from pathlib import Path
 from mininet.net import Mininet
 
 from orchestrator import state
-from orchestrator.commands import command_log, run_root
+from orchestrator.commands import command_log, run_in, run_root
 from orchestrator.errors import CommandError, LeftoverError, RelayError, TopologyError
 from orchestrator.links.realizers import LINK_CLASSES, choose_realizer
 from orchestrator.nodes import SWITCH_KINDS, AppBridge, AppHost, AppOVSSwitch, ensure_ovs
@@ -28,6 +30,7 @@ IFNAME_MAX = 15
 DEFAULT_TCP_CONGESTION = "cubic"
 TCP_CONGESTION = "/proc/sys/net/ipv4/tcp_congestion_control"
 TCP_ALLOWED_CONGESTION = "/proc/sys/net/ipv4/tcp_allowed_congestion_control"
+RESOLV_CONF = "/etc/resolv.conf"
 BRIDGE_NF_SYSCTLS = [f"/proc/sys/net/bridge/bridge-nf-call-{t}tables" for t in ("arp", "ip", "ip6")]
 
 
@@ -189,6 +192,39 @@ class Network:
             out = host.waitOutput()
             if not out.strip().endswith(self.tcp_congestion):
                 raise CommandError(host.name, f"sysctl -w {setting}", 1, out)
+
+    def fill_neighbour_tables(self) -> None:
+        """Permanent ARP entries for every neighbour on every subnet, so no
+        first packet waits for an ARP exchange across a delayed link (the
+        textbook's RTT counts leave ARP out)."""
+        segments = defaultdict(list)  # subnet -> [(node, interface, its address, its MAC)]
+        for node in self.net.hosts:
+            # The kernel's MACs: a relay's TAP is not the device Mininet first made.
+            macs = {link["ifname"]: link["address"]
+                    for link in json.loads(run_in(node, ["ip", "-j", "link", "show"]))}
+            for intf in node.intfList():
+                if intf.IP() and intf.name != "lo":
+                    subnet = ipaddress.ip_interface(f"{intf.IP()}/{intf.prefixLen}").network
+                    segments[subnet].append((node, intf.name, intf.IP(), macs[intf.name]))
+        lines = defaultdict(list)
+        for members in segments.values():
+            for node, intf, _, _ in members:
+                lines[node] += [f"neigh replace {ip} lladdr {mac} dev {intf} nud permanent"
+                                for other, _, ip, mac in members if other is not node]
+        for node, batch in lines.items():
+            path = self.run_dir / "hosts" / node.name / "neighbours.batch"
+            path.write_text("\n".join(batch) + "\n")
+            run_in(node, ["ip", "-batch", str(path)])
+
+    def use_resolver(self, address: str) -> None:
+        """Give every host a resolv.conf of its own naming ``address`` as its
+        DNS server: a bind mount in the host's mount namespace (mnexec makes
+        one per host, private), so the machine's own file is untouched."""
+        for host in self.net.hosts:
+            path = self.run_dir / "hosts" / host.name / "resolv.conf"
+            path.write_text(f"# {host.name}: the emulation's local DNS server\n"
+                            f"nameserver {address}\noptions timeout:2 attempts:2\n")
+            run_in(host, ["mount", "--bind", str(path), RESOLV_CONF])
 
     # Access
 

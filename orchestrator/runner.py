@@ -19,6 +19,7 @@ from orchestrator.network import Network
 from orchestrator.spec import ResolvedSpec, build_topology
 from services import REGISTRY
 from services.base import HostContext
+from topologies.names import Names
 
 READY_TIMEOUT_S = 15.0
 READY_POLL_S = 0.02
@@ -109,6 +110,7 @@ class ScenarioRun:
     sampler: CounterSampler | None = None
     window: tuple[float, float] = (0.0, 0.0)
     captures: list = field(default_factory=list)  # (pcap path, tcpdump process)
+    names: Names | None = None
 
     # Contexts
 
@@ -116,10 +118,12 @@ class ScenarioRun:
                 ) -> HostContext:
         addresses = {h.name: h.IP() for h in self.net.hosts if h.IP()}
         services = {n: s.host for n, s in self.spec.services.items()}
+        resolver = addresses[services[self.spec.dns.resolver]] if self.names else None
         return HostContext(name=name, host=host, ip=self.net[host].IP(),
                            home=self.home(host, name, user), params=params,
                            addresses=addresses, services=services, seed=self.spec.seed,
-                           homes={n: r.ctx.home for n, r in self.services.items()})
+                           homes={n: r.ctx.home for n, r in self.services.items()},
+                           names=self.names, resolver=resolver)
 
     def home(self, host: str, name: str, user: str | None) -> Path:
         """A service's private directory: under the results, or, for a daemon
@@ -148,6 +152,14 @@ class ScenarioRun:
                 shutil.chown(path, user=service.user)
 
     # Services
+
+    def start_dns(self) -> None:
+        """Build the zones from the plan and the hosts' addresses; point every
+        host at the local DNS server."""
+        addresses = {h.name: h.IP() for h in self.net.hosts if h.IP()}
+        self.names = self.spec.dns.plan().build(addresses)
+        resolver = self.spec.services[self.spec.dns.resolver].host
+        self.net.use_resolver(addresses[resolver])
 
     def start_services(self) -> None:
         for name in start_order(self.spec.services):
@@ -264,6 +276,10 @@ class ScenarioRun:
             self.net.start()
             self.console.print(f"  network up: {len(self.net.hosts)} hosts, "
                                f"realizer {self.net.realizer}")
+            if self.spec.static_arp:
+                self.net.fill_neighbour_tables()
+            if self.spec.dns:
+                self.start_dns()
             self.start_services()
             self.start_captures()
             self.sampler = CounterSampler(self.link_groups()).start()
@@ -342,6 +358,7 @@ class ScenarioRun:
         return {"services": services, "requests": requests,
                 "utilisation": self.sampler.series() if self.sampler else {},
                 "window": self.window, "link_params": self.net.link_params,
+                "addresses": {h.name: h.IP() for h in self.net.hosts if h.IP()},
                 "link_stats": self.net.collect_link_stats(), "realizer": self.net.realizer,
                 "pcaps": [str(pcap) for pcap, _ in self.captures]}
 

@@ -24,10 +24,13 @@ from orchestrator.models import MODELS
 from orchestrator.yamlmarks import Mark, YamlError, load_with_marks, mark_for
 from services import REGISTRY
 from topologies import builders
+from topologies.names import (
+    DEFAULT_NEGATIVE_TTL_S,
+    DEFAULT_TTL_S,
+    NamePlan,
+    NamePlanError,
+)
 from topologies.params import LinkParamError, parse_link_params
-
-BUILDERS = {"two_hosts": builders.two_hosts, "star_lan": builders.star_lan,
-            "institutional": builders.institutional}
 
 
 class SpecError(ValueError):
@@ -90,6 +93,40 @@ class CaptureSpec(_Strict):
     snaplen: int = Field(default=256, ge=64)
 
 
+class ZoneEntry(_Strict):
+    servers: dict[str, str] = Field(min_length=1)   # name server name -> host
+    ttl_s: int | None = Field(default=None, gt=0)
+    registered: bool = True
+
+
+class DnsSpec(_Strict):
+    """The run's DNS: zones and the hosts serving them, hosts' names, aliases
+    and mail domains. Every host's resolv.conf points at ``resolver``."""
+
+    resolver: str                                   # a dns-resolver service
+    resolution: Literal["iterated", "recursive"] = "iterated"
+    ttl_s: int = Field(default=DEFAULT_TTL_S, gt=0)
+    negative_ttl_s: int = Field(default=DEFAULT_NEGATIVE_TTL_S, ge=0)
+    zones: dict[str, ZoneEntry] = Field(min_length=1)
+    hosts: dict[str, str] = Field(default_factory=dict)     # name -> host
+    aliases: dict[str, str] = Field(default_factory=dict)   # alias -> canonical name
+    mail: dict[str, dict[str, int]] = Field(default_factory=dict)  # domain -> {MX: priority}
+
+    def plan(self) -> NamePlan:
+        plan = NamePlan(ttl=self.ttl_s, negative_ttl=self.negative_ttl_s,
+                        resolution=self.resolution)
+        for origin, zone in self.zones.items():
+            plan.add_zone(origin, zone.servers, zone.ttl_s, zone.registered)
+        for name, host in self.hosts.items():
+            plan.add_host(name, host)
+        for alias, canonical in self.aliases.items():
+            plan.add_alias(alias, canonical)
+        for domain, exchangers in self.mail.items():
+            for exchanger, priority in exchangers.items():
+                plan.add_mx(domain, priority, exchanger)
+        return plan
+
+
 class ResolvedSpec(_Strict):
     """One scenario of an experiment, with the scenario's overlay applied."""
 
@@ -100,6 +137,9 @@ class ResolvedSpec(_Strict):
     realizer: Literal["auto", "netem", "relay"] = "auto"
     switch: Literal["lxbr", "ovs", "ovs-user"] = "lxbr"
     tcp_congestion: Literal["cubic", "reno", "bbr"] = "cubic"
+    # Fill every ARP table before the run: no first packet then pays an ARP
+    # exchange, as RTT-counting models assume.
+    static_arp: bool = False
     duration_s: PositiveFloat
     topology: TopologySpec
     services: dict[str, ServiceSpec] = Field(default_factory=dict)
@@ -108,6 +148,7 @@ class ResolvedSpec(_Strict):
     captures: list[CaptureSpec] = Field(default_factory=list)
     plots: list[Literal["utilisation", "delay_cdf", "delay_time", "page_load"]] = Field(
         default_factory=list)
+    dns: DnsSpec | None = None
     scenario: str = ""
     scenario_title: str = ""
     checks: dict[str, CheckSpec] = Field(default_factory=dict)
@@ -119,7 +160,8 @@ class ScenarioMeta(_Strict):
 
 
 SCENARIO_OVERLAY_KEYS = {"topology", "services", "workload", "monitor", "captures",
-                         "duration_s", "seed", "realizer", "switch", "tcp_congestion"}
+                         "duration_s", "seed", "realizer", "switch", "tcp_congestion", "dns",
+                         "static_arp"}
 
 
 def _merge(base: Any, overlay: Any, where: tuple, origin: dict, overlay_at: tuple) -> Any:
@@ -264,7 +306,7 @@ def _resolve(base, name, overlay, marks, problems: _Problems, duration_s) -> Res
 
 
 def build_topology(spec: ResolvedSpec):
-    return BUILDERS[spec.topology.builder](**spec.topology.params)
+    return builders.build(spec.topology.builder, spec.topology.params)
 
 
 def _check_semantics(spec: ResolvedSpec, problems: _Problems) -> None:
@@ -276,9 +318,9 @@ def _check_semantics(spec: ResolvedSpec, problems: _Problems) -> None:
                 problems.add(("checks", check), f"the {spec.model} model has no check "
                              f"{check!r} (it has {', '.join(MODELS[spec.model].CHECKS)})")
     topo_at = ("topology",)
-    if spec.topology.builder not in BUILDERS:
+    if spec.topology.builder not in builders.BUILDERS:
         problems.add((*topo_at, "builder"), f"unknown builder {spec.topology.builder!r} "
-                     f"(have {', '.join(BUILDERS)})")
+                     f"(have {', '.join(builders.BUILDERS)})")
         return
     for key, value in spec.topology.params.items():
         if key == "link" or key.endswith("_link"):
@@ -332,6 +374,36 @@ def _check_semantics(spec: ResolvedSpec, problems: _Problems) -> None:
                 (("monitor", name, "peers", i), p) for i, p in enumerate(monitor.peers)]:
             if node not in nodes:
                 problems.add(where, f"node {node!r} does not exist")
+    if spec.dns:
+        _check_dns(spec, topo, problems)
+
+
+def _check_dns(spec: ResolvedSpec, topo, problems: _Problems) -> None:
+    """Every host the plan names exists, every zone's host runs a DNS server,
+    the resolver is one, and the plan builds (each name has a zone)."""
+    dns = spec.dns
+    hosts = set(topo.hosts())
+    served_by = {s.host for s in spec.services.values() if s.role == "dns-authoritative"}
+    for origin, zone in dns.zones.items():
+        for server, host in zone.servers.items():
+            at = ("dns", "zones", origin, "servers", server)
+            if host not in hosts:
+                problems.add(at, f"host {host!r} does not exist")
+            elif host not in served_by:
+                problems.add(at, f"host {host!r} runs no dns-authoritative service")
+    for name, host in dns.hosts.items():
+        if host not in hosts:
+            problems.add(("dns", "hosts", name), f"host {host!r} does not exist")
+    resolver = spec.services.get(dns.resolver)
+    if resolver is None or resolver.role != "dns-resolver":
+        problems.add(("dns", "resolver"), f"{dns.resolver!r} is not a dns-resolver service "
+                     "of this scenario")
+    if problems.items:
+        return
+    try:
+        dns.plan().build({h: "0.0.0.0" for h in hosts}).root_servers()
+    except NamePlanError as exc:
+        problems.add(("dns",), str(exc))
 
 
 def _check_role(role, params, at, spec: ResolvedSpec, problems: _Problems) -> None:
@@ -343,6 +415,9 @@ def _check_role(role, params, at, spec: ResolvedSpec, problems: _Problems) -> No
         if key not in service.defaults:
             problems.add((*at, "params", key), f"the {role} role has no parameter {key!r} "
                          f"(it has {', '.join(service.defaults)})")
+    if hasattr(service, "param_problems"):
+        for where, message in service.param_problems(params, set(spec.services)):
+            problems.add((*at, "params", *where), message)
     for key in getattr(service, "service_refs", ()):
         ref = params.get(key)
         if ref is not None and ref not in spec.services:

@@ -14,6 +14,7 @@ apt_packages=(
   iperf3 iputils-ping tcpdump psmisc procps curl
   python3-venv python3-pip
   nginx-light squid
+  bind9 unbound dnsutils
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -5,12 +5,16 @@ Adding a role means adding one module and one entry here.
 from services.conditional_client import ConditionalClient
 from services.cookie_client import CookieClient
 from services.cookie_sites import WebApp
+from services.dns_authoritative import BindAuthoritative
+from services.dns_client import DnsClient
+from services.dns_resolver import UnboundResolver
 from services.nginx_origin import NginxOrigin
 from services.page_client import PageClient
 from services.squid_cache import SquidCache
 from services.web_client import WebClient
 
 REGISTRY = {cls.role: cls for cls in (NginxOrigin, SquidCache, WebClient, PageClient,
-                                      ConditionalClient, WebApp, CookieClient)}
+                                      ConditionalClient, WebApp, CookieClient,
+                                      BindAuthoritative, UnboundResolver, DnsClient)}
 
 __all__ = ["REGISTRY"]

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Protocol
 
+from topologies.names import Names
+
 
 @dataclass(frozen=True)
 class HostContext:
@@ -37,6 +39,16 @@ class HostContext:
     # Started services' private directories: for a workload that plays a site
     # update (hosts share one filesystem).
     homes: dict[str, Path] = field(default_factory=dict)
+    # The run's DNS (zones, root servers, how they resolve), if it has one.
+    names: Names | None = None
+    resolver: str | None = None    # the local DNS server's address, with DNS
+
+    def url_host(self, service: str) -> str:
+        """How a client names a service's host: its DNS name where the run
+        has DNS, its address otherwise."""
+        host = self.services[service]
+        name = self.names.name_of(host) if self.names else None
+        return name or self.addresses[host]
 
     def path(self, *parts: str) -> Path:
         return self.home.joinpath(*parts)

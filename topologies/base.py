@@ -11,10 +11,11 @@ Anything written for Mininet's ``Topo`` (``addHost``/``addSwitch``/
 from __future__ import annotations
 
 import ipaddress
+from collections import deque
 
 from mininet.topo import Topo
 
-from topologies.params import parse_link_params
+from topologies.params import parse_link_params, parse_time_ms
 from topologies.routing import RouterInterface, compute_static_routes
 
 ROUTER_ROLE = "router"
@@ -125,6 +126,32 @@ class AppTopo(Topo):
         self.addLink(router, name,
                      params1={"ip": f"{gateway_ip}/{subnet.prefixlen}"}, **link_opts)
         return subnet
+
+    def rttMs(self, node1: str, node2: str) -> float:
+        """Round-trip propagation delay between two nodes along the fewest-hop
+        path: each link's delay applies in each direction, as in TCLink."""
+        neighbours: dict[str, list[str]] = {}
+        for a, b in self.links():
+            neighbours.setdefault(a, []).append(b)
+            neighbours.setdefault(b, []).append(a)
+        previous = {node1: None}
+        frontier = deque([node1])
+        while frontier:
+            node = frontier.popleft()
+            for neighbour in neighbours.get(node, []):
+                if neighbour not in previous:
+                    previous[neighbour] = node
+                    frontier.append(neighbour)
+        if node2 not in previous:
+            raise ValueError(f"no path from {node1} to {node2}")
+        one_way = 0.0
+        node = node2
+        while previous[node] is not None:
+            delay = self.linkInfo(previous[node], node).get("delay")
+            if delay:
+                one_way += parse_time_ms(delay, link_name(previous[node], node), "delay")
+            node = previous[node]
+        return 2 * one_way
 
     # Routing
 

@@ -81,3 +81,39 @@ def core_internet(access_networks: list[AccessNetwork], core_routers: int = 3,
                     gateway=gateway, host_link=net.lan_link)
         topo.connectRouters(gateway, cores[index % core_routers], **net.access_link)
     return topo.finalize()
+
+
+def internet(sites: dict[str, dict]) -> AppTopo:
+    """Sites around one core router: site ``S`` is router ``S-gw`` joined to
+    ``core`` by the site's ``access_link``, with its ``hosts`` on a LAN behind
+    it (``lan_link`` each). A host's delay to any other site is its two sites'
+    access-link delays, so every path's RTT is plain to read off the spec:
+
+        sites: {nyu: {access_link: {delay: 5ms}, hosts: [client, local-dns]}}
+    """
+    if not sites:
+        raise ValueError("internet: give at least one site")
+    topo = AppTopo()
+    topo.addRouter("core")
+    for site, spec in sites.items():
+        unknown = set(spec) - {"hosts", "access_link", "lan_link"}
+        if unknown:
+            raise ValueError(f"internet: site {site!r} has unknown keys {sorted(unknown)} "
+                             "(a site has hosts, access_link and lan_link)")
+        if not spec.get("hosts"):
+            raise ValueError(f"internet: site {site!r} has no hosts")
+        gateway = f"{site}-gw"
+        topo.addRouter(gateway)
+        topo.addLan(f"{site}-sw", list(spec["hosts"]), gateway=gateway,
+                    host_link=spec.get("lan_link"))
+        topo.connectRouters(gateway, "core", **spec.get("access_link", {}))
+    return topo.finalize()
+
+
+BUILDERS = {"two_hosts": two_hosts, "star_lan": star_lan, "institutional": institutional,
+            "internet": internet}
+
+
+def build(builder: str, params: dict) -> AppTopo:
+    """The topology a spec's ``topology`` section names."""
+    return BUILDERS[builder](**params)

@@ -5,7 +5,8 @@ records they hold, turned into zone files.
 - a zone's name servers appear as NS records at its apex, and as NS records in
   its parent (the delegation), with glue A records where the name server's
   name lies inside the delegated zone or its parent;
-- aliases become CNAME records and mail domains MX records.
+- aliases become CNAME records and mail domains MX records;
+- a zone may start unregistered: served, but not yet delegated by its parent.
 
 A name that belongs to no zone is an error that says which name.
 """
@@ -14,6 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 DEFAULT_TTL_S = 3600
+# How long a "no such name" is cached (the SOA minimum): short, so that a name
+# registered during a run resolves soon after an earlier failed lookup.
+DEFAULT_NEGATIVE_TTL_S = 5
+# How servers resolve: "iterated" (the local server asks each level and gets
+# referrals) or "recursive" (each level asks the next on the asker's behalf).
+RESOLUTIONS = ("iterated", "recursive")
 
 
 class NamePlanError(ValueError):
@@ -52,21 +59,41 @@ class Record:
 class Zone:
     origin: str
     servers: dict[str, str]        # name server name -> the host that runs it
+    ttl: int = DEFAULT_TTL_S
+    parent: str | None = None      # the nearest enclosing zone of the plan
+    # An unregistered zone is served but not yet delegated: its delegation
+    # (NS and glue) waits to be inserted into the parent during a run.
+    registered: bool = True
     records: list[Record] = field(default_factory=list)
+    delegation: list[Record] = field(default_factory=list)
+    server_addresses: dict[str, str] = field(default_factory=dict)  # NS name -> address
+
+
+@dataclass
+class ZoneSpec:
+    servers: dict[str, str]
+    ttl: int | None = None
+    registered: bool = True
 
 
 @dataclass
 class NamePlan:
     ttl: int = DEFAULT_TTL_S
-    zones: dict[str, dict[str, str]] = field(default_factory=dict)
+    negative_ttl: int = DEFAULT_NEGATIVE_TTL_S
+    resolution: str = "iterated"
+    zones: dict[str, ZoneSpec] = field(default_factory=dict)
     hosts: dict[str, str] = field(default_factory=dict)     # name -> host
     aliases: dict[str, str] = field(default_factory=dict)   # alias -> canonical name
     mail: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
 
-    def add_zone(self, origin: str, servers: dict[str, str]) -> None:
+    def add_zone(self, origin: str, servers: dict[str, str], ttl: int | None = None,
+                 registered: bool = True) -> None:
         if not servers:
             raise NamePlanError(f"zone {fqdn(origin)} needs at least one name server")
-        self.zones[fqdn(origin)] = {fqdn(ns): host for ns, host in servers.items()}
+        if not registered and fqdn(origin) == ".":
+            raise NamePlanError("the root zone is always registered")
+        self.zones[fqdn(origin)] = ZoneSpec({fqdn(ns): host for ns, host in servers.items()},
+                                            ttl, registered)
 
     def add_host(self, name: str, host: str) -> None:
         self.hosts[fqdn(name)] = host
@@ -87,19 +114,22 @@ class NamePlan:
                                 f"{', '.join(sorted(set(self.zones) - {'.'})) or 'none'})")
         return max(holders, key=lambda z: z.count("."))
 
-    def build(self, addresses: dict[str, str]) -> dict[str, Zone]:
+    def build(self, addresses: dict[str, str]) -> Names:
         """Every zone with its records, given each host's address."""
         def address(host: str, name: str) -> str:
             if host not in addresses:
                 raise NamePlanError(f"name {name} is on host {host!r}, which has no address")
             return addresses[host]
 
-        zones = {origin: Zone(origin, servers) for origin, servers in self.zones.items()}
+        zones = {origin: Zone(origin, spec.servers, spec.ttl or self.ttl,
+                              registered=spec.registered)
+                 for origin, spec in self.zones.items()}
         for origin, zone in zones.items():
             for ns, host in zone.servers.items():
-                zone.records.append(Record(origin, "NS", ns, self.ttl))
+                zone.server_addresses[ns] = address(host, ns)
+                zone.records.append(Record(origin, "NS", ns, zone.ttl))
                 if within(ns, origin):
-                    zone.records.append(Record(ns, "A", address(host, ns), self.ttl))
+                    zone.records.append(Record(ns, "A", zone.server_addresses[ns], zone.ttl))
             parent = parent_of(origin)
             while parent is not None and parent not in zones:
                 parent = parent_of(parent)
@@ -107,30 +137,86 @@ class NamePlan:
                 if origin != ".":
                     raise NamePlanError(f"zone {origin} has no parent zone in the plan")
                 continue
-            for ns, host in zone.servers.items():
-                zones[parent].records.append(Record(origin, "NS", ns, self.ttl))
+            zone.parent = parent
+            # The parent's copy of the delegation lives as long as the parent's records.
+            ttl = zones[parent].ttl
+            for ns in zone.servers:
+                zone.delegation.append(Record(origin, "NS", ns, ttl))
                 if within(ns, origin) or within(ns, parent):
-                    zones[parent].records.append(Record(ns, "A", address(host, ns), self.ttl))
+                    zone.delegation.append(Record(ns, "A", zone.server_addresses[ns], ttl))
+            if zone.registered:
+                zones[parent].records += zone.delegation
         for name, host in self.hosts.items():
-            zones[self.zone_of(name)].records.append(
-                Record(name, "A", address(host, name), self.ttl))
+            zone = zones[self.zone_of(name)]
+            zone.records.append(Record(name, "A", address(host, name), zone.ttl))
         for alias, canonical in self.aliases.items():
-            zones[self.zone_of(alias)].records.append(Record(alias, "CNAME", canonical, self.ttl))
+            zone = zones[self.zone_of(alias)]
+            zone.records.append(Record(alias, "CNAME", canonical, zone.ttl))
         for domain, exchangers in self.mail.items():
+            zone = zones[self.zone_of(domain)]
             for priority, exchanger in exchangers:
-                zones[self.zone_of(domain)].records.append(
-                    Record(domain, "MX", f"{priority} {exchanger}", self.ttl))
+                zone.records.append(Record(domain, "MX", f"{priority} {exchanger}", zone.ttl))
         for zone in zones.values():
             zone.records = sorted(set(zone.records), key=lambda r: (r.name, r.type, r.value))
-        return zones
+        if self.resolution not in RESOLUTIONS:
+            raise NamePlanError(f"resolution {self.resolution!r} is not one of "
+                                f"{', '.join(RESOLUTIONS)}")
+        return Names(zones, dict(self.hosts), dict(self.aliases), self.negative_ttl,
+                     self.resolution)
 
 
-def zone_file(zone: Zone, serial: int = 1) -> str:
-    """The zone in master-file format (as NSD and BIND read it)."""
+@dataclass
+class Names:
+    """A built plan: the zones, and what a host or a model asks of them."""
+
+    zones: dict[str, Zone]
+    hosts: dict[str, str]          # name -> host
+    aliases: dict[str, str]
+    negative_ttl: int = DEFAULT_NEGATIVE_TTL_S
+    resolution: str = "iterated"
+
+    def served_by(self, host: str) -> list[Zone]:
+        return [z for z in self.zones.values() if host in z.servers.values()]
+
+    def children(self, origin: str) -> list[Zone]:
+        """The registered zones delegated from ``origin``."""
+        return [z for z in self.zones.values() if z.parent == origin and z.registered]
+
+    def root_servers(self) -> dict[str, str]:
+        """Name server name -> address of the plan's root servers: the only
+        hints a resolver in the emulation may have."""
+        if "." not in self.zones:
+            raise NamePlanError("the plan has no root zone, so a resolver has no hints")
+        return dict(self.zones["."].server_addresses)
+
+    def name_of(self, host: str) -> str | None:
+        """The first name the plan gives ``host``, without the final dot."""
+        return next((n.rstrip(".") for n, h in self.hosts.items() if h == host), None)
+
+    def lookup(self, name: str, rtype: str) -> list[str]:
+        """The answer a correct resolver gives, from the plan itself: record
+        values (CNAMEs followed for other types), sorted; [] for no data."""
+        name = fqdn(name)
+        for _ in range(len(self.aliases) + 1):
+            zone = next((z for z in sorted(self.zones.values(), key=lambda z: -z.origin.count("."))
+                         if z.origin != "." and within(name, z.origin)), None)
+            if zone is None:
+                return []
+            values = sorted(r.value for r in zone.records if r.name == name and r.type == rtype)
+            canonical = self.aliases.get(name)
+            if values or canonical is None or rtype == "CNAME":
+                return values
+            name = canonical
+        raise NamePlanError(f"aliases of {name} form a loop")
+
+
+def zone_file(zone: Zone, serial: int = 1, negative_ttl: int = DEFAULT_NEGATIVE_TTL_S) -> str:
+    """The zone in master-file format (as NSD and BIND read it). The SOA's
+    last field is how long resolvers cache a "no such name"."""
     primary = sorted(zone.servers)[0]
     contact = "hostmaster." + (zone.origin if zone.origin != "." else "")
-    lines = [f"$ORIGIN {zone.origin}", f"$TTL {DEFAULT_TTL_S}",
-             f"{zone.origin}\t{DEFAULT_TTL_S}\tIN\tSOA\t{primary} {contact} "
-             f"{serial} 3600 900 604800 60"]
+    lines = [f"$ORIGIN {zone.origin}", f"$TTL {zone.ttl}",
+             f"{zone.origin}\t{zone.ttl}\tIN\tSOA\t{primary} {contact} "
+             f"{serial} 3600 900 604800 {negative_ttl}"]
     lines += [record.line() for record in zone.records]
     return "\n".join(lines) + "\n"

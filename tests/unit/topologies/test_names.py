@@ -22,7 +22,7 @@ def slides_plan() -> NamePlan:
 
 
 def test_delegations_carry_glue_for_in_bailiwick_servers():
-    zones = slides_plan().build(ADDRESSES)
+    zones = slides_plan().build(ADDRESSES).zones
     root = set(zones["."].records)
     assert Record("edu.", "NS", "ns.edu.", 300) in root
     assert Record("ns.edu.", "A", "10.0.9.3", 300) in root          # glue
@@ -34,7 +34,7 @@ def test_delegations_carry_glue_for_in_bailiwick_servers():
 
 
 def test_names_land_in_their_deepest_zone():
-    zones = slides_plan().build(ADDRESSES)
+    zones = slides_plan().build(ADDRESSES).zones
     assert Record("gaia.cs.umass.edu.", "A", "10.0.5.10", 300) in zones["umass.edu."].records
     assert not any(r.name == "gaia.cs.umass.edu." for r in zones["edu."].records)
     assert Record("www.ibm.com.", "CNAME", "servereast.backup2.ibm.com.", 300) \
@@ -67,7 +67,7 @@ def test_a_zone_without_its_parent_or_a_host_without_an_address():
 
 
 def test_zone_file_has_soa_then_records():
-    text = zone_file(slides_plan().build(ADDRESSES)["umass.edu."])
+    text = zone_file(slides_plan().build(ADDRESSES).zones["umass.edu."])
     lines = text.splitlines()
     assert lines[0] == "$ORIGIN umass.edu."
     assert "\tIN\tSOA\tdns.umass.edu. hostmaster.umass.edu. 1 " in lines[2]
