@@ -71,12 +71,15 @@ def linktest(bw, delay, jitter, loss, max_queue, realizer, switch, out, as_json)
 @click.option("--out", type=click.Path(path_type=Path), default=RESULTS_DIR)
 @click.option("--hold", is_flag=True,
               help="keep the last scenario's network up after its workload, until Ctrl-C")
-def run(spec, scenarios, duration, strict, out, hold):
+@click.option("--no-dns", "without_dns", is_flag=True,
+              help="leave out the spec's DNS: hosts name each other by address")
+def run(spec, scenarios, duration, strict, out, hold, without_dns):
     """Run an experiment spec and print measured beside predicted."""
     from orchestrator import spec as spec_module
     from orchestrator.experiment import run_experiment
 
-    experiment = spec_module.load(spec, duration_s=duration, only=list(scenarios) or None)
+    experiment = spec_module.load(spec, duration_s=duration, only=list(scenarios) or None,
+                                  without_dns=without_dns)
     run_dir, results = run_experiment(experiment, out, hold=hold)
     failed = [f"{n}.{c.name}" for n, r in results.items() for c in r.checks if not c.ok]
     click.echo(f"results: {run_dir}")

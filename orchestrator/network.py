@@ -222,8 +222,9 @@ class Network:
         one per host, private), so the machine's own file is untouched."""
         for host in self.net.hosts:
             path = self.run_dir / "hosts" / host.name / "resolv.conf"
+            # no-aaaa: the emulation is IPv4 only, so stubs ask for A records alone.
             path.write_text(f"# {host.name}: the emulation's local DNS server\n"
-                            f"nameserver {address}\noptions timeout:2 attempts:2\n")
+                            f"nameserver {address}\noptions timeout:2 attempts:2 no-aaaa\n")
             run_in(host, ["mount", "--bind", str(path), RESOLV_CONF])
 
     # Access

@@ -118,12 +118,12 @@ class ScenarioRun:
                 ) -> HostContext:
         addresses = {h.name: h.IP() for h in self.net.hosts if h.IP()}
         services = {n: s.host for n, s in self.spec.services.items()}
-        resolver = addresses[services[self.spec.dns.resolver]] if self.names else None
         return HostContext(name=name, host=host, ip=self.net[host].IP(),
                            home=self.home(host, name, user), params=params,
                            addresses=addresses, services=services, seed=self.spec.seed,
                            homes={n: r.ctx.home for n, r in self.services.items()},
-                           names=self.names, resolver=resolver)
+                           names=self.names,
+                           resolver=self.spec.dns.resolver if self.names else None)
 
     def home(self, host: str, name: str, user: str | None) -> Path:
         """A service's private directory: under the results, or, for a daemon
@@ -158,8 +158,7 @@ class ScenarioRun:
         host at the local DNS server."""
         addresses = {h.name: h.IP() for h in self.net.hosts if h.IP()}
         self.names = self.spec.dns.plan().build(addresses)
-        resolver = self.spec.services[self.spec.dns.resolver].host
-        self.net.use_resolver(addresses[resolver])
+        self.net.use_resolver(addresses[self.spec.dns.resolver])
 
     def start_services(self) -> None:
         for name in start_order(self.spec.services):

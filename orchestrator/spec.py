@@ -97,13 +97,16 @@ class ZoneEntry(_Strict):
     servers: dict[str, str] = Field(min_length=1)   # name server name -> host
     ttl_s: int | None = Field(default=None, gt=0)
     registered: bool = True
+    updaters: list[str] = Field(default_factory=list)  # hosts that may add records (registrars)
 
 
 class DnsSpec(_Strict):
     """The run's DNS: zones and the hosts serving them, hosts' names, aliases
-    and mail domains. Every host's resolv.conf points at ``resolver``."""
+    and mail domains. Each zone's hosts run an authoritative server and
+    ``resolver`` runs the local DNS server, every host's resolv.conf names it.
+    Those servers are services named after their hosts."""
 
-    resolver: str                                   # a dns-resolver service
+    resolver: str                                   # the local DNS server's host
     resolution: Literal["iterated", "recursive"] = "iterated"
     ttl_s: int = Field(default=DEFAULT_TTL_S, gt=0)
     negative_ttl_s: int = Field(default=DEFAULT_NEGATIVE_TTL_S, ge=0)
@@ -116,7 +119,7 @@ class DnsSpec(_Strict):
         plan = NamePlan(ttl=self.ttl_s, negative_ttl=self.negative_ttl_s,
                         resolution=self.resolution)
         for origin, zone in self.zones.items():
-            plan.add_zone(origin, zone.servers, zone.ttl_s, zone.registered)
+            plan.add_zone(origin, zone.servers, zone.ttl_s, zone.registered, zone.updaters)
         for name, host in self.hosts.items():
             plan.add_host(name, host)
         for alias, canonical in self.aliases.items():
@@ -125,6 +128,14 @@ class DnsSpec(_Strict):
             for exchanger, priority in exchangers.items():
                 plan.add_mx(domain, priority, exchanger)
         return plan
+
+    def services(self) -> dict[str, ServiceSpec]:
+        """The DNS servers, authoritative ones first: the local server primes
+        its root hints as it starts."""
+        hosts = dict.fromkeys(h for zone in self.zones.values() for h in zone.servers.values())
+        services = {h: ServiceSpec(role="dns-authoritative", host=h) for h in hosts}
+        services[self.resolver] = ServiceSpec(role="dns-resolver", host=self.resolver)
+        return services
 
 
 class ResolvedSpec(_Strict):
@@ -152,6 +163,17 @@ class ResolvedSpec(_Strict):
     scenario: str = ""
     scenario_title: str = ""
     checks: dict[str, CheckSpec] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _dns_servers(self):
+        if self.dns:
+            generated = self.dns.services()
+            clash = sorted(set(generated) & set(self.services))
+            if clash:
+                raise ValueError(f"services {', '.join(clash)} clash with the DNS servers the "
+                                 "dns section starts (one per server host, named after it)")
+            self.services = {**generated, **self.services}
+        return self
 
 
 class ScenarioMeta(_Strict):
@@ -228,9 +250,10 @@ def _pydantic_problems(exc: ValidationError, problems: _Problems, prefix: tuple 
         problems.add((*prefix, *loc), message)
 
 
-def load(path: Path, duration_s: float | None = None,
-         only: list[str] | None = None) -> Experiment:
-    """Load and validate ``path``: every scenario, or those in ``only``."""
+def load(path: Path, duration_s: float | None = None, only: list[str] | None = None,
+         without_dns: bool = False) -> Experiment:
+    """Load and validate ``path``: every scenario, or those in ``only``.
+    ``without_dns`` drops the dns sections: hosts then name each other by address."""
     path = Path(path)
     try:
         raw, marks = load_with_marks(path)
@@ -253,7 +276,12 @@ def load(path: Path, duration_s: float | None = None,
                              f"{', '.join(map(str, scenarios_raw))})")
         if problems.items:
             raise SpecError(problems.items)
-    base = {k: v for k, v in raw.items() if k != "scenarios"}
+    dropped = {"scenarios", "dns"} if without_dns else {"scenarios"}
+    base = {k: v for k, v in raw.items() if k not in dropped}
+    if without_dns:
+        scenarios_raw = {name: {k: v for k, v in overlay.items() if k != "dns"}
+                         if isinstance(overlay, dict) else overlay
+                         for name, overlay in scenarios_raw.items()}
     resolved = {}
     for name, overlay in scenarios_raw.items():
         if only and name not in only:
@@ -383,21 +411,16 @@ def _check_dns(spec: ResolvedSpec, topo, problems: _Problems) -> None:
     the resolver is one, and the plan builds (each name has a zone)."""
     dns = spec.dns
     hosts = set(topo.hosts())
-    served_by = {s.host for s in spec.services.values() if s.role == "dns-authoritative"}
+    named = [(("dns", "resolver"), dns.resolver)]
     for origin, zone in dns.zones.items():
-        for server, host in zone.servers.items():
-            at = ("dns", "zones", origin, "servers", server)
-            if host not in hosts:
-                problems.add(at, f"host {host!r} does not exist")
-            elif host not in served_by:
-                problems.add(at, f"host {host!r} runs no dns-authoritative service")
-    for name, host in dns.hosts.items():
+        named += [(("dns", "zones", origin, "servers", server), host)
+                  for server, host in zone.servers.items()]
+        named += [(("dns", "zones", origin, "updaters", i), host)
+                  for i, host in enumerate(zone.updaters)]
+    named += [(("dns", "hosts", name), host) for name, host in dns.hosts.items()]
+    for where, host in named:
         if host not in hosts:
-            problems.add(("dns", "hosts", name), f"host {host!r} does not exist")
-    resolver = spec.services.get(dns.resolver)
-    if resolver is None or resolver.role != "dns-resolver":
-        problems.add(("dns", "resolver"), f"{dns.resolver!r} is not a dns-resolver service "
-                     "of this scenario")
+            problems.add(where, f"host {host!r} does not exist")
     if problems.items:
         return
     try:

@@ -41,7 +41,7 @@ class HostContext:
     homes: dict[str, Path] = field(default_factory=dict)
     # The run's DNS (zones, root servers, how they resolve), if it has one.
     names: Names | None = None
-    resolver: str | None = None    # the local DNS server's address, with DNS
+    resolver: str | None = None    # the local DNS server's service, with DNS
 
     def url_host(self, service: str) -> str:
         """How a client names a service's host: its DNS name where the run

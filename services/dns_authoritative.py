@@ -38,11 +38,7 @@ def parse_query_log(text: str) -> list[dict]:
 class BindAuthoritative:
     role = "dns-authoritative"
     user = None
-    # updaters: hosts allowed to insert records with dynamic updates (registrars).
-    defaults = {"updaters": []}
-
-    def _params(self, ctx: HostContext) -> dict:
-        return {**self.defaults, **ctx.params}
+    defaults: dict = {}
 
     def config(self, ctx: HostContext) -> dict[Path, str]:
         names = ctx.names
@@ -51,7 +47,7 @@ class BindAuthoritative:
                       for z in zones}
         chain = ([child for zone in zones for child in names.children(zone.origin)]
                  if names.resolution == "recursive" else [])
-        updaters = [ctx.addresses[h] for h in self._params(ctx)["updaters"]]
+        updaters = {z.origin: [ctx.addresses[h] for h in z.updaters] for z in zones}
         files = {ctx.path("named.conf"): render("named.conf.j2", ctx=ctx, zones=zones,
                                                  zone_files=zone_files, chain=chain,
                                                  updaters=updaters)}

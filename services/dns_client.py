@@ -106,7 +106,7 @@ class DnsClient(CsvWorkload):
             if "stop" in step:
                 step["pid_files"] = [str(p) for p in sorted(ctx.homes[step["stop"]].glob("*.pid"))]
             steps.append(step)
-        return {"resolver": ctx.resolver, "steps": steps}
+        return {"resolver": ctx.address_of_service(ctx.resolver), "steps": steps}
 
     def config(self, ctx: HostContext) -> dict[Path, str]:
         if ctx.names is None:

@@ -13,6 +13,9 @@ from services.templates import render
 QUERY_LINE = re.compile(r"^\[(?P<time>\d+)\] unbound\[[\d:]+\] info: (?P<client>[\d.]+) "
                         r"(?P<name>\S+) (?P<type>\S+) IN$")
 ROOT_HINT_TTL_S = 3600000
+# How long to wait for a server not heard from before: above the longest RTT an
+# emulated path is meant to have (Unbound's default, 376 ms, is not).
+UNKNOWN_SERVER_TIMEOUT_MS = 5000
 
 
 def root_hints(roots: dict[str, str]) -> str:
@@ -32,7 +35,8 @@ class UnboundResolver:
         return {
             ctx.path("unbound.conf"): render(
                 "unbound.conf.j2", ctx=ctx, roots=sorted(roots.values()),
-                forward_to_root=ctx.names.resolution == "recursive"),
+                forward_to_root=ctx.names.resolution == "recursive",
+                unknown_server_ms=UNKNOWN_SERVER_TIMEOUT_MS),
             ctx.path("root.hints"): root_hints(roots),
         }
 

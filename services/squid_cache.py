@@ -28,7 +28,8 @@ class SquidCache:
         p = self._params(ctx)
         return {ctx.path("squid.conf"): render(
             "squid.conf.j2", ctx=ctx, port=p["port"], cache_mem_mb=p["cache_mem_mb"],
-            max_object_kb=p["max_object_kb"], pconn_timeout_s=p["pconn_timeout_s"])}
+            max_object_kb=p["max_object_kb"], pconn_timeout_s=p["pconn_timeout_s"],
+            resolver=ctx.address_of_service(ctx.resolver) if ctx.resolver else "127.0.0.1")}
 
     def command(self, ctx: HostContext) -> list[str]:
         return ["squid", "-N", "-d1", "-n", self.instance_name(ctx),

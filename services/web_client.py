@@ -23,6 +23,8 @@ import httpx
 
 from services.base import CsvWorkload, HostContext
 
+# A cold lookup crosses the access link and the Internet three times.
+LOOKUP_TIMEOUT_S = 30
 CSV_FIELDS = ["start", "end", "delay_s", "status", "bytes", "cache", "object", "error"]
 
 
@@ -37,7 +39,7 @@ class WebClient(CsvWorkload):
     def command(self, ctx: HostContext) -> list[str]:
         p = self._params(ctx)
         argv = [sys.executable, "-m", "services.web_client",
-                "--origin", f"http://{ctx.address_of_service(p['origin'])}:{p['port']}",
+                "--origin", f"http://{ctx.url_host(p['origin'])}:{p['port']}",
                 "--rate", str(p["rate_per_s"] / p["clients"]),
                 "--duration", str(p["duration_s"]), "--drain", str(p["drain_s"]),
                 "--hot-objects", str(p["hot_objects"]),
@@ -45,18 +47,27 @@ class WebClient(CsvWorkload):
                 "--seed", str(ctx.seed * 1000 + p["index"]), "--name", ctx.host,
                 "--out", str(ctx.path(self.output))]
         if p["proxy"]:
-            argv += ["--proxy", f"http://{ctx.address_of_service(p['proxy'])}:{p['proxy_port']}"]
+            argv += ["--proxy", f"http://{ctx.url_host(p['proxy'])}:{p['proxy_port']}"]
         return argv
 
     def prepare_commands(self, ctx: HostContext) -> list[tuple[str, list[str]]]:
-        """Run once before the workload: with a cache, fill it with the popular
-        objects from the cache host itself, so those requests are not counted."""
+        """Run once before the workload: with DNS, the local DNS server learns
+        the origin's name (browsers have been there before; a cold lookup
+        would cross the access link three times); with a cache, fill it with
+        the popular objects from the cache host itself, so those requests
+        are not counted."""
         p = self._params(ctx)
-        if not p["proxy"]:
-            return []
-        origin = f"http://{ctx.address_of_service(p['origin'])}:{p['port']}"
-        return [(p["proxy"], warmup_argv(origin, f"http://127.0.0.1:{p['proxy_port']}",
-                                         p["hot_objects"]))]
+        commands = []
+        if ctx.names:
+            name = ctx.url_host(p["origin"])
+            commands += [(ctx.resolver, ["dig", "+short", f"+time={LOOKUP_TIMEOUT_S}",
+                                         "+tries=1", "@127.0.0.1", name, rtype])
+                         for rtype in ("A", "AAAA")]
+        if p["proxy"]:
+            origin = f"http://{ctx.url_host(p['origin'])}:{p['port']}"
+            commands.append((p["proxy"], warmup_argv(
+                origin, f"http://127.0.0.1:{p['proxy_port']}", p["hot_objects"])))
+        return commands
 
     def metrics(self, ctx: HostContext) -> dict:
         rows = self.read_rows(ctx)

@@ -64,6 +64,7 @@ class Zone:
     # An unregistered zone is served but not yet delegated: its delegation
     # (NS and glue) waits to be inserted into the parent during a run.
     registered: bool = True
+    updaters: list[str] = field(default_factory=list)  # hosts that may add records
     records: list[Record] = field(default_factory=list)
     delegation: list[Record] = field(default_factory=list)
     server_addresses: dict[str, str] = field(default_factory=dict)  # NS name -> address
@@ -74,6 +75,7 @@ class ZoneSpec:
     servers: dict[str, str]
     ttl: int | None = None
     registered: bool = True
+    updaters: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -87,13 +89,13 @@ class NamePlan:
     mail: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
 
     def add_zone(self, origin: str, servers: dict[str, str], ttl: int | None = None,
-                 registered: bool = True) -> None:
+                 registered: bool = True, updaters: list[str] | None = None) -> None:
         if not servers:
             raise NamePlanError(f"zone {fqdn(origin)} needs at least one name server")
         if not registered and fqdn(origin) == ".":
             raise NamePlanError("the root zone is always registered")
         self.zones[fqdn(origin)] = ZoneSpec({fqdn(ns): host for ns, host in servers.items()},
-                                            ttl, registered)
+                                            ttl, registered, list(updaters or []))
 
     def add_host(self, name: str, host: str) -> None:
         self.hosts[fqdn(name)] = host
@@ -122,7 +124,7 @@ class NamePlan:
             return addresses[host]
 
         zones = {origin: Zone(origin, spec.servers, spec.ttl or self.ttl,
-                              registered=spec.registered)
+                              registered=spec.registered, updaters=spec.updaters)
                  for origin, spec in self.zones.items()}
         for origin, zone in zones.items():
             for ns, host in zone.servers.items():

@@ -183,7 +183,7 @@ def _format_ok(fmt: dict | None) -> float:
 def quantities(spec, raw: dict) -> tuple[list[Quantity], dict]:
     topo = builders.build(spec.topology.builder, spec.topology.params)
     names = spec.dns.plan().build(raw["addresses"])
-    resolver = spec.services[spec.dns.resolver].host
+    resolver = spec.dns.resolver
     client = spec.workload.hosts[0]
     host_of = {ip: host for host, ip in raw["addresses"].items()}
     service_host = {name: s.host for name, s in spec.services.items()}
