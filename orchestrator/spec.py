@@ -29,6 +29,7 @@ from topologies.names import (
     DEFAULT_TTL_S,
     NamePlan,
     NamePlanError,
+    fqdn,
 )
 from topologies.params import LinkParamError, parse_link_params
 
@@ -423,10 +424,19 @@ def _check_dns(spec: ResolvedSpec, topo, problems: _Problems) -> None:
             problems.add(where, f"host {host!r} does not exist")
     if problems.items:
         return
+    plan = dns.plan()
+    for section in ("hosts", "aliases", "mail"):
+        for name in getattr(dns, section):
+            try:
+                plan.zone_of(fqdn(name))
+            except NamePlanError as exc:
+                problems.add(("dns", section, name), str(exc))
+    if problems.items:
+        return
     try:
-        dns.plan().build({h: "0.0.0.0" for h in hosts}).root_servers()
+        plan.build({h: "0.0.0.0" for h in hosts}).root_servers()
     except NamePlanError as exc:
-        problems.add(("dns",), str(exc))
+        problems.add(("dns", "zones"), str(exc))
 
 
 def _check_role(role, params, at, spec: ResolvedSpec, problems: _Problems) -> None:

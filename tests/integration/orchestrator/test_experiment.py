@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 from orchestrator import spec
 from orchestrator.experiment import run_experiment
@@ -27,8 +28,11 @@ HIT_RATE_TOLERANCE = 0.07
 MEAN_DELAY_TOLERANCE_REL = 0.2
 
 
-def test_cache_scenario_shortened(tmp_path, clean_machine):
-    experiment = spec.load(ACCESS_LINK, duration_s=SHORT_DURATION_S, only=["c"])
+# By name through the emulated DNS, or by address: the same bounds hold.
+@pytest.mark.parametrize("without_dns", [False, True], ids=["by-name", "by-address"])
+def test_cache_scenario_shortened(tmp_path, clean_machine, without_dns):
+    experiment = spec.load(ACCESS_LINK, duration_s=SHORT_DURATION_S, only=["c"],
+                           without_dns=without_dns)
     run_dir, results = run_experiment(experiment, tmp_path)
     quantities = {q.name: q for q in results["c"].quantities}
     bounds = {"access_utilisation": CheckSpec(tolerance=UTILISATION_TOLERANCE),
@@ -53,8 +57,14 @@ def test_cache_scenario_shortened(tmp_path, clean_machine):
     for artefact in ("c/requests.csv", "c/utilisation.csv", "utilisation.png",
                      "delay_cdf.png"):
         assert (run_dir / artefact).stat().st_size > 0, artefact
-    squid_log = run_dir / "c" / "hosts" / "cache" / "cache" / "access.log"
-    assert "TCP_MEM_HIT" in squid_log.read_text()
+    squid_log = (run_dir / "c" / "hosts" / "cache" / "cache" / "access.log").read_text()
+    assert "TCP_MEM_HIT" in squid_log
+    origin = "www.someschool.edu" if not without_dns else results["c"].raw["addresses"]["origin"]
+    assert f"GET http://{origin}/obj/" in squid_log
+    if not without_dns:  # Squid asked the local DNS server for the origin's address
+        resolver_log = run_dir / "c" / "hosts" / "local-dns" / "local-dns" / "unbound.log"
+        cache_ip = results["c"].raw["addresses"]["cache"]
+        assert f"info: {cache_ip} www.someschool.edu. A IN" in resolver_log.read_text()
     assert not list(Path("/dev/shm").glob("applab*")), "Squid left shared memory behind"
 
 
@@ -68,7 +78,8 @@ def test_ctrl_c_during_the_workload_leaves_nothing(tmp_path, clean_machine, appl
     assert run.returncode == 130, err
     assert leftovers() == []
     daemons = [p for p in psutil.process_iter(["name", "status"])
-               if p.info["name"] in ("nginx", "squid") and p.info["status"] != "zombie"]
+               if p.info["name"] in ("nginx", "squid", "named", "unbound")
+               and p.info["status"] != "zombie"]
     assert daemons == []
     assert not list(Path("/dev/shm").glob("applab*"))
 

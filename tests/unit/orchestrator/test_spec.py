@@ -122,3 +122,39 @@ def test_bad_spec_starts_nothing(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli_module.cli, ["run", str(path), "--out", str(tmp_path / "r")])
     assert isinstance(result.exception, SpecError)
     assert started == [] and not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("old, new, field, says", [
+    ("someschool.edu: {servers: {dns.someschool.edu: school-dns}}",
+     "someschool.edu: {servers: {dns.someschool.edu: school-dnz}}",
+     "dns.zones.someschool.edu.servers.dns.someschool.edu", "host 'school-dnz' does not exist"),
+    ("    www.someschool.edu: origin", "    www.someschool.org: origin",
+     "dns.hosts.www.someschool.org", "belongs to no zone"),
+    ("  resolver: local-dns", "  resolver: local-dnz", "dns.resolver", "does not exist"),
+    ("  negative_ttl_s: 3600", "  negative_ttl_s: -1", "dns.negative_ttl_s", "greater than"),
+])
+def test_bad_dns_input_names_file_line_and_field(tmp_path, old, new, field, says):
+    path, line = variant(tmp_path, old, new)
+    found = problems(path)
+    match = [p for p in found if f": {field}: " in p]
+    assert match, found
+    assert match[0].startswith(f"{path}:{line}:"), (match[0], line)
+    assert says in match[0]
+
+
+def test_the_dns_section_starts_its_servers_and_no_dns_leaves_them_out():
+    with_dns = spec.load(ACCESS_LINK, only=["a"]).scenarios["a"]
+    roles = {name: s.role for name, s in with_dns.services.items()}
+    assert roles == {"root": "dns-authoritative", "tld-edu": "dns-authoritative",
+                     "school-dns": "dns-authoritative", "local-dns": "dns-resolver",
+                     "origin": "web-origin"}
+    # The resolver starts after the servers whose root it primes.
+    assert list(roles).index("local-dns") > list(roles).index("root")
+    without = spec.load(ACCESS_LINK, only=["a"], without_dns=True).scenarios["a"]
+    assert without.dns is None and list(without.services) == ["origin"]
+
+
+def test_a_service_named_like_a_dns_server_host_is_refused(tmp_path):
+    path, _ = variant(tmp_path, "services:\n  origin:", "services:\n  root:\n"
+                      "    role: web-origin\n    host: origin\n  origin:")
+    assert any("clash with the DNS servers" in p for p in problems(path))

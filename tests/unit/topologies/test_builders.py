@@ -3,7 +3,7 @@ import ipaddress
 import pytest
 from mininet.topo import Topo
 
-from topologies import AccessNetwork, core_internet, institutional, star_lan, two_hosts
+from topologies import AccessNetwork, core_internet, institutional, internet, star_lan, two_hosts
 from topologies.base import AppTopo
 from topologies.params import LinkParamError
 
@@ -70,3 +70,20 @@ def test_core_internet_joins_access_networks_through_the_core():
     assert str(b_net) in dict(topo.nodeInfo("a-gw")["routes"])
     assert str(b_net) in dict(topo.nodeInfo("r3")["routes"])
     assert topo.nodeInfo("r1")["ip"] is None  # routers are addressed per interface
+
+
+def test_internet_sites_hang_off_one_core_and_rtts_add_up():
+    topo = internet({"nyu": {"access_link": {"delay": "5ms"}, "lan_link": {"delay": "1ms"},
+                             "hosts": ["client", "local-dns"]},
+                     "root": {"access_link": {"delay": "30ms"}, "hosts": ["root"]}})
+    assert {"core", "nyu-gw", "root-gw", "nyu-sw", "root-sw"} <= set(topo.nodes())
+    assert topo.rttMs("client", "local-dns") == 4.0          # two 1 ms LAN links, each way
+    assert topo.rttMs("local-dns", "root") == 2 * (1 + 5 + 30)
+    assert topo.rttMs("root", "root") == 0.0
+
+
+def test_internet_refuses_a_site_it_cannot_build():
+    with pytest.raises(ValueError, match="site 'x' has no hosts"):
+        internet({"x": {"access_link": {"delay": "5ms"}}})
+    with pytest.raises(ValueError, match="unknown keys \\['link'\\]"):
+        internet({"x": {"hosts": ["h"], "link": {}}})

@@ -72,3 +72,55 @@ def test_zone_file_has_soa_then_records():
     assert lines[0] == "$ORIGIN umass.edu."
     assert "\tIN\tSOA\tdns.umass.edu. hostmaster.umass.edu. 1 " in lines[2]
     assert "gaia.cs.umass.edu.\t300\tIN\tA\t10.0.5.10" in lines
+
+
+def test_an_unregistered_zone_is_served_but_not_delegated():
+    plan = slides_plan()
+    plan.add_zone("networkutopia.com", {"dns1.networkutopia.com": "ibm"}, registered=False)
+    plan.add_host("www.networkutopia.com", "servereast")
+    names = plan.build(ADDRESSES)
+    com = names.zones["com."]
+    assert not any(r.name == "networkutopia.com." for r in com.records)
+    utopia = names.zones["networkutopia.com."]
+    # What the registrar will insert into .com: the NS record and its glue.
+    assert set(utopia.delegation) == {
+        Record("networkutopia.com.", "NS", "dns1.networkutopia.com.", 300),
+        Record("dns1.networkutopia.com.", "A", "10.0.6.2", 300)}
+    assert Record("www.networkutopia.com.", "A", "10.0.6.10", 300) in utopia.records
+    assert utopia not in names.children("com.")
+    assert names.zones["ibm.com."] in names.children("com.")
+
+
+def test_a_delegation_lives_as_long_as_the_parents_records():
+    plan = slides_plan()
+    plan.add_zone("nyu.edu", {"ns1.nyu.edu": "umass"}, ttl=20)
+    plan.add_host("engineering.nyu.edu", "gaia")
+    names = plan.build(ADDRESSES)
+    assert Record("nyu.edu.", "NS", "ns1.nyu.edu.", 300) in names.zones["edu."].records
+    assert Record("engineering.nyu.edu.", "A", "10.0.5.10", 20) in names.zones["nyu.edu."].records
+    assert "$TTL 20\nnyu.edu.\t20\tIN\tSOA" in zone_file(names.zones["nyu.edu."])
+
+
+def test_the_plan_answers_as_a_correct_resolver_would():
+    names = slides_plan().build(ADDRESSES)
+    assert names.lookup("www.ibm.com", "A") == ["10.0.6.10"]            # the CNAME followed
+    assert names.lookup("www.ibm.com", "CNAME") == ["servereast.backup2.ibm.com."]
+    assert names.lookup("umass.edu", "MX") == ["10 mail.umass.edu."]
+    assert names.lookup("umass.edu", "NS") == ["dns.umass.edu."]
+    assert names.lookup("nowhere.umass.edu", "A") == []
+    assert names.root_servers() == {"a.root-servers.net.": "10.0.9.2"}
+    assert [z.origin for z in names.served_by("tld")] == ["edu.", "com."]
+    assert names.name_of("gaia") == "gaia.cs.umass.edu" and names.name_of("tld") is None
+
+
+def test_a_plan_without_a_root_gives_a_resolver_no_hints():
+    plan = NamePlan()
+    plan.add_zone("com", {"ns.com": "tld"})
+    with pytest.raises(NamePlanError, match="no parent zone"):
+        plan.build(ADDRESSES)
+    with pytest.raises(NamePlanError, match="always registered"):
+        NamePlan().add_zone(".", {"a.root-servers.net": "root"}, registered=False)
+    plan = slides_plan()
+    plan.resolution = "telepathic"
+    with pytest.raises(NamePlanError, match="resolution 'telepathic'"):
+        plan.build(ADDRESSES)
