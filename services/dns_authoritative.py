@@ -13,7 +13,7 @@ from pathlib import Path
 
 from services.base import HostContext, Probe
 from services.templates import render
-from topologies.names import zone_file
+from topologies.names import root_hints, zone_file
 
 # 2026-11-27T05:40:01.123Z client @0x7f 10.0.1.3#41234 (gaia.cs.umass.edu):
 #   query: gaia.cs.umass.edu IN A -E(0)DC (10.0.3.2)
@@ -48,9 +48,15 @@ class BindAuthoritative:
         chain = ([child for zone in zones for child in names.children(zone.origin)]
                  if names.resolution == "recursive" else [])
         updaters = {z.origin: [ctx.addresses[h] for h in z.updaters] for z in zones}
+        # A server that recurses needs root hints unless it is the root: the
+        # emulated root's, never BIND's built-in real ones.
+        hints = (ctx.path("root.hints") if names.resolution == "recursive"
+                 and not any(z.origin == "." for z in zones) else None)
         files = {ctx.path("named.conf"): render("named.conf.j2", ctx=ctx, zones=zones,
                                                  zone_files=zone_files, chain=chain,
-                                                 updaters=updaters)}
+                                                 updaters=updaters, hints=hints)}
+        if hints:
+            files[hints] = root_hints(names)
         for zone in zones:
             files[zone_files[zone.origin]] = zone_file(zone, negative_ttl=names.negative_ttl)
         return files

@@ -8,21 +8,14 @@ from pathlib import Path
 
 from services.base import HostContext, Probe
 from services.templates import render
+from topologies.names import root_hints
 
 # [1764222001] unbound[1234:0] info: 10.0.1.2 gaia.cs.umass.edu. A IN
 QUERY_LINE = re.compile(r"^\[(?P<time>\d+)\] unbound\[[\d:]+\] info: (?P<client>[\d.]+) "
                         r"(?P<name>\S+) (?P<type>\S+) IN$")
-ROOT_HINT_TTL_S = 3600000
 # How long to wait for a server not heard from before: above the longest RTT an
 # emulated path is meant to have (Unbound's default, 376 ms, is not).
 UNKNOWN_SERVER_TIMEOUT_MS = 5000
-
-
-def root_hints(roots: dict[str, str]) -> str:
-    lines = [f".\t{ROOT_HINT_TTL_S}\tIN\tNS\t{name}" for name in sorted(roots)]
-    lines += [f"{name}\t{ROOT_HINT_TTL_S}\tIN\tA\t{address}"
-              for name, address in sorted(roots.items())]
-    return "\n".join(lines) + "\n"
 
 
 class UnboundResolver:
@@ -37,7 +30,7 @@ class UnboundResolver:
                 "unbound.conf.j2", ctx=ctx, roots=sorted(roots.values()),
                 forward_to_root=ctx.names.resolution == "recursive",
                 unknown_server_ms=UNKNOWN_SERVER_TIMEOUT_MS),
-            ctx.path("root.hints"): root_hints(roots),
+            ctx.path("root.hints"): root_hints(ctx.names),
         }
 
     def command(self, ctx: HostContext) -> list[str]:

@@ -18,6 +18,7 @@ DEFAULT_TTL_S = 3600
 # How long a "no such name" is cached (the SOA minimum): short, so that a name
 # registered during a run resolves soon after an earlier failed lookup.
 DEFAULT_NEGATIVE_TTL_S = 5
+ROOT_HINT_TTL_S = 3600000
 # How servers resolve: "iterated" (the local server asks each level and gets
 # referrals) or "recursive" (each level asks the next on the asker's behalf).
 RESOLUTIONS = ("iterated", "recursive")
@@ -221,4 +222,13 @@ def zone_file(zone: Zone, serial: int = 1, negative_ttl: int = DEFAULT_NEGATIVE_
              f"{zone.origin}\t{zone.ttl}\tIN\tSOA\t{primary} {contact} "
              f"{serial} 3600 900 604800 {negative_ttl}"]
     lines += [record.line() for record in zone.records]
+    return "\n".join(lines) + "\n"
+
+
+def root_hints(names: Names) -> str:
+    """A resolver's root hints: the plan's root servers, and nothing real."""
+    roots = names.root_servers()
+    lines = [f".\t{ROOT_HINT_TTL_S}\tIN\tNS\t{name}" for name in sorted(roots)]
+    lines += [f"{name}\t{ROOT_HINT_TTL_S}\tIN\tA\t{address}"
+              for name, address in sorted(roots.items())]
     return "\n".join(lines) + "\n"

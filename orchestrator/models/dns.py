@@ -18,6 +18,7 @@ from its own query log, between the step's start and end.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 import dns.message
@@ -95,22 +96,21 @@ class ResolverModel:
         if self.answers.get((name, rtype), -1) < at:
             target = self.zone_for(name)
             path = self._path(target)
-            if recursive:
-                asker = self.resolver
-            else:  # start below the deepest zone cut still cached
+            if not recursive:  # start below the deepest zone cut still cached
                 path = [z for z in path if self.cuts.get(z.origin, -1) >= at][-1:] + \
                     [z for z in path if self.cuts.get(z.origin, -1) < at]
+            asker = self.resolver
             for index, zone in enumerate(path):
                 server = self.server_of(zone)
                 if server in self.down:
                     prediction.rcode = "SERVFAIL"
                     return
                 prediction.queries[server] = prediction.queries.get(server, 0) + 1
-                prediction.asked_by[server] = self.resolver if not recursive else asker
-                prediction.exchanges.append((self.resolver if not recursive else asker, server))
-                if recursive:
+                prediction.asked_by[server] = asker
+                prediction.exchanges.append((asker, server))
+                if recursive:  # the server asks the next level itself
                     asker = server
-                elif index + 1 < len(path):
+                elif index + 1 < len(path):  # a referral, cached for the parent's TTL
                     self.cuts[path[index + 1].origin] = at + zone.ttl
             if target is not self.home_zone(name) or not any(
                     r.name == name for r in target.records):
@@ -199,11 +199,13 @@ def quantities(spec, raw: dict) -> tuple[list[Quantity], dict]:
     steps: dict[str, dict] = {}
     for row in raw["requests"]:
         start, end = float(row["start"]), float(row["end"])
-        measured = {host: [q for q in log if start <= q["time"] <= end]
-                    for host, log in logs.items()}
-        step = {"row": row, "measured": {h: len(q) for h, q in measured.items() if q},
-                "askers": {h: sorted({host_of.get(q["client"], q["client"]) for q in qs})
-                           for h, qs in measured.items() if qs}}
+        # (server, who asked it) for each query the servers logged in the step
+        asked = [(host, host_of.get(q["client"], q["client"]))
+                 for host, log in logs.items() for q in log if start <= q["time"] <= end]
+        step = {"row": row, "measured": dict(Counter(server for server, _ in asked)),
+                "askers": {server: sorted({a for s, a in asked if s == server})
+                           for server, _ in asked},
+                "sent_by_resolver": sum(1 for _, asker in asked if asker == resolver)}
         if row["action"] == "lookup":
             prediction = model.lookup(row["name"], row["type"], start, recursive)
             step["prediction"] = prediction
@@ -225,7 +227,9 @@ def quantities(spec, raw: dict) -> tuple[list[Quantity], dict]:
         return totals
 
     def matches(step) -> bool:
-        return step["measured"] == step["prediction"].queries
+        prediction = step["prediction"]
+        return step["measured"] == prediction.queries and step["askers"] == {
+            server: [asker] for server, asker in prediction.asked_by.items()}
 
     def answered_right(step) -> bool:
         row, prediction = step["row"], step["prediction"]
@@ -240,14 +244,12 @@ def quantities(spec, raw: dict) -> tuple[list[Quantity], dict]:
     quantities_ = [
         Quantity("queries_match_model",
                  sum(map(matches, lookups.values())) / len(lookups) if lookups else None, 1.0,
-                 "", "lookups whose queries at each server (from the servers' query logs) "
-                 "are the model's")]
+                 "", "lookups whose queries at each server, and who sent them (from the "
+                 "servers' query logs), are the model's")]
     if "cold" in lookups:
         cold = lookups["cold"]
-        sent = sum(1 for host, askers in cold["askers"].items() if resolver in askers
-                   for _ in range(cold["measured"][host] if askers == [resolver] else 1))
         quantities_ += [
-            Quantity("cold_queries_sent_by_resolver", sent,
+            Quantity("cold_queries_sent_by_resolver", cold["sent_by_resolver"],
                      sum(1 for a, _ in cold["prediction"].exchanges[1:] if a == resolver), "",
                      "queries the local DNS server sent to the hierarchy: one per level "
                      "when it iterates, one (to the root) when the servers recurse",

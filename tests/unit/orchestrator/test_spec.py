@@ -68,6 +68,10 @@ def test_the_shipped_spec_is_valid():
      "monitor.access.peers.0", "does not exist"),
 ])
 def test_bad_input_names_file_line_and_field(tmp_path, old, new, field, says):
+    assert_reported_at(tmp_path, old, new, field, says)
+
+
+def assert_reported_at(tmp_path, old, new, field, says):
     path, line = variant(tmp_path, old, new)
     found = problems(path)
     match = [p for p in found if f": {field}: " in p]
@@ -134,12 +138,7 @@ def test_bad_spec_starts_nothing(tmp_path, monkeypatch):
     ("  negative_ttl_s: 3600", "  negative_ttl_s: -1", "dns.negative_ttl_s", "greater than"),
 ])
 def test_bad_dns_input_names_file_line_and_field(tmp_path, old, new, field, says):
-    path, line = variant(tmp_path, old, new)
-    found = problems(path)
-    match = [p for p in found if f": {field}: " in p]
-    assert match, found
-    assert match[0].startswith(f"{path}:{line}:"), (match[0], line)
-    assert says in match[0]
+    assert_reported_at(tmp_path, old, new, field, says)
 
 
 def test_the_dns_section_starts_its_servers_and_no_dns_leaves_them_out():

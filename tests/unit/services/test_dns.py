@@ -61,6 +61,12 @@ def test_bind_in_a_recursive_chain_forwards_each_delegation_to_its_child(tmp_pat
     assert 'zone "edu." {\n    type forward;\n    forward only;\n' \
            '    forwarders { 10.0.3.2; };' in conf
     assert 'zone "umass.edu."' not in conf      # the TLD's child, not the root's
+    assert "type hint" not in conf               # the root needs no hints
+    tld = BindAuthoritative().config(ctx(tmp_path, "tld", "recursive"))
+    assert f'zone "." {{\n    type hint;\n    file "{tmp_path}/tld/root.hints";' in \
+        tld[tmp_path / "tld" / "named.conf"]
+    assert tld[tmp_path / "tld" / "root.hints"].endswith(
+        "a.root-servers.net.\t3600000\tIN\tA\t10.0.2.2\n")
 
 
 def test_unbound_knows_only_the_emulated_root(tmp_path):
