@@ -50,6 +50,9 @@ class CheckSpec(_Strict):
     tolerance: NonNegativeFloat | None = None
     tolerance_rel: NonNegativeFloat | None = None
     tolerance_rtts: NonNegativeFloat | None = None
+    # With both tolerance_rel and tolerance_rtts: "larger" allows whichever is
+    # larger ("15 % or 1 RTT"), "sum" allows both added ("1 RTT + 10 %").
+    combine: Literal["larger", "sum"] = "larger"
     min: float | None = None
     max: float | None = None
 

@@ -41,16 +41,21 @@ def evaluate(quantity: Quantity, bounds) -> Check:
         parts.append(f"±{bounds.tolerance:g}")
         ok = ok and predicted is not None and abs(measured - predicted) <= bounds.tolerance
     if bounds.tolerance_rel is not None or bounds.tolerance_rtts is not None:
-        # Both given: whichever allows more, as "15 % or 1 RTT" reads.
-        allowed = [bounds.tolerance_rel * abs(predicted)] if (
-            bounds.tolerance_rel is not None and predicted is not None) else []
-        if bounds.tolerance_rel is not None:
-            parts.append(f"±{100 * bounds.tolerance_rel:g}%")
+        allowed, stated = [], []
+        if bounds.tolerance_rel is not None and predicted is not None:
+            allowed.append(bounds.tolerance_rel * abs(predicted))
+            stated.append(f"{100 * bounds.tolerance_rel:g}%")
         if bounds.tolerance_rtts is not None and quantity.rtt_s is not None:
             allowed.append(bounds.tolerance_rtts * quantity.rtt_s)
-            parts.append(f"±{bounds.tolerance_rtts:g} RTT")
+            stated.append(f"{bounds.tolerance_rtts:g} RTT")
+        if bounds.combine == "sum":
+            parts.append(f"±({' + '.join(stated)})")
+            limit = sum(allowed)
+        else:
+            parts += [f"±{s}" for s in stated]
+            limit = max(allowed, default=0.0)
         ok = ok and predicted is not None and bool(allowed) and \
-            abs(measured - predicted) <= max(allowed)
+            abs(measured - predicted) <= limit
     if bounds.min is not None:
         parts.append(f">= {bounds.min:g}")
         ok = ok and measured >= bounds.min

@@ -127,3 +127,11 @@ def test_relative_or_rtt_tolerance_takes_the_larger(measured, ok):
     # 15 % of 1.0 s is 0.15 s, one RTT is 0.2 s: the RTT wins.
     quantity = Quantity("plt", measured, 1.0, "s", "why", rtt_s=0.2)
     assert evaluate(quantity, CheckSpec(tolerance_rel=0.15, tolerance_rtts=1)).ok is ok
+
+
+@pytest.mark.parametrize("measured, ok", [(0.66, True), (1.349, True), (1.351, False)])
+def test_relative_and_rtt_tolerance_can_add_up(measured, ok):
+    # 15 % of 1.0 s plus one RTT of 0.2 s: 0.35 s either way.
+    quantity = Quantity("plt", measured, 1.0, "s", "why", rtt_s=0.2)
+    check = evaluate(quantity, CheckSpec(tolerance_rel=0.15, tolerance_rtts=1, combine="sum"))
+    assert check.ok is ok and check.tolerance == "±(15% + 1 RTT)"
