@@ -257,7 +257,8 @@ def quantities(spec, raw: dict) -> tuple[list[Quantity], dict]:
             Quantity("cold_latency", float(cold["row"]["latency_s"]), cold["predicted_s"], "s",
                      "the RTTs of the exchanges: " + ", ".join(
                          f"{a}-{b} {1000 * rtt_s(a, b):g} ms"
-                         for a, b in cold["prediction"].exchanges),
+                         for a, b in cold["prediction"].exchanges)
+                     + "; the tolerance's RTT is the smallest of these steps",
                      rtt_s=cold["rtt_step_s"])]
     if "warm" in lookups:
         warm = lookups["warm"]
