@@ -44,6 +44,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$created_policy" -eq 1 ] && rm -f "$policy"
 fi
 
+# Nor may they start at the next boot: a system-wide resolver would ask the
+# real root servers, and its resolvconf hook would take over /etc/resolv.conf.
+packaged_daemons=(nginx.service squid.service named.service named-resolvconf.service
+                  unbound.service unbound-resolvconf.service)
+if [ -d /run/systemd/system ]; then
+  for unit in "${packaged_daemons[@]}"; do
+    if systemctl is-enabled --quiet "$unit" 2>/dev/null; then
+      echo "install.sh: disabling the packaged $unit"
+      systemctl disable --now --quiet "$unit"
+    fi
+  done
+fi
+
 # Debian's mininet imports only under the system Python, so the venv is made
 # from it and sees its site-packages.
 if [ ! -x "$venv/bin/python" ]; then

@@ -2,6 +2,7 @@
 scripts/install.sh), so there a missing one is a failure, not a skip."""
 import os
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -56,8 +57,11 @@ def applab():
     started = []
 
     def start(*args):
+        # As from a terminal: Ctrl-C interrupts it even when the test runner
+        # itself runs where SIGINT is ignored (a background job of a script).
         proc = subprocess.Popen([sys.executable, "-m", "orchestrator.cli", *args],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         started.append(proc)
         return proc
 
