@@ -1,3 +1,5 @@
+import json
+import subprocess
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -26,3 +28,18 @@ def test_exec_without_a_held_run_says_so(tmp_path, monkeypatch):
     monkeypatch.setattr(hold, "HELD", tmp_path / "held.json")
     result = CliRunner().invoke(cli, ["exec", "client1", "--", "true"])
     assert "no held run" in str(result.exception)
+
+
+def test_a_held_run_that_was_killed_is_not_offered(tmp_path, monkeypatch):
+    from orchestrator import hold
+
+    monkeypatch.setattr(hold, "HELD", tmp_path / "held.json")
+    hold.publish(tmp_path / "run", {"client1": 1}, {})
+    killed = subprocess.Popen(["sleep", "60"])
+    killed.kill()
+    killed.wait()
+    run = json.loads(hold.HELD.read_text())
+    hold.HELD.write_text(json.dumps({**run, "holder": killed.pid}))
+    result = CliRunner().invoke(cli, ["exec", "client1", "--", "true"])
+    assert f"the last one (pid {killed.pid}) was killed" in str(result.exception)
+    assert not hold.HELD.exists()
