@@ -316,10 +316,11 @@ def report_lines(details: dict) -> list[str]:
              "measured/model:"]
     for row in details["lookups"]:
         counts = "  ".join(f"{row['measured'][lv]}/{row['predicted'][lv]}" for lv in LEVELS)
+        askers = ", ".join(f"{server}<-{'+'.join(by)}" for server, by in row["askers"].items())
         lines.append(f"  {row['label']:<20} {row['name']:<24} {row['type']:<3} "
                      f"{row['rcode']:<8} {counts}   {1000 * row['latency_s']:7.1f}/"
                      + (f"{1000 * row['predicted_s']:.1f}" if row["predicted_s"] is not None
-                        else "fails"))
+                        else "fails") + (f"   asked: {askers}" if askers else ""))
     fmt = details.get("message_format")
     if fmt:
         for kind in ("query", "reply"):

@@ -1,4 +1,5 @@
 import argparse
+from dataclasses import replace
 
 import pytest
 
@@ -8,6 +9,7 @@ from services.http_wire import wire_bytes
 from services.nginx_origin import NginxOrigin
 from services.squid_cache import SquidCache
 from services.web_client import RequestStream, WebClient
+from topologies.names import NamePlan
 
 
 def ctx(tmp_path, name="svc", host="h1", params=None):
@@ -83,6 +85,26 @@ def test_web_client_command_and_warmup(tmp_path):
     ((where, warmup),) = WebClient().prepare_commands(c)
     assert where == "cache" and "--warmup" in warmup and "http://127.0.0.1:3128" in warmup
     assert WebClient().prepare_commands(ctx(tmp_path, params={"origin": "origin"})) == []
+
+
+def test_web_client_by_name_warms_the_local_dns_server_first(tmp_path):
+    plan = NamePlan()
+    plan.add_zone(".", {"a.root-servers.net": "origin"})
+    plan.add_zone("edu", {"a.nic.edu": "origin"})
+    plan.add_host("www.someschool.edu", "origin")
+    c = replace(ctx(tmp_path, "web-client", "h1", {"origin": "origin", "proxy": "cache"}),
+                names=plan.build({"origin": "10.0.2.2"}), resolver="dns")
+    argv = WebClient().command(c)
+    assert argv[argv.index("--origin") + 1] == "http://www.someschool.edu:80"
+    assert argv[argv.index("--proxy") + 1] == "http://10.0.1.5:3128"   # the cache has no name
+    lookup_a, lookup_aaaa, (where, warmup) = WebClient().prepare_commands(c)
+    assert lookup_a[0] == lookup_aaaa[0] == "dns"
+    assert lookup_a[1][-2:] == ["www.someschool.edu", "A"] and lookup_aaaa[1][-1] == "AAAA"
+    assert where == "cache" and "http://www.someschool.edu:80" in warmup
+    # Squid resolves origins' names with the local DNS server (here on h1).
+    squid = replace(ctx(tmp_path, "cache", "cache"), resolver="dns",
+                    services={"origin": "origin", "cache": "cache", "dns": "h1"})
+    assert "dns_nameservers 10.0.1.2" in SquidCache().config(squid)[squid.path("squid.conf")]
 
 
 def test_popularity_gives_the_hot_fraction():
