@@ -3,34 +3,22 @@ whose pages embed the ad network's ad, keeping cookies in a jar. With
 ``--block-third-party`` the jar refuses cookies set or sent on a third-party
 request (the ad, fetched for a page of another site).
 
-Names resolve from ``--resolve NAME=IP`` (the emulation's own addresses).
+Names resolve through the host's resolver: the run's emulated DNS.
 
-    python -m services.cookie_client --resolve shop.example=10.0.1.3 ... --out visits.csv
+    python -m services.cookie_client --shop shop.example --news news-a.example ... \
+        --out visits.csv
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import http.cookiejar
-import socket
 import sys
 import urllib.request
 from pathlib import Path
 
 from services.base import CsvWorkload
 from services.page_client import parse_references
-
-
-def resolve_only(names: dict[str, str]) -> None:
-    """Resolve the experiment's names to their emulated addresses, and nothing else."""
-    real = socket.getaddrinfo
-
-    def lookup(host, *args, **kwargs):
-        if host not in names:
-            raise socket.gaierror(f"{host} is not a name of this experiment")
-        return real(names[host], *args, **kwargs)
-
-    socket.getaddrinfo = lookup
 
 
 def visit(opener, jar, url: str, step: str, page_host: str | None = None) -> dict:
@@ -70,7 +58,7 @@ class CookieClient(CsvWorkload):
     role = "cookie-client"
     output = "visits.csv"
     defaults = {"shop": "shop.example", "news_sites": ["news-a.example", "news-b.example"],
-                "names": {}, "block_third_party": False,
+                "block_third_party": False,
                 "clients": 1, "index": 0, "duration_s": 0}
 
     def command(self, ctx) -> list[str]:
@@ -79,8 +67,6 @@ class CookieClient(CsvWorkload):
                 "--out", str(ctx.path(self.output))]
         for site in p["news_sites"]:
             argv += ["--news", site]
-        for name, service in p["names"].items():
-            argv += ["--resolve", f"{name}={ctx.address_of_service(service)}"]
         if p["block_third_party"]:
             argv.append("--block-third-party")
         return argv
@@ -90,11 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="visit the cookie experiment's sites")
     parser.add_argument("--shop", required=True)
     parser.add_argument("--news", action="append", default=[])
-    parser.add_argument("--resolve", action="append", default=[], metavar="NAME=IP")
     parser.add_argument("--block-third-party", action="store_true")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    resolve_only(dict(entry.split("=", 1) for entry in args.resolve))
     rows = run(args.shop, args.news, args.block_third_party)
     with open(args.out, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
