@@ -10,15 +10,19 @@ from dataclasses import dataclass, field
 from topologies.base import AppTopo
 
 
-def two_hosts(link: dict | None = None) -> AppTopo:
+def two_hosts(link: dict | None = None, servers: tuple[str, ...] = ()) -> AppTopo:
     """h1 -- s1 -- h2 with ``link`` on h1--s1 (the calibration topology):
-    its RTT is twice the link's delay, as with netem on both of its ends."""
+    its RTT is twice the link's delay, as with netem on both of its ends.
+    ``servers`` (a DNS hierarchy, say) join h2 on s1, over plain links."""
     topo = AppTopo()
     topo.addSwitch("s1")
     topo.addHost("h1", ip="10.0.0.1/24")
     topo.addHost("h2", ip="10.0.0.2/24")
     topo.addLink("h1", "s1", **(link or {}))
     topo.addLink("s1", "h2")
+    for index, server in enumerate(servers, start=3):
+        topo.addHost(server, ip=f"10.0.0.{index}/24")
+        topo.addLink("s1", server)
     return topo.finalize()
 
 

@@ -46,7 +46,7 @@ def server():
 @pytest.mark.parametrize("mode, connections", [("nonpersistent", 5), ("parallel", 5),
                                                ("persistent", 1), ("pipelined", 1)])
 def test_http1_modes_fetch_every_object(server, mode, connections):
-    timings = Page("127.0.0.1", server, 0, "/index.html", mode, 0, parallel=2).load()
+    timings = Page("127.0.0.1", "127.0.0.1", server, 0, "/index.html", mode, 0, parallel=2).load()
     assert sorted(t.path for t in timings) == sorted(OBJECTS)
     assert all(t.status == 200 and t.body_bytes == len(OBJECTS[t.path]) for t in timings)
     assert len({t.connection for t in timings}) == connections
@@ -57,7 +57,8 @@ def test_http1_modes_fetch_every_object(server, mode, connections):
 
 
 def test_pipelining_sends_every_object_request_at_once(server):
-    timings = Page("127.0.0.1", server, 0, "/index.html", "pipelined", 0, parallel=1).load()
+    timings = Page("127.0.0.1", "127.0.0.1", server, 0, "/index.html", "pipelined", 0,
+                   parallel=1).load()
     objects = [t for t in timings if t.path != "/index.html"]
     assert len({t.request_sent for t in objects}) == 1
 
