@@ -411,8 +411,8 @@ def _check_semantics(spec: ResolvedSpec, problems: _Problems) -> None:
 
 
 def _check_dns(spec: ResolvedSpec, topo, problems: _Problems) -> None:
-    """Every host the plan names exists, every zone's host runs a DNS server,
-    the resolver is one, and the plan builds (each name has a zone)."""
+    """Every host the plan names exists, every name belongs to a zone, and the
+    zones build into a hierarchy under a root."""
     dns = spec.dns
     hosts = set(topo.hosts())
     named = [(("dns", "resolver"), dns.resolver)]
