@@ -452,7 +452,7 @@ def _check_role(role, params, at, spec: ResolvedSpec, problems: _Problems) -> No
             problems.add((*at, "params", key), f"the {role} role has no parameter {key!r} "
                          f"(it has {', '.join(service.defaults)})")
     if hasattr(service, "param_problems"):
-        for where, message in service.param_problems(params, set(spec.services)):
+        for where, message in service.param_problems(params, spec):
             problems.add((*at, "params", *where), message)
     for key in getattr(service, "service_refs", ()):
         ref = params.get(key)

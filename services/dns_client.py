@@ -35,6 +35,7 @@ import dns.rdatatype
 import dns.update
 
 from services.base import CsvWorkload, HostContext
+from topologies.names import fqdn
 
 CSV_FIELDS = ["label", "action", "name", "type", "server", "rcode", "answers", "ttl",
               "start", "end", "latency_s", "error"]
@@ -48,8 +49,9 @@ EXPIRY_MARGIN_S = 1.0
 STOP_TIMEOUT_S = 10.0
 
 
-def step_problems(steps, services: set[str]) -> list[tuple[tuple, str]]:
-    """What is wrong with a programme, as (path below ``steps``, message)."""
+def step_problems(steps, services: set[str], zones: set[str]) -> list[tuple[tuple, str]]:
+    """What is wrong with a programme, as (path below ``steps``, message):
+    ``services`` and ``zones`` (below the root) are those steps may name."""
     if not isinstance(steps, list):
         return [((), "steps is a list of steps")]
     problems, labels = [], set()
@@ -72,6 +74,9 @@ def step_problems(steps, services: set[str]) -> list[tuple[tuple, str]]:
         for key in ("server", "stop"):
             if key in step and step[key] not in services:
                 problems.append(((index, key), f"no service {step[key]!r} in this scenario"))
+        if "register" in step and fqdn(str(step["register"])) not in zones:
+            problems.append(((index, "register"), f"no zone {step['register']!r} below the "
+                             "root in the dns section"))
         if "wait_ttl" in step and step["wait_ttl"] not in labels:
             problems.append(((index, "wait_ttl"), f"no earlier step labelled {step['wait_ttl']!r}"))
         if "type" in step and dns.rdatatype.RdataType.make(step["type"]) is None:
@@ -85,9 +90,12 @@ class DnsClient(CsvWorkload):
     defaults = {"steps": [], "clients": 1, "index": 0, "duration_s": 0.0}
 
     @staticmethod
-    def param_problems(params: dict, services: set[str]) -> list[tuple[tuple, str]]:
-        return [(("steps", *where), message)
-                for where, message in step_problems(params.get("steps", []), services)]
+    def param_problems(params: dict, spec) -> list[tuple[tuple, str]]:
+        if spec.dns is None:
+            return [((), "the dns-client workload needs the spec's dns section")]
+        zones = {fqdn(z) for z in spec.dns.zones} - {"."}
+        return [(("steps", *where), message) for where, message in
+                step_problems(params.get("steps", []), set(spec.services), zones)]
 
     def programme(self, ctx: HostContext) -> dict:
         """The steps with every service and zone turned into addresses."""
@@ -98,7 +106,7 @@ class DnsClient(CsvWorkload):
             if "server" in step:
                 step["server"] = ctx.address_of_service(step["server"])
             if "register" in step:
-                zone = names.zones[step["register"].rstrip(".") + "."]
+                zone = names.zones[fqdn(step["register"])]
                 parent = names.zones[zone.parent]
                 step["server"] = next(iter(parent.server_addresses.values()))
                 step["parent"] = parent.origin
@@ -109,8 +117,6 @@ class DnsClient(CsvWorkload):
         return {"resolver": ctx.address_of_service(ctx.resolver), "steps": steps}
 
     def config(self, ctx: HostContext) -> dict[Path, str]:
-        if ctx.names is None:
-            raise ValueError("the dns-client workload needs the run's dns section")
         return {ctx.path("programme.json"): json.dumps(self.programme(ctx), indent=2)}
 
     def command(self, ctx: HostContext) -> list[str]:

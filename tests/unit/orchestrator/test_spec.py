@@ -157,3 +157,9 @@ def test_a_service_named_like_a_dns_server_host_is_refused(tmp_path):
     path, _ = variant(tmp_path, "services:\n  origin:", "services:\n  root:\n"
                       "    role: web-origin\n    host: origin\n  origin:")
     assert any("clash with the DNS servers" in p for p in problems(path))
+
+
+def test_a_dns_client_without_a_dns_section_is_refused():
+    problems_found = problems(REPO / "experiments" / "dns.yaml", without_dns=True)
+    assert any("workload.params: the dns-client workload needs the spec's dns section" in p
+               for p in problems_found), problems_found

@@ -1,8 +1,6 @@
 """The DNS roles' configuration, logs and programme, without root."""
 import ipaddress
 
-import pytest
-
 from services.base import HostContext
 from services.dns_authoritative import BindAuthoritative, parse_query_log
 from services.dns_client import DnsClient, step_problems
@@ -102,13 +100,13 @@ def test_query_logs_give_who_asked_what_and_when():
 
 
 def test_the_client_programme_is_checked_and_resolved(tmp_path):
-    services = {"root", "tld"}
+    services, zones = {"root", "tld"}, {"com."}
     assert step_problems([{"label": "a", "lookup": "x"}, {"label": "a", "sleep": 1}],
-                         services) == [((1, "label"), "label 'a' is used twice")]
+                         services, zones) == [((1, "label"), "label 'a' is used twice")]
     problems = step_problems([{"label": "s", "stop": "nowhere"},
                               {"label": "w", "wait_ttl": "later"},
                               {"label": "q", "ask": "x"},
-                              {"lookup": "x", "sleep": 2, "colour": "red"}], services)
+                              {"lookup": "x", "sleep": 2, "colour": "red"}], services, zones)
     assert ((0, "stop"), "no service 'nowhere' in this scenario") in problems
     assert ((1, "wait_ttl"), "no earlier step labelled 'later'") in problems
     assert ((2,), "an ask step needs the server to ask") in problems
@@ -131,7 +129,9 @@ def test_the_client_programme_is_checked_and_resolved(tmp_path):
     assert stop["pid_files"] == [str(tmp_path / "root" / "named.pid")]
 
 
-def test_the_client_needs_the_runs_dns(tmp_path):
-    c = HostContext(name="c", host="client", ip="10.0.1.2", home=tmp_path)
-    with pytest.raises(ValueError, match="needs the run's dns section"):
-        DnsClient().config(c)
+def test_a_programme_may_register_only_a_zone_of_the_plan():
+    problems = step_problems([{"label": "r", "register": "nowhere.com"},
+                              {"label": "s", "register": "."}], set(), {"networkutopia.com."})
+    assert problems == [((0, "register"), "no zone 'nowhere.com' below the root in the dns "
+                                          "section"),
+                        ((1, "register"), "no zone '.' below the root in the dns section")]
