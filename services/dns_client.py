@@ -79,9 +79,17 @@ def step_problems(steps, services: set[str], zones: set[str]) -> list[tuple[tupl
                              "root in the dns section"))
         if "wait_ttl" in step and step["wait_ttl"] not in labels:
             problems.append(((index, "wait_ttl"), f"no earlier step labelled {step['wait_ttl']!r}"))
-        if "type" in step and dns.rdatatype.RdataType.make(step["type"]) is None:
+        if "type" in step and not known_type(step["type"]):
             problems.append(((index, "type"), f"unknown record type {step['type']!r}"))
     return problems
+
+
+def known_type(rtype) -> bool:
+    try:
+        dns.rdatatype.from_text(str(rtype))
+    except dns.rdatatype.UnknownRdatatype:
+        return False
+    return True
 
 
 class DnsClient(CsvWorkload):
@@ -180,7 +188,7 @@ def run(programme: dict) -> list[dict]:
         row = {"label": step["label"], "action": action, "name": "", "type": "",
                "server": step.get("server", "")}
         if action in ("lookup", "ask"):
-            rtype = step.get("type", "A")
+            rtype = str(step.get("type", "A")).upper()
             server = programme["resolver"] if action == "lookup" else step["server"]
             row.update(name=step[action], type=rtype, server=server)
             row.update(query(step[action], rtype, server, recursion=action == "lookup"))

@@ -106,12 +106,16 @@ def test_the_client_programme_is_checked_and_resolved(tmp_path):
     problems = step_problems([{"label": "s", "stop": "nowhere"},
                               {"label": "w", "wait_ttl": "later"},
                               {"label": "q", "ask": "x"},
-                              {"lookup": "x", "sleep": 2, "colour": "red"}], services, zones)
+                              {"lookup": "x", "sleep": 2, "colour": "red"},
+                              {"label": "t", "lookup": "x", "type": "QUACK"},
+                              {"label": "m", "lookup": "x", "type": "mx"}], services, zones)
     assert ((0, "stop"), "no service 'nowhere' in this scenario") in problems
     assert ((1, "wait_ttl"), "no earlier step labelled 'later'") in problems
     assert ((2,), "an ask step needs the server to ask") in problems
     assert ((3, "colour"), "unknown key") in problems and ((3,), "every step needs a label") \
         in problems
+    assert ((4, "type"), "unknown record type 'QUACK'") in problems
+    assert not [p for p in problems if p[0][0] == 5]
     c = ctx(tmp_path, "client", params={"steps": [
         {"label": "before", "ask": "www.networkutopia.com", "server": "tld"},
         {"label": "register", "register": "networkutopia.com"},
