@@ -238,9 +238,6 @@ def quantities(spec, raw: dict) -> tuple[list[Quantity], dict]:
         return (row["rcode"] == prediction.rcode
                 and row["answers"].split() == " ".join(prediction.answers).split())
 
-    def get(label, key):
-        return lookups[label][key] if label in lookups else None
-
     quantities_ = [
         Quantity("queries_match_model",
                  sum(map(matches, lookups.values())) / len(lookups) if lookups else None, 1.0,
@@ -275,11 +272,10 @@ def quantities(spec, raw: dict) -> tuple[list[Quantity], dict]:
             "expired_queries", sum(lookups["expired"]["measured"].values()),
             sum(lookups["expired"]["prediction"].queries.values()), "",
             "after the answer's TTL the same lookup goes out again"))
-    checked = [s for s in lookups.values() if s["row"]["action"] == "lookup"]
     quantities_.append(Quantity(
-        "answers_match_plan", sum(map(answered_right, checked)) / len(checked) if checked
-        else None, 1.0, "", "lookups whose status and records (A, NS, CNAME chain, MX) are "
-        "the plan's"))
+        "answers_match_plan", sum(map(answered_right, lookups.values())) / len(lookups)
+        if lookups else None, 1.0, "", "lookups whose status and records (A, NS, CNAME "
+        "chain, MX) are the plan's"))
     if "unregistered" in lookups and "registered" in lookups:
         before, after = lookups["unregistered"]["row"], lookups["registered"]["row"]
         quantities_.append(Quantity(
@@ -289,12 +285,12 @@ def quantities(spec, raw: dict) -> tuple[list[Quantity], dict]:
     if "outage_cached_tld" in lookups:
         quantities_.append(Quantity(
             "outage_cached_tld_resolves",
-            float(get("outage_cached_tld", "row")["rcode"] == "NOERROR"), 1.0, "",
+            float(lookups["outage_cached_tld"]["row"]["rcode"] == "NOERROR"), 1.0, "",
             "with the root stopped, a name in a cached TLD still resolves"))
     if "outage_uncached_tld" in lookups:
         quantities_.append(Quantity(
             "outage_uncached_tld_fails",
-            float(get("outage_uncached_tld", "row")["rcode"] not in ANSWERED), 1.0, "",
+            float(lookups["outage_uncached_tld"]["row"]["rcode"] not in ANSWERED), 1.0, "",
             "with the root stopped, a name in a TLD never asked before fails"))
     fmt = message_format(raw["pcaps"]) if raw["pcaps"] else None
     if raw["pcaps"]:
