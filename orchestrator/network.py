@@ -199,13 +199,10 @@ class Network:
         textbook's RTT counts leave ARP out)."""
         segments = defaultdict(list)  # subnet -> [(node, interface, its address, its MAC)]
         for node in self.net.hosts:
-            # The kernel's MACs: a relay's TAP is not the device Mininet first made.
-            macs = {link["ifname"]: link["address"]
-                    for link in json.loads(run_in(node, ["ip", "-j", "link", "show"]))}
             for intf in node.intfList():
                 if intf.IP() and intf.name != "lo":
                     subnet = ipaddress.ip_interface(f"{intf.IP()}/{intf.prefixLen}").network
-                    segments[subnet].append((node, intf.name, intf.IP(), macs[intf.name]))
+                    segments[subnet].append((node, intf.name, intf.IP(), intf.MAC()))
         lines = defaultdict(list)
         for members in segments.values():
             for node, intf, _, _ in members:
@@ -228,6 +225,11 @@ class Network:
             run_in(host, ["mount", "--bind", str(path), RESOLV_CONF])
 
     # Access
+
+    @property
+    def addresses(self) -> dict[str, str]:
+        """Each host's (main) address."""
+        return {h.name: h.IP() for h in self.net.hosts if h.IP()}
 
     def __getitem__(self, name):
         return self.net[name]

@@ -16,7 +16,7 @@ from orchestrator.commands import execute, run_in, start_in
 from orchestrator.errors import AppLabError
 from orchestrator.metrics import CounterSampler, LinkGroup
 from orchestrator.network import Network
-from orchestrator.spec import ResolvedSpec, build_topology
+from orchestrator.spec import ResolvedSpec
 from services import REGISTRY
 from services.base import HostContext
 from topologies.names import Names
@@ -116,11 +116,11 @@ class ScenarioRun:
 
     def context(self, name: str, host: str, params: dict, user: str | None = None
                 ) -> HostContext:
-        addresses = {h.name: h.IP() for h in self.net.hosts if h.IP()}
         services = {n: s.host for n, s in self.spec.services.items()}
         return HostContext(name=name, host=host, ip=self.net[host].IP(),
                            home=self.home(host, name, user), params=params,
-                           addresses=addresses, services=services, seed=self.spec.seed,
+                           addresses=self.net.addresses, services=services,
+                           seed=self.spec.seed,
                            homes={n: r.ctx.home for n, r in self.services.items()},
                            names=self.names,
                            resolver=self.spec.dns.resolver if self.names else None)
@@ -156,9 +156,8 @@ class ScenarioRun:
     def start_dns(self) -> None:
         """Build the zones from the plan and the hosts' addresses; point every
         host at the local DNS server."""
-        addresses = {h.name: h.IP() for h in self.net.hosts if h.IP()}
-        self.names = self.spec.dns.plan().build(addresses)
-        self.net.use_resolver(addresses[self.spec.dns.resolver])
+        self.names = self.spec.dns.plan().build(self.net.addresses)
+        self.net.use_resolver(self.net.addresses[self.spec.dns.resolver])
 
     def start_services(self) -> None:
         for name in start_order(self.spec.services):
@@ -268,7 +267,7 @@ class ScenarioRun:
 
     def execute(self, hold: bool, progress) -> dict:
         """Run the scenario; return its raw measurements."""
-        topo = build_topology(self.spec)
+        topo = self.spec.topology.build()
         self.net = Network(topo, self.run_dir, realizer=self.spec.realizer,
                            switch=self.spec.switch, tcp_congestion=self.spec.tcp_congestion)
         try:
@@ -357,7 +356,7 @@ class ScenarioRun:
         return {"services": services, "requests": requests,
                 "utilisation": self.sampler.series() if self.sampler else {},
                 "window": self.window, "link_params": self.net.link_params,
-                "addresses": {h.name: h.IP() for h in self.net.hosts if h.IP()},
+                "addresses": self.net.addresses,
                 "link_stats": self.net.collect_link_stats(), "realizer": self.net.realizer,
                 "pcaps": [str(pcap) for pcap, _ in self.captures]}
 

@@ -68,6 +68,10 @@ class TopologySpec(_Strict):
     builder: str
     params: dict[str, Any] = Field(default_factory=dict)
 
+    def build(self):
+        """The topology (pure data) this section names."""
+        return builders.build(self.builder, self.params)
+
 
 class ServiceSpec(_Strict):
     role: str
@@ -337,10 +341,6 @@ def _resolve(base, name, overlay, marks, problems: _Problems, duration_s) -> Res
     return spec if not scoped.items else None
 
 
-def build_topology(spec: ResolvedSpec):
-    return builders.build(spec.topology.builder, spec.topology.params)
-
-
 def _check_semantics(spec: ResolvedSpec, problems: _Problems) -> None:
     if spec.model not in MODELS:
         problems.add(("model",), f"unknown model {spec.model!r} (have {', '.join(MODELS)})")
@@ -369,7 +369,7 @@ def _check_semantics(spec: ResolvedSpec, problems: _Problems) -> None:
     if problems.items:
         return
     try:
-        topo = build_topology(spec)
+        topo = spec.topology.build()
     except (TypeError, ValueError) as exc:
         problems.add((*topo_at, "params"), f"the {spec.topology.builder} builder refused "
                      f"these parameters: {exc}")

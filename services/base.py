@@ -82,17 +82,23 @@ class Service(Protocol):
     def metrics(self, ctx: HostContext) -> dict: ...
 
 
-class CsvWorkload:
-    """What every workload shares: it runs to completion as root, is ready at
-    once, needs nothing prepared, and leaves one CSV (``output``) in its home."""
+class Role:
+    """What every role shares: it runs as root unless it says otherwise, and
+    its parameters are its defaults overlaid with the spec's."""
 
     user: ClassVar[str | None] = None
-    service_refs: ClassVar[tuple[str, ...]] = ()
     defaults: ClassVar[dict] = {}
-    output: ClassVar[str] = "rows.csv"
 
     def _params(self, ctx: HostContext) -> dict:
         return {**self.defaults, **ctx.params}
+
+
+class CsvWorkload(Role):
+    """What every workload shares: it runs to completion, is ready at once,
+    needs nothing prepared, and leaves one CSV (``output``) in its home."""
+
+    service_refs: ClassVar[tuple[str, ...]] = ()
+    output: ClassVar[str] = "rows.csv"
 
     def config(self, ctx: HostContext) -> dict[Path, str]:
         return {}

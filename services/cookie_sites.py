@@ -18,6 +18,8 @@ import sys
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs
 
+from services.base import Role
+
 FIRST_ID = 1678  # the slides' first shopper
 SHOP_COOKIE = "shop-id"
 ADX_COOKIE = "adx-id"
@@ -105,15 +107,12 @@ def app(kind: str, setting: str):
     return lambda environ, start_response: handler(environ, start_response, setting)
 
 
-class WebApp:
+class WebApp(Role):
     """A site of the cookie experiment, served by gunicorn (see services.base)."""
 
     role = "web-app"
-    user = None
     defaults = {"site": "shop", "port": 80, "ad_host": "adx.example"}
 
-    def _params(self, ctx):
-        return {**self.defaults, **ctx.params}
 
     def config(self, ctx):
         return {ctx.path(".keep"): ""}

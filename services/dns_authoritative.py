@@ -11,7 +11,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from services.base import HostContext, Probe
+from services.base import HostContext, Probe, Role
 from services.templates import render
 from topologies.names import root_hints, zone_file
 
@@ -35,10 +35,8 @@ def parse_query_log(text: str) -> list[dict]:
     return queries
 
 
-class BindAuthoritative:
+class BindAuthoritative(Role):
     role = "dns-authoritative"
-    user = None
-    defaults: dict = {}
 
     def config(self, ctx: HostContext) -> dict[Path, str]:
         names = ctx.names

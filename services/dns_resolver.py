@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from services.base import HostContext, Probe
+from services.base import HostContext, Probe, Role
 from services.templates import render
 from topologies.names import root_hints
 
@@ -18,10 +18,8 @@ QUERY_LINE = re.compile(r"^\[(?P<time>\d+)\] unbound\[[\d:]+\] info: (?P<client>
 UNKNOWN_SERVER_TIMEOUT_MS = 5000
 
 
-class UnboundResolver:
+class UnboundResolver(Role):
     role = "dns-resolver"
-    user = None
-    defaults: dict = {}
 
     def config(self, ctx: HostContext) -> dict[Path, str]:
         roots = ctx.names.root_servers()

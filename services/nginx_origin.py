@@ -4,7 +4,7 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
-from services.base import HostContext, Probe
+from services.base import HostContext, Probe, Role
 from services.http_wire import wire_bytes
 from services.templates import render
 
@@ -22,15 +22,12 @@ def page_files(root: Path, base_bytes: int, objects: list[int]) -> dict[Path, st
     return files
 
 
-class NginxOrigin:
+class NginxOrigin(Role):
     role = "web-origin"
-    user = None
     defaults = {"port": 80, "object_bits": 100_000, "expires": "10m",
                 "keepalive_timeout_s": 600, "keepalive": True, "h2c_port": 0,
                 "page_objects": [], "page_base_bytes": 2000}
 
-    def _params(self, ctx: HostContext) -> dict:
-        return {**self.defaults, **ctx.params}
 
     def object_bytes(self, ctx: HostContext) -> int:
         """The body: the object's content, without HTTP or TCP/IP headers."""

@@ -3,21 +3,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.base import HostContext, Probe
+from services.base import HostContext, Probe, Role
 from services.templates import render
 
 HIT_CODES = ("TCP_HIT", "TCP_MEM_HIT", "TCP_IMS_HIT", "TCP_INM_HIT", "TCP_REFRESH_UNMODIFIED")
 MISS_CODES = ("TCP_MISS", "TCP_REFRESH_MODIFIED", "TCP_CLIENT_REFRESH_MISS", "TCP_SWAPFAIL_MISS")
 
 
-class SquidCache:
+class SquidCache(Role):
     role = "web-cache"
     user = "proxy"  # Squid drops to it: its directory must be the user's
     defaults = {"port": 3128, "cache_mem_mb": 64, "max_object_kb": 1024,
                 "pconn_timeout_s": 600, "exclude_clients": []}
 
-    def _params(self, ctx: HostContext) -> dict:
-        return {**self.defaults, **ctx.params}
 
     @staticmethod
     def instance_name(ctx: HostContext) -> str:

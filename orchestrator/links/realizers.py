@@ -172,6 +172,10 @@ class RelayIntf(ShapedIntf):
     """Impairments go to the link's relay instead of a netem qdisc; a queue
     limit on a relay-less link becomes HTB's leaf FIFO."""
 
+    def MAC(self):
+        # The relay's TAP is not the device Mininet first read an address from.
+        return self.updateMAC()
+
     def delayCmds(self, parent, delay=None, jitter=None, loss=None, max_queue_size=None):
         params = parse_link_params(self.name, {"delay": delay, "jitter": jitter, "loss": loss,
                                                "max_queue_size": max_queue_size})

@@ -25,7 +25,6 @@ import dns.message
 import dpkt
 
 from orchestrator.models.base import Quantity
-from topologies import builders
 from topologies.names import Names, Zone, fqdn, within
 
 CHECKS = ("queries_match_model", "cold_queries_sent_by_resolver", "cold_latency",
@@ -181,7 +180,7 @@ def _format_ok(fmt: dict | None) -> float:
 
 
 def quantities(spec, raw: dict) -> tuple[list[Quantity], dict]:
-    topo = builders.build(spec.topology.builder, spec.topology.params)
+    topo = spec.topology.build()
     names = spec.dns.plan().build(raw["addresses"])
     resolver = spec.dns.resolver
     client = spec.workload.hosts[0]

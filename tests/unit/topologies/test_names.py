@@ -113,11 +113,13 @@ def test_the_plan_answers_as_a_correct_resolver_would():
     assert names.name_of("gaia") == "gaia.cs.umass.edu" and names.name_of("tld") is None
 
 
-def test_a_plan_without_a_root_gives_a_resolver_no_hints():
+def test_a_plan_must_hang_from_a_root_that_resolvers_can_be_given():
     plan = NamePlan()
     plan.add_zone("com", {"ns.com": "tld"})
     with pytest.raises(NamePlanError, match="no parent zone"):
         plan.build(ADDRESSES)
+    with pytest.raises(NamePlanError, match="no root zone, so a resolver has no hints"):
+        NamePlan().build(ADDRESSES).root_servers()
     with pytest.raises(NamePlanError, match="always registered"):
         NamePlan().add_zone(".", {"a.root-servers.net": "root"}, registered=False)
     plan = slides_plan()

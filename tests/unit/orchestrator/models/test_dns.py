@@ -20,8 +20,7 @@ def experiment():
 
 
 def model_for(scenario, resolution="iterated"):
-    from topologies import builders
-    topo = builders.build(scenario.topology.builder, scenario.topology.params)
+    topo = scenario.topology.build()
     addresses = {h: f"10.{i}.0.2" for i, h in enumerate(topo.hosts())}
     plan = scenario.dns.plan()
     plan.resolution = resolution
