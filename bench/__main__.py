@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from bench import bringup, fidelity, relay_rate
-from orchestrator.manifest import environment, now_iso
+from orchestrator.experiment.manifest import environment, now_iso
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BENCHMARKS = {"bringup": bringup.run, "fidelity": fidelity.run, "relay_rate": relay_rate.run}

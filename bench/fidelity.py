@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-from orchestrator.linktest import run_linktest
+from orchestrator.emulation.linktest import run_linktest
 
 RATES_MBPS = (1.54, 10, 100)
 DELAYS_MS = (2, 20, 100)

@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-from orchestrator.commands import run_in, start_in
-from orchestrator.linktest import IPERF_PORT, wait_listening
-from orchestrator.network import Network
+from orchestrator.emulation.commands import run_in, start_in
+from orchestrator.emulation.linktest import IPERF_PORT, wait_listening
+from orchestrator.emulation.network import Network
 from topologies import two_hosts
 
 FLOOD_SECONDS = 5

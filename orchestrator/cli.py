@@ -9,11 +9,11 @@ from pathlib import Path
 
 import click
 
+from orchestrator.emulation.links.realizers import AUTO, REALIZERS
+from orchestrator.emulation.nodes import SWITCH_KINDS
 from orchestrator.errors import AppLabError
-from orchestrator.links.realizers import AUTO, REALIZERS
-from orchestrator.manifest import new_run_dir
-from orchestrator.nodes import SWITCH_KINDS
-from orchestrator.spec import SpecError
+from orchestrator.experiment.manifest import new_run_dir
+from orchestrator.experiment.spec import SpecError
 from topologies.params import LinkParamError
 
 RESULTS_DIR = Path("results")
@@ -43,8 +43,8 @@ def cli():
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
 def linktest(bw, delay, jitter, loss, max_queue, realizer, switch, out, as_json):
     """Measure a link h1--s1--h2 against its configuration."""
-    from orchestrator.linktest import run_linktest
-    from orchestrator.manifest import now_iso, write_manifest
+    from orchestrator.emulation.linktest import run_linktest
+    from orchestrator.experiment.manifest import now_iso, write_manifest
 
     link = {key: value for key, value in
             {"bw": bw, "delay": delay, "jitter": jitter, "loss": loss,
@@ -75,8 +75,8 @@ def linktest(bw, delay, jitter, loss, max_queue, realizer, switch, out, as_json)
               help="leave out the spec's DNS: hosts name each other by address")
 def run(spec, scenarios, duration, strict, out, hold, without_dns):
     """Run an experiment spec and print measured beside predicted."""
-    from orchestrator import spec as spec_module
-    from orchestrator.experiment import run_experiment
+    from orchestrator.experiment import spec as spec_module
+    from orchestrator.experiment.runner import run_experiment
 
     experiment = spec_module.load(spec, duration_s=duration, only=list(scenarios) or None,
                                   without_dns=without_dns)
@@ -93,7 +93,7 @@ def run(spec, scenarios, duration, strict, out, hold, without_dns):
 @click.argument("directory", type=click.Path(path_type=Path), default=Path("experiments"))
 def list_experiments(directory):
     """The experiments, one line each."""
-    from orchestrator import spec as spec_module
+    from orchestrator.experiment import spec as spec_module
 
     for path in sorted(directory.glob("*.yaml")):
         try:
@@ -109,7 +109,7 @@ def list_experiments(directory):
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 def exec_in_host(host, command):
     """Run COMMAND inside HOST of the held run (like Mininet's mx)."""
-    from orchestrator.hold import host_pid
+    from orchestrator.emulation.hold import host_pid
 
     os.execvp("mnexec", ["mnexec", "-a", str(host_pid(host)), *command])
 
@@ -117,7 +117,7 @@ def exec_in_host(host, command):
 @cli.command(name="cli")
 def mininet_cli():
     """Mininet's CLI on the held run."""
-    from orchestrator.attach import attached_cli
+    from orchestrator.emulation.attach import attached_cli
 
     attached_cli()
 
@@ -125,7 +125,7 @@ def mininet_cli():
 @cli.command()
 def clean():
     """Remove everything applab could have left: relays, shells, interfaces, bridges."""
-    from orchestrator.cleanup import clean_all
+    from orchestrator.emulation.cleanup import clean_all
 
     removed = clean_all()
     for item in removed:

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from orchestrator.cleanup import clean_all, stray_interfaces, stray_processes
-from orchestrator.network import root_namespace_snapshot
+from orchestrator.emulation.cleanup import clean_all, stray_interfaces, stray_processes
+from orchestrator.emulation.network import root_namespace_snapshot
 
 
 def _missing() -> str | None:

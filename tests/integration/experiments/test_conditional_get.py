@@ -2,8 +2,8 @@
 import json
 from pathlib import Path
 
-from orchestrator import spec
-from orchestrator.experiment import run_experiment
+from orchestrator.experiment import spec
+from orchestrator.experiment.runner import run_experiment
 
 SPEC = Path(__file__).resolve().parents[3] / "experiments" / "conditional-get.yaml"
 

@@ -1,8 +1,8 @@
 """cookies, as shipped: both scenarios are short."""
 from pathlib import Path
 
-from orchestrator import spec
-from orchestrator.experiment import run_experiment
+from orchestrator.experiment import spec
+from orchestrator.experiment.runner import run_experiment
 
 SPEC = Path(__file__).resolve().parents[3] / "experiments" / "cookies.yaml"
 

@@ -3,8 +3,8 @@ from pathlib import Path
 
 import psutil
 
-from orchestrator import spec
-from orchestrator.experiment import run_experiment
+from orchestrator.experiment import spec
+from orchestrator.experiment.runner import run_experiment
 from tests.unit.services.test_dns import REAL_ROOT_SERVERS
 
 SPEC = Path(__file__).resolve().parents[3] / "experiments" / "dns.yaml"

@@ -1,8 +1,8 @@
 """http-persistence, shortened: one RTT, one load per mode, the spec's own checks."""
 from pathlib import Path
 
-from orchestrator import spec
-from orchestrator.experiment import run_experiment
+from orchestrator.experiment import spec
+from orchestrator.experiment.runner import run_experiment
 
 REPO = Path(__file__).resolve().parents[3]
 SPEC = REPO / "experiments" / "http-persistence.yaml"

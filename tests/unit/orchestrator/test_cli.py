@@ -23,7 +23,7 @@ def test_list_marks_an_invalid_spec(tmp_path):
 
 
 def test_exec_without_a_held_run_says_so(tmp_path, monkeypatch):
-    from orchestrator import hold
+    from orchestrator.emulation import hold
 
     monkeypatch.setattr(hold, "HELD", tmp_path / "held.json")
     result = CliRunner().invoke(cli, ["exec", "client1", "--", "true"])
@@ -31,7 +31,7 @@ def test_exec_without_a_held_run_says_so(tmp_path, monkeypatch):
 
 
 def test_a_held_run_that_was_killed_is_not_offered(tmp_path, monkeypatch):
-    from orchestrator import hold
+    from orchestrator.emulation import hold
 
     monkeypatch.setattr(hold, "HELD", tmp_path / "held.json")
     hold.publish(tmp_path / "run", {"client1": 1}, {})

@@ -1,0 +1,234 @@
+"""Link realizers: one link spec, two implementations.
+
+- ``netem``: Mininet's TCLink (HTB + netem), where the kernel has sch_netem.
+- ``relay``: where it has not, a TAP relay process per impaired link does the
+  delay, jitter, loss and queue limit, and HTB on the TAPs shapes ``bw``.
+
+Links without delay, jitter or loss stay plain veth (+ HTB) in both, so a fast
+LAN costs no relay. ``choose_realizer`` probes the kernel unless a spec or the
+``APPLAB_REALIZER`` environment variable forces one.
+"""
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import os
+import select
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+from mininet.link import Intf, Link, TCIntf
+
+from orchestrator.emulation.commands import log, run_in, run_root
+from orchestrator.errors import RealizerError, RelayError
+from topologies.params import LinkParams, htb_burst_bytes, parse_link_params
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+NETEM = "netem"
+RELAY = "relay"
+AUTO = "auto"
+REALIZERS = (NETEM, RELAY)
+REALIZER_ENV = "APPLAB_REALIZER"
+
+# A relay that has not created its TAPs by then has failed.
+RELAY_START_TIMEOUT_S = 10.0
+RELAY_ANSWER_TIMEOUT_S = 5.0
+RELAY_STOP_TIMEOUT_S = 3.0
+
+
+def netem_available() -> bool:
+    """Probe: can this kernel add a netem qdisc? Tried on lo in a throwaway
+    network namespace, so nothing on the machine changes."""
+    probe = ["unshare", "-n", "tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"]
+    return run_root(probe, check=False).returncode == 0
+
+
+def choose_realizer(requested: str | None = None) -> str:
+    """``requested`` (from a spec) wins over the environment; ``auto`` probes."""
+    choice = (requested or os.environ.get(REALIZER_ENV) or AUTO).lower()
+    if choice == AUTO:
+        return NETEM if netem_available() else RELAY
+    if choice not in REALIZERS:
+        raise RealizerError(f"unknown link realizer {choice!r}: use one of auto, "
+                            f"{', '.join(REALIZERS)} (spec key 'realizer' or ${REALIZER_ENV})")
+    if choice == NETEM and not netem_available():
+        raise RealizerError("realizer 'netem' was asked for, but this kernel has no sch_netem "
+                            "(tc: 'Specified qdisc kind is unknown'); use 'relay' or 'auto'")
+    return choice
+
+
+class ShapedIntf(TCIntf):
+    """TCIntf with an HTB burst that scales with the rate, and tc errors raised.
+    An interface with nothing to shape is configured as a plain one, so a
+    large unshaped LAN costs what Mininet's own links cost."""
+
+    TC_PARAMS = ("bw", "delay", "jitter", "loss", "max_queue_size")
+
+    def config(self, **params):
+        if all(params.get(key) is None for key in self.TC_PARAMS):
+            return Intf.config(self, **{k: v for k, v in params.items()
+                                        if k not in self.TC_PARAMS})
+        return super().config(**params)
+
+    def bwCmds(self, bw=None, **_ignored):
+        if bw is None:
+            return [], " root "
+        r2q = max(int(bw), 10)  # keeps HTB's quantum in the range the kernel accepts
+        qdisc = f"%s qdisc add dev %s root handle 5:0 htb default 1 r2q {r2q}"
+        rate = (f"%s class add dev %s parent 5:0 classid 5:1 htb rate {bw:f}Mbit "
+                f"burst {htb_burst_bytes(bw)}")
+        return [qdisc, rate], " parent 5:1 "
+
+    def tc(self, cmd, tc="tc"):
+        return run_in(self.node, shlex.split(cmd % (tc, self)))
+
+
+class ShapedLink(Link):
+    """A veth pair with ShapedIntf at both ends: the ``netem`` realizer."""
+
+    realizer = NETEM
+
+    def __init__(self, node1, node2, **params):
+        params.setdefault("cls1", ShapedIntf)
+        params.setdefault("cls2", ShapedIntf)
+        super().__init__(node1, node2, **params)
+
+    def stats(self) -> dict:
+        return {}
+
+
+class RelayProcess:
+    """Owner's handle on one relay process."""
+
+    _seeds = itertools.count(1)
+
+    def __init__(self, node1, name1: str, node2, name2: str, seed: int | None = None):
+        self.names = {name1: "a", name2: "b"}
+        seed = next(self._seeds) if seed is None else seed
+        argv = [sys.executable, "-m", "orchestrator.emulation.links.relay", "--seed", str(seed),
+                f"/proc/{node1.pid}/ns/net:{name1}", f"/proc/{node2.pid}/ns/net:{name2}"]
+        log.debug("root $ %s &", shlex.join(argv))
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, bufsize=1,
+                                     cwd=REPO_ROOT)
+        answer = self._answer(RELAY_START_TIMEOUT_S)
+        if not answer.get("ready"):
+            raise RelayError(f"relay {name1}<->{name2} did not start: {answer}")
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def _answer(self, timeout: float) -> dict:
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        line = self.proc.stdout.readline() if ready else ""
+        if not line:
+            self.proc.kill()
+            _, err = self.proc.communicate()
+            raise RelayError(f"relay pid {self.proc.pid} gave no answer "
+                             f"(exit {self.proc.returncode}): {err.strip()}")
+        return json.loads(line)
+
+    def request(self, message: dict) -> dict:
+        if self.proc.poll() is not None:
+            raise RelayError(f"relay pid {self.proc.pid} has exited ({self.proc.returncode})")
+        self.proc.stdin.write(json.dumps(message) + "\n")
+        self.proc.stdin.flush()
+        answer = self._answer(RELAY_ANSWER_TIMEOUT_S)
+        if answer.get("ok") is False:
+            raise RelayError(f"relay pid {self.proc.pid}: {answer.get('error')}")
+        return answer
+
+    def configure(self, intf_name: str, params: LinkParams, reorder: bool = False) -> None:
+        self.request({"cmd": "set", "dir": self.names[intf_name],
+                      "delay_ms": params.delay_ms, "jitter_ms": params.jitter_ms,
+                      "loss_pct": params.loss_pct, "limit": params.queue_limit,
+                      "reorder": reorder})
+
+    def stats(self) -> dict:
+        """Counters per sending interface name."""
+        answer = self.request({"cmd": "stats"})
+        return {name: answer[direction] for name, direction in self.names.items()}
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(BrokenPipeError):
+                self.proc.stdin.close()  # the relay exits when its owner lets go
+            try:
+                self.proc.wait(RELAY_STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for stream in (self.proc.stdout, self.proc.stderr, self.proc.stdin):
+            if stream and not stream.closed:
+                stream.close()
+
+
+class RelayIntf(ShapedIntf):
+    """Impairments go to the link's relay instead of a netem qdisc; a queue
+    limit on a relay-less link becomes HTB's leaf FIFO."""
+
+    def MAC(self):
+        # The relay's TAP is not the device Mininet first read an address from.
+        return self.updateMAC()
+
+    def delayCmds(self, parent, delay=None, jitter=None, loss=None, max_queue_size=None):
+        params = parse_link_params(self.name, {"delay": delay, "jitter": jitter, "loss": loss,
+                                               "max_queue_size": max_queue_size})
+        relay = getattr(self.link, "relay", None) if self.link else None
+        if relay is not None:
+            relay.configure(self.name, params, self.link.reorder)
+            return [], parent
+        if params.impaired:
+            raise RealizerError(
+                f"link {self.link}: interface {self.name} was built as plain veth (no delay, "
+                "jitter or loss at start), so the relay realizer cannot add impairments to it "
+                "at run time; give the link a delay at start (e.g. '0.001ms')")
+        if max_queue_size is not None and parent.strip() != "root":
+            return [f"%s qdisc add dev %s {parent} handle 10: pfifo limit {max_queue_size}"], \
+                parent
+        return [], parent
+
+
+class RelayLink(ShapedLink):
+    """The ``relay`` realizer's link: TAPs + relay if impaired, else veth."""
+
+    realizer = RELAY
+
+    def __init__(self, node1, node2, reorder: bool = False, **params):
+        self.params = parse_link_params(f"{node1.name}-{node2.name}", params)
+        self.reorder = reorder  # let jitter reorder frames, as netem does
+        self.relay: RelayProcess | None = None
+        params.setdefault("cls1", RelayIntf)
+        params.setdefault("cls2", RelayIntf)
+        try:
+            super().__init__(node1, node2, **params)
+        except BaseException:
+            if self.relay:
+                self.relay.stop()
+            raise
+
+    def makeIntfPair(self, intfname1, intfname2, addr1=None, addr2=None,
+                     node1=None, node2=None, deleteIntfs=True):
+        if not self.params.impaired:
+            return Link.makeIntfPair(intfname1, intfname2, addr1, addr2, node1, node2,
+                                     deleteIntfs=deleteIntfs)
+        self.relay = RelayProcess(node1, intfname1, node2, intfname2)
+        return None
+
+    def stats(self) -> dict:
+        return self.relay.stats() if self.relay else {}
+
+    def delete(self):
+        try:
+            super().delete()
+        finally:
+            if self.relay:
+                self.relay.stop()
+
+
+LINK_CLASSES = {NETEM: ShapedLink, RELAY: RelayLink}

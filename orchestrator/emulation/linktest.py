@@ -1,0 +1,138 @@
+"""Link calibration (``applab linktest``): measured against configured.
+
+Builds h1 -- s1 -- h2 with the link on h1--s1 and measures ping RTT, iperf3 TCP
+goodput and, when loss is set, loss over many probes.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from orchestrator.emulation.commands import run_in, start_in
+from orchestrator.emulation.network import Network
+from orchestrator.errors import AppLabError
+from topologies import two_hosts
+from topologies.params import parse_link_params
+
+RTT_SAMPLES = 50
+RTT_INTERVAL_S = 0.02
+LOSS_PROBES = 2000
+LOSS_INTERVAL_S = 0.005
+GOODPUT_SECONDS = 5
+# Leave TCP's slow start out of the goodput average.
+GOODPUT_OMIT_SECONDS = 1
+IPERF_PORT = 5201
+SERVER_READY_TIMEOUT_S = 5.0
+
+_RTT = re.compile(r"time=([0-9.]+) ms")
+_RECEIVED = re.compile(r"(\d+) packets transmitted, (\d+) received")
+
+
+def ping_rtts(src, dst_ip: str, count: int, interval: float) -> list[float]:
+    out = run_in(src, ["ping", "-n", "-c", str(count), "-i", str(interval), "-W", "5", dst_ip],
+                 check=False)
+    return [float(x) for x in _RTT.findall(out)]
+
+
+def round_trip_loss(src, dst_ip: str, probes: int, interval: float) -> float:
+    """Fraction of echo requests whose reply never came."""
+    out = run_in(src, ["ping", "-n", "-q", "-c", str(probes), "-i", str(interval), "-W", "2",
+                       dst_ip], check=False)
+    match = _RECEIVED.search(out)
+    if not match:
+        raise AppLabError(f"could not read ping's summary: {out.strip()!r}")
+    sent, received = int(match.group(1)), int(match.group(2))
+    return 1.0 - received / sent
+
+
+def one_way_loss(round_trip: float) -> float:
+    """Per-direction loss p from round-trip loss 1-(1-p)^2: the link drops in
+    each direction, as netem on both ends does."""
+    return 1.0 - math.sqrt(max(0.0, 1.0 - round_trip))
+
+
+def wait_listening(host, port: int) -> None:
+    deadline = time.monotonic() + SERVER_READY_TIMEOUT_S
+    while f":{port}" not in run_in(host, ["ss", "-Hltn", f"sport = :{port}"]):
+        if time.monotonic() > deadline:
+            raise AppLabError(f"iperf3 server on {host.name} not listening after "
+                              f"{SERVER_READY_TIMEOUT_S:g}s")
+        time.sleep(0.02)
+
+
+def tcp_goodput_mbps(client, server, server_ip: str, seconds: int) -> float:
+    """iperf3 TCP goodput client -> server, as the receiver counted it."""
+    proc = start_in(server, ["iperf3", "-s", "-1", "-p", str(IPERF_PORT)])
+    try:
+        wait_listening(server, IPERF_PORT)
+        out = run_in(client, ["iperf3", "-c", server_ip, "-p", str(IPERF_PORT), "-t",
+                              str(seconds + GOODPUT_OMIT_SECONDS), "-O",
+                              str(GOODPUT_OMIT_SECONDS), "-J"])
+        report = json.loads(out)
+        return report["end"]["sum_received"]["bits_per_second"] / 1e6
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+        proc.wait(5)
+
+
+@dataclass
+class LinkTestResult:
+    realizer: str
+    link: dict
+    rtt_ms: dict
+    goodput_mbps: dict
+    loss_pct: dict
+    relay_counters: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return dict(vars(self))
+
+    def table(self) -> str:
+        rows = [("realizer", self.realizer, ""),
+                ("RTT median (ms)", f"{self.rtt_ms['median']:.3f}",
+                 f"{self.rtt_ms['configured']:.3f}"),
+                ("RTT stdev (ms)", f"{self.rtt_ms['stdev']:.3f}", "")]
+        if self.goodput_mbps.get("measured") is not None:
+            configured = self.goodput_mbps["configured"]
+            rows.append(("TCP goodput (Mb/s)", f"{self.goodput_mbps['measured']:.3f}",
+                          f"{configured:.3f}" if configured else "unshaped"))
+        if self.loss_pct["measured"] is not None:
+            rows.append(("loss per direction (%)", f"{self.loss_pct['measured']:.3f}",
+                         f"{self.loss_pct['configured']:.3f}"))
+        width = max(len(r[0]) for r in rows)
+        lines = [f"{'':{width}}  {'measured':>12}  {'configured':>12}"]
+        lines += [f"{name:{width}}  {measured:>12}  {configured:>12}"
+                  for name, measured, configured in rows]
+        return "\n".join(lines)
+
+
+def run_linktest(link: dict, run_dir: Path, realizer: str | None = None,
+                 switch: str = "lxbr", goodput: bool = True) -> LinkTestResult:
+    params = parse_link_params("h1-s1", link)
+    topo = two_hosts(link)
+    with Network(topo, run_dir, realizer=realizer, switch=switch) as net:
+        h1, h2 = net["h1"], net["h2"]
+        h2_ip = h2.IP()
+        ping_rtts(h1, h2_ip, 3, 0.1)  # ARP and caches warm before measuring
+        rtts = ping_rtts(h1, h2_ip, RTT_SAMPLES, RTT_INTERVAL_S)
+        if len(rtts) < RTT_SAMPLES // 2:
+            raise AppLabError(f"only {len(rtts)} of {RTT_SAMPLES} pings answered")
+        rtt = {"configured": 2 * params.delay_ms, "median": statistics.median(rtts),
+               "stdev": statistics.stdev(rtts) if len(rtts) > 1 else 0.0,
+               "samples": len(rtts)}
+        rate = {"configured": params.bw_mbps,
+                "measured": tcp_goodput_mbps(h1, h2, h2_ip, GOODPUT_SECONDS) if goodput
+                else None}
+        loss = {"configured": params.loss_pct, "measured": None, "probes": 0}
+        if params.loss_pct:
+            measured = one_way_loss(round_trip_loss(h1, h2_ip, LOSS_PROBES, LOSS_INTERVAL_S))
+            loss.update(measured=100 * measured, probes=LOSS_PROBES)
+        realizer_used = net.realizer
+    return LinkTestResult(realizer=realizer_used, link=params.as_dict(), rtt_ms=rtt,
+                          goodput_mbps=rate, loss_pct=loss, relay_counters=net.link_stats)

@@ -1,0 +1,295 @@
+"""Network bring-up and teardown: a Topo (pure data) becomes running Mininet.
+
+This is the only layer (with the link realizers it owns) that imports mininet.
+"""
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import signal
+from collections import defaultdict
+from contextlib import ExitStack, contextmanager
+from functools import partial
+from pathlib import Path
+
+from mininet.net import Mininet
+
+from orchestrator.emulation import state
+from orchestrator.emulation.commands import command_log, run_in, run_root
+from orchestrator.emulation.links.realizers import LINK_CLASSES, choose_realizer
+from orchestrator.emulation.nodes import SWITCH_KINDS, AppBridge, AppHost, AppOVSSwitch, ensure_ovs
+from orchestrator.errors import CommandError, LeftoverError, RelayError, TopologyError
+from topologies.params import LinkParamError, parse_link_params
+
+# Linux caps interface names at 15 characters; Mininet names them NODE-ethN.
+IFNAME_MAX = 15
+# Every emulated host uses this TCP congestion control, Linux's default, so a
+# machine whose default differs (BBR paces small responses over a long RTT)
+# gives the same results as a stock VM.
+DEFAULT_TCP_CONGESTION = "cubic"
+TCP_CONGESTION = "/proc/sys/net/ipv4/tcp_congestion_control"
+TCP_ALLOWED_CONGESTION = "/proc/sys/net/ipv4/tcp_allowed_congestion_control"
+RESOLV_CONF = "/etc/resolv.conf"
+BRIDGE_NF_SYSCTLS = [f"/proc/sys/net/bridge/bridge-nf-call-{t}tables" for t in ("arp", "ip", "ip6")]
+
+
+def validate_topo(topo) -> dict[str, dict]:
+    """Check every link's parameters and every name before anything starts.
+    Returns the parsed parameters of each link, by link name."""
+    parsed = {}
+    degree = {node: 0 for node in topo.nodes()}
+    for node1, node2 in topo.links():
+        degree[node1] += 1
+        degree[node2] += 1
+    for node, ports in degree.items():
+        longest = f"{node}-eth{max(ports - 1, 0)}"
+        if len(longest) > IFNAME_MAX:
+            raise TopologyError(f"node {node!r}: interface name {longest!r} exceeds "
+                                f"{IFNAME_MAX} characters; use a shorter node name")
+    for node1, node2, info in topo.links(withInfo=True):
+        name = f"{node1}-{node2}"
+        try:
+            parsed[name] = parse_link_params(name, info).as_dict()
+        except LinkParamError as exc:
+            raise TopologyError(str(exc)) from exc
+    return parsed
+
+
+def _switch_class(kind: str):
+    if kind == "lxbr":
+        return AppBridge
+    if kind == "ovs":
+        return partial(AppOVSSwitch, datapath="kernel")
+    if kind == "ovs-user":
+        return partial(AppOVSSwitch, datapath="user")
+    raise TopologyError(f"unknown switch kind {kind!r}: use one of {', '.join(SWITCH_KINDS)}")
+
+
+def root_namespace_snapshot() -> dict:
+    """Addresses and routes of the root namespace, to prove a run left them alone."""
+    addrs = json.loads(run_root(["ip", "-j", "addr", "show"]).stdout)
+    routes = json.loads(run_root(["ip", "-j", "route", "show", "table", "all"]).stdout)
+    return {
+        "addresses": sorted(f"{a['ifname']} {i['local']}/{i['prefixlen']}"
+                            for a in addrs for i in a.get("addr_info", [])),
+        "routes": sorted(json.dumps(r, sort_keys=True) for r in routes),
+    }
+
+
+@contextmanager
+def signals_deferred():
+    """Hold off SIGINT/SIGTERM while tearing down, so a second Ctrl-C cannot
+    leave the network half removed."""
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+class RecordedMininet(Mininet):
+    """Mininet that records each shell and relay pid as it appears, so even a
+    crash in the middle of a build leaves `applab clean` a complete list."""
+
+    def __init__(self, run_state: state.RunState, **params):
+        self.run_state = run_state
+        super().__init__(**params)
+
+    def addHost(self, name, cls=None, **params):
+        host = super().addHost(name, cls=cls, on_process=self._record_process, **params)
+        self.run_state.record("shell", host.shell.pid, state.SHELL_MARK)
+        return host
+
+    def addSwitch(self, name, cls=None, **params):
+        switch = super().addSwitch(name, cls=cls, **params)
+        self.run_state.record("shell", switch.shell.pid, state.SHELL_MARK)
+        return switch
+
+    def addLink(self, node1, node2, port1=None, port2=None, cls=None, **params):
+        link = super().addLink(node1, node2, port1, port2, cls, **params)
+        if getattr(link, "relay", None):
+            self.run_state.record("relay", link.relay.pid, state.RELAY_MARK)
+        return link
+
+    def _record_process(self, proc, argv):
+        self.run_state.record("process", proc.pid, os.path.basename(str(argv[0])))
+
+
+class Network:
+    """A running emulation of ``topo``. Use as a context manager, or call
+    ``start()`` and (always, in ``finally``) ``stop()``."""
+
+    def __init__(self, topo, run_dir: Path, realizer: str | None = None, switch: str = "lxbr",
+                 tcp_congestion: str = DEFAULT_TCP_CONGESTION):
+        self.link_params = validate_topo(topo)
+        self.topo = topo
+        self.run_dir = Path(run_dir).resolve()
+        self.switch_kind = switch
+        self.switch_class = _switch_class(switch)
+        self.realizer = choose_realizer(realizer)
+        self.tcp_congestion = tcp_congestion
+        self.net: Mininet | None = None
+        self.link_stats: dict[str, dict] = {}
+        self._saved_sysctls: dict[str, str] = {}
+        self._state: state.RunState | None = None
+        self._logging = ExitStack()
+
+    # Bring-up
+
+    def start(self) -> Network:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self):
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self._logging.enter_context(command_log(self.run_dir / "commands.log"))
+        for host in self.topo.hosts():
+            (self.run_dir / "hosts" / host).mkdir(parents=True, exist_ok=True)
+        self._state = state.RunState.create(self.run_dir, switches=list(self.topo.switches()))
+        self._disable_bridge_netfilter()
+        if self.switch_kind != "lxbr":
+            ensure_ovs("user" if self.switch_kind == "ovs-user" else "kernel")
+        host_class = partial(AppHost, tx_offload=self.switch_kind != "ovs-user")
+        self.net = RecordedMininet(self._state, topo=None, switch=self.switch_class,
+                                   host=host_class, link=LINK_CLASSES[self.realizer],
+                                   controller=None, autoSetMacs=True, build=False,
+                                   waitConnected=False)
+        self.net.topo = self.topo
+        self.net.build()
+        self._set_tcp_congestion()
+        self.net.start()
+
+    def _set_root_sysctl(self, path: str, value: str) -> None:
+        """Change a root-namespace setting for the run; stop() restores it."""
+        self._saved_sysctls.setdefault(path, Path(path).read_text().strip())
+        Path(path).write_text(value + "\n")
+
+    def _disable_bridge_netfilter(self):
+        # Bridged frames would otherwise traverse the host's iptables.
+        for path in BRIDGE_NF_SYSCTLS:
+            if os.path.exists(path):
+                self._set_root_sysctl(path, "0")
+
+    def _set_tcp_congestion(self):
+        """New namespaces inherit the machine's default; pin ours where it differs.
+        Outside the root namespace Linux only allows the 'allowed' algorithms."""
+        if Path(TCP_CONGESTION).read_text().strip() == self.tcp_congestion:
+            return
+        allowed = Path(TCP_ALLOWED_CONGESTION).read_text().split()
+        if self.tcp_congestion not in allowed:
+            self._set_root_sysctl(TCP_ALLOWED_CONGESTION,
+                                  " ".join([*allowed, self.tcp_congestion]))
+        setting = f"net.ipv4.tcp_congestion_control={self.tcp_congestion}"
+        for host in self.net.hosts:  # all at once, then collect: hosts run in parallel
+            host.sendCmd("sysctl", "-w", setting)
+        for host in self.net.hosts:
+            out = host.waitOutput()
+            if not out.strip().endswith(self.tcp_congestion):
+                raise CommandError(host.name, f"sysctl -w {setting}", 1, out)
+
+    def fill_neighbour_tables(self) -> None:
+        """Permanent ARP entries for every neighbour on every subnet, so no
+        first packet waits for an ARP exchange across a delayed link (the
+        textbook's RTT counts leave ARP out)."""
+        segments = defaultdict(list)  # subnet -> [(node, interface, its address, its MAC)]
+        for node in self.net.hosts:
+            for intf in node.intfList():
+                if intf.IP() and intf.name != "lo":
+                    subnet = ipaddress.ip_interface(f"{intf.IP()}/{intf.prefixLen}").network
+                    segments[subnet].append((node, intf.name, intf.IP(), intf.MAC()))
+        lines = defaultdict(list)
+        for members in segments.values():
+            for node, intf, _, _ in members:
+                lines[node] += [f"neigh replace {ip} lladdr {mac} dev {intf} nud permanent"
+                                for other, _, ip, mac in members if other is not node]
+        for node, batch in lines.items():
+            path = self.run_dir / "hosts" / node.name / "neighbours.batch"
+            path.write_text("\n".join(batch) + "\n")
+            run_in(node, ["ip", "-batch", str(path)])
+
+    def use_resolver(self, address: str) -> None:
+        """Give every host a resolv.conf of its own naming ``address`` as its
+        DNS server: a bind mount in the host's mount namespace (mnexec makes
+        one per host, private), so the machine's own file is untouched."""
+        for host in self.net.hosts:
+            path = self.run_dir / "hosts" / host.name / "resolv.conf"
+            # no-aaaa: the emulation is IPv4 only, so stubs ask for A records alone.
+            path.write_text(f"# {host.name}: the emulation's local DNS server\n"
+                            f"nameserver {address}\noptions timeout:2 attempts:2 no-aaaa\n")
+            run_in(host, ["mount", "--bind", str(path), RESOLV_CONF])
+
+    # Access
+
+    @property
+    def addresses(self) -> dict[str, str]:
+        """Each host's (main) address."""
+        return {h.name: h.IP() for h in self.net.hosts if h.IP()}
+
+    def __getitem__(self, name):
+        return self.net[name]
+
+    @property
+    def hosts(self):
+        return self.net.hosts
+
+    def link_between(self, node1: str, node2: str):
+        links = self.net.linksBetween(self.net[node1], self.net[node2])
+        if not links:
+            raise TopologyError(f"no link between {node1!r} and {node2!r}")
+        return links[0]
+
+    def set_link(self, node1: str, node2: str, **params):
+        """Change a link's parameters at run time, in both directions."""
+        link = self.link_between(node1, node2)
+        parsed = parse_link_params(f"{node1}-{node2}", params)
+        kwargs = parsed.mininet_kwargs()
+        for intf in (link.intf1, link.intf2):
+            intf.config(**kwargs)
+        self.link_params[f"{node1}-{node2}"] = parsed.as_dict()
+
+    def collect_link_stats(self) -> dict[str, dict]:
+        """Relay counters per link (frames relayed, dropped by loss / queue limit)."""
+        stats = {}
+        for link in self.net.links if self.net else []:
+            counters = link.stats() if hasattr(link, "stats") else {}
+            if counters:
+                stats[str(link)] = counters
+        return stats
+
+    # Teardown
+
+    def stop(self):
+        with signals_deferred():
+            try:
+                if self.net is not None:
+                    try:
+                        self.link_stats = self.collect_link_stats()
+                    except (RelayError, OSError, ValueError):  # teardown must go on
+                        self.link_stats = {}
+                    self.net.stop()
+            finally:
+                for path, value in self._saved_sysctls.items():
+                    Path(path).write_text(value + "\n")
+                try:
+                    if self._state is not None:
+                        leftovers = state.leftovers(self._state)
+                        if leftovers:
+                            state.clean(self._state)
+                            raise LeftoverError(f"teardown left {leftovers}; removed them")
+                        self._state.remove()
+                finally:
+                    self._logging.close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+

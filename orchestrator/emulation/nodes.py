@@ -1,0 +1,103 @@
+"""Node classes: hosts, routers and switches whose commands are all logged."""
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+
+from mininet.node import Host, OVSSwitch
+from mininet.nodelib import LinuxBridge
+
+from orchestrator.emulation.commands import log_shell, run_in, run_root
+from orchestrator.errors import AppLabError
+
+
+class LoggedShell:
+    """Mixin: every command sent to the node's shell goes to the command log."""
+
+    def sendCmd(self, *args, **kwargs):
+        log_shell(self.name, " ".join(str(a) for a in args))
+        return super().sendCmd(*args, **kwargs)
+
+
+class AppHost(LoggedShell, Host):
+    """A host; with ``forwarding`` and ``routes`` it is a router. Every process
+    started in it with ``popen`` is reported to ``on_process`` and killed when
+    the host terminates, so none outlives the emulation."""
+
+    def __init__(self, name, on_process=None, **params):
+        self.processes = []
+        self.on_process = on_process
+        super().__init__(name, **params)
+
+    def popen(self, *args, **kwargs):
+        proc = super().popen(*args, **kwargs)
+        argv = args[0] if len(args) == 1 and isinstance(args[0], list) else list(args)
+        self.processes.append(proc)
+        if self.on_process:
+            self.on_process(proc, argv)
+        return proc
+
+    def terminate(self):
+        for proc in self.processes:
+            if proc.poll() is None:
+                # mnexec -d gave it a session of its own: take its children too
+                # (nginx's workers, say).
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        super().terminate()
+
+    def config(self, forwarding=False, routes=(), tx_offload=True, **params):
+        result = super().config(**params)
+        if forwarding:
+            run_in(self, ["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"])
+        for network, via in routes:
+            run_in(self, ["ip", "route", "replace", network, "via", via])
+        if not tx_offload:
+            # OVS's userspace datapath drops TCP whose checksum was left to offload.
+            for intf in self.intfList():
+                if intf.name != "lo":
+                    run_in(self, ["ethtool", "-K", intf.name, "tx", "off"])
+        return result
+
+
+class AppBridge(LoggedShell, LinuxBridge):
+    """Linux bridge (the default switch)."""
+
+
+class AppOVSSwitch(LoggedShell, OVSSwitch):
+    """Open vSwitch as a learning switch (no controller needed)."""
+
+    def __init__(self, name, **params):
+        params.setdefault("failMode", "standalone")
+        super().__init__(name, **params)
+
+
+def ovs_running() -> bool:
+    result = run_root(["ovs-vsctl", "--timeout=2", "show"], check=False)
+    return result.returncode == 0
+
+
+def ensure_ovs(datapath: str) -> None:
+    """Start ovsdb-server and ovs-vswitchd if they are not running (there is no
+    systemd on the build machines). The kernel datapath also needs its module."""
+    if datapath == "kernel" and run_root(["modprobe", "openvswitch"],
+                                         check=False).returncode != 0:
+        raise AppLabError("the OVS kernel module is missing here: use switch 'ovs-user' "
+                          "(userspace datapath) or 'lxbr'")
+    if ovs_running():
+        return
+    run_root(["/usr/share/openvswitch/scripts/ovs-ctl", "--no-ovs-vswitchd",
+              "--no-monitor", "--system-id=random", "start"])
+    run_root(["ovs-vswitchd", "--pidfile", "--detach", "--no-chdir",
+              "--log-file=/var/log/openvswitch/ovs-vswitchd.log"])
+    deadline = time.monotonic() + 10
+    while not ovs_running():
+        if time.monotonic() > deadline:
+            raise AppLabError("ovs-vswitchd did not answer within 10 s")
+        time.sleep(0.1)
+
+
+SWITCH_KINDS = ("lxbr", "ovs", "ovs-user")

@@ -1,0 +1,116 @@
+"""What a run has put on the machine, recorded as it happens, so teardown can
+be verified and `applab clean` can remove what a crashed run left behind."""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from orchestrator.emulation.commands import run_root
+
+STATE_ROOT = Path(os.environ.get("APPLAB_STATE_DIR", "/run/applab"))
+# Private directories of daemons that drop root (see ScenarioRun.home).
+RUNTIME_HOMES = STATE_ROOT / "homes"
+# Command-line marks of the processes a run starts, to guard against pid reuse.
+SHELL_MARK = "mininet:"
+RELAY_MARK = "orchestrator.emulation.links.relay"
+
+
+@dataclass
+class RunState:
+    path: Path
+
+    @classmethod
+    def create(cls, run_dir: Path, switches: list[str]) -> RunState:
+        path = STATE_ROOT / f"{os.getpid()}-{time.time_ns()}"
+        path.mkdir(parents=True)
+        (path / "run.json").write_text(json.dumps(
+            {"run_dir": str(run_dir), "owner": os.getpid(), "switches": switches}))
+        (path / "pids").touch()
+        return cls(path)
+
+    @property
+    def info(self) -> dict:
+        return json.loads((self.path / "run.json").read_text())
+
+    def record(self, kind: str, pid: int, mark: str) -> None:
+        """``mark``: a word of the process's command line, checked before
+        anything is killed, so a reused pid is left alone."""
+        with open(self.path / "pids", "a") as pids:
+            pids.write(f"{kind} {pid} {mark.split()[0] if mark.strip() else '-'}\n")
+
+    def pids(self) -> list[tuple[str, int, str]]:
+        words = (self.path / "pids").read_text().split()
+        return [(kind, int(pid), mark)
+                for kind, pid, mark in zip(words[::3], words[1::3], words[2::3], strict=False)]
+
+    def remove(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def all_states() -> list[RunState]:
+    if not STATE_ROOT.is_dir():
+        return []
+    return [RunState(p) for p in sorted(STATE_ROOT.iterdir()) if (p / "run.json").exists()]
+
+
+def runtime_homes() -> list[Path]:
+    return sorted(RUNTIME_HOMES.iterdir()) if RUNTIME_HOMES.is_dir() else []
+
+
+def _alive(pid: int, mark: str) -> psutil.Process | None:
+    try:
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return None
+        if mark in " ".join(proc.cmdline()):
+            return proc
+    except psutil.Error:
+        pass
+    return None
+
+
+def root_links() -> list[str]:
+    out = run_root(["ip", "-o", "link", "show"]).stdout
+    return [m.group(1).split("@")[0] for m in re.finditer(r"^\d+: ([^:]+):", out, re.MULTILINE)]
+
+
+def _switch_links(switches: list[str]) -> list[str]:
+    names = "|".join(re.escape(s) for s in switches)
+    pattern = re.compile(rf"^({names})(-eth\d+)?$")
+    return [name for name in root_links() if switches and pattern.match(name)]
+
+
+def leftovers(run_state: RunState) -> list[str]:
+    """Processes, bridges and interfaces of this run that still exist."""
+    found = [f"{kind} pid {pid} ({mark})" for kind, pid, mark in run_state.pids()
+             if _alive(pid, mark)]
+    found += [f"interface {name}" for name in _switch_links(run_state.info["switches"])]
+    return found
+
+
+def clean(run_state: RunState) -> list[str]:
+    """Kill this run's processes, delete its bridges and interfaces."""
+    removed = []
+    for kind, pid, mark in run_state.pids():
+        proc = _alive(pid, mark)
+        if proc:
+            # Shells and the processes started in hosts lead their own process
+            # groups: killing the group takes a daemon's children too.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL) if os.getpgid(pid) == pid else proc.kill()
+            removed.append(f"{kind} pid {pid}")
+    for name in _switch_links(run_state.info["switches"]):
+        run_root(["ovs-vsctl", "--if-exists", "del-br", name], check=False)
+        run_root(["ip", "link", "del", name], check=False)
+        removed.append(f"interface {name}")
+    run_state.remove()
+    return removed

@@ -1,0 +1,54 @@
+"""The run manifest: what ran, where, with which tools and link realizer."""
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# Each tool and the argv that prints its version.
+TOOL_VERSIONS = {
+    "mininet": ["mn", "--version"],
+    "iproute2": ["ip", "-V"],
+    "iperf3": ["iperf3", "--version"],
+}
+
+
+def _first_line(argv: list[str]) -> str:
+    try:
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"unavailable ({exc})"
+    text = (result.stdout or result.stderr).strip()
+    return text.splitlines()[0] if text else "unknown"
+
+
+def git_commit() -> str:
+    return _first_line(["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"])
+
+
+def environment() -> dict:
+    return {
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "git_commit": git_commit(),
+        "tools": {name: _first_line(argv) for name, argv in TOOL_VERSIONS.items()},
+    }
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def new_run_dir(base: Path, name: str) -> Path:
+    """results/<name>-<timestamp>, as the results contract names them."""
+    return Path(base) / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S-%f')}"
+
+
+def write_manifest(run_dir: Path, **fields) -> Path:
+    path = Path(run_dir) / "manifest.json"
+    path.write_text(json.dumps({**fields, "environment": environment()}, indent=2,
+                               default=str) + "\n")
+    return path

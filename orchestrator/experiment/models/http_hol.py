@@ -1,0 +1,90 @@
+"""Head-of-line blocking: one large object and a few small ones on one
+connection (Kurose & Ross, "HTTP/2").
+
+HTTP/1.1 answers requests first come, first served, so the small objects wait
+behind the large one; HTTP/2 interleaves frames of every stream, so they finish
+almost at once. Predicted completion times (from the request, on a connection
+that has carried the base page) come from the page-load model's path
+simulation:
+
+- HTTP/1.1: the small objects finish after the large one and themselves;
+- HTTP/2: the client grants each stream HTTP/2's default window (64 KB), so
+  the large response can run at most one window ahead of the small ones, which
+  then go out: they are done after about one window plus their own bytes.
+
+Loss on the link stalls every stream of the one TCP connection (HOL moves down
+a layer): ``small_stall_http2`` is how much later than the clean-link model the
+small objects finished, at worst.
+"""
+from __future__ import annotations
+
+import statistics
+
+from orchestrator.experiment.models.base import Quantity
+from orchestrator.experiment.models.http_pages import Connection, Path, Simulation, path_of, respond
+from services.page_client import H2_STREAM_WINDOW_BYTES
+
+MODES = ("pipelined", "http2")
+CHECKS = tuple(f"{kind}_{mode}" for mode in MODES
+               for kind in ("small_before_large", "small_done", "small_stall"))
+
+
+def transfer_s(path: Path, body: int, cwnd: int = 10) -> float:
+    """From sending a request on an open connection to the response's last byte."""
+    sim = Simulation(path)
+    finished: list[float] = []
+    respond(sim, Connection(cwnd=cwnd), 0.0, body, finished.append)
+    sim.run()
+    return finished[0]
+
+
+def predicted_small_done_s(mode: str, path: Path, large: int, small: list[int]) -> float:
+    if mode == "pipelined":
+        return transfer_s(path, large + sum(small))
+    return transfer_s(path, min(large, H2_STREAM_WINDOW_BYTES) + sum(small))
+
+
+def per_run(rows: list[dict], mode: str) -> list[dict]:
+    """Per page load: when the large and the small objects finished, from the
+    moment the objects were requested."""
+    runs: dict[str, list[dict]] = {}
+    for row in rows:
+        if row["mode"] == mode and not row["path"].endswith(".html"):
+            runs.setdefault(row["run"], []).append(row)
+    out = []
+    for objects in runs.values():
+        sent = min(float(r["request_sent"]) for r in objects)
+        large = max(objects, key=lambda r: int(r["body_bytes"]))
+        small = [r for r in objects if r is not large]
+        out.append({"large_done": float(large["last_byte"]) - sent,
+                    "small_done": [float(r["last_byte"]) - sent for r in small]})
+    return out
+
+
+def quantities(spec, raw: dict) -> tuple[list[Quantity], dict]:
+    _, path = path_of(spec)
+    objects = spec.services[spec.workload.params["origin"]].params["page_objects"]
+    large, small = objects[0], objects[1:]
+    result, details = [], {}
+    for mode in spec.workload.params.get("modes", MODES):
+        runs = per_run(raw["requests"], mode)
+        if not runs:
+            continue
+        details[mode] = runs
+        pairs = [(s, r["large_done"]) for r in runs for s in r["small_done"]]
+        before = sum(1 for s, big in pairs if s < big) / len(pairs)
+        worst = max(max(r["small_done"]) for r in runs)
+        predicted = predicted_small_done_s(mode, path, large, small)
+        result += [
+            Quantity(f"small_before_large_{mode}", before, 1.0 if mode == "http2" else 0.0, "",
+                     "share of small objects whose last byte came before the large "
+                     "object's: HTTP/2 interleaves, HTTP/1.1 serves first come first served"),
+            Quantity(f"small_done_{mode}", statistics.median(
+                max(r["small_done"]) for r in runs), predicted, "s",
+                f"median over {len(runs)} loads of the last small object's completion, "
+                "from the request", rtt_s=path.rtt_s),
+            Quantity(f"small_stall_{mode}", worst - predicted, 0.0, "s",
+                     "worst completion of a small object beyond the clean-link model: "
+                     "loss on the one TCP connection stalls every stream", rtt_s=path.rtt_s),
+        ]
+    return result, {"loads": details}

@@ -1,0 +1,163 @@
+"""Results: per-scenario files, summary.json with its checks, the printed
+table (measured | predicted | slide) and the plots."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402 - the backend is chosen first
+from rich.table import Table  # noqa: E402
+
+from orchestrator.experiment.metrics import write_csv  # noqa: E402
+from orchestrator.experiment.models import MODELS, Check, Quantity, evaluate  # noqa: E402
+from orchestrator.experiment.scenario import write_json  # noqa: E402
+from orchestrator.experiment.spec import ResolvedSpec  # noqa: E402
+
+# Labels (and order) of known quantities in the printed table; others show as named.
+TABLE_LABELS = {"access_utilisation": "access util.", "lan_utilisation": "LAN util.",
+                    "mean_delay": "mean delay (s)", "delay_growth": "delay growth (s/s)",
+                    "hit_rate": "hit rate"}
+
+
+@dataclass
+class ScenarioResult:
+    spec: ResolvedSpec
+    quantities: list[Quantity]
+    checks: list[Check]
+    details: dict
+    raw: dict
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    def summary(self) -> dict:
+        return {"title": self.spec.scenario_title, "realizer": self.raw["realizer"],
+                "checks": [c.as_dict() for c in self.checks],
+                "quantities": [asdict(q) for q in self.quantities],
+                "details": self.details, "services": self.raw["services"],
+                "link_stats": self.raw["link_stats"], "window": self.raw["window"]}
+
+
+def evaluate_scenario(spec: ResolvedSpec, raw: dict) -> ScenarioResult:
+    quantities, details = MODELS[spec.model].quantities(spec, raw)
+    by_name = {q.name: q for q in quantities}
+    checks = []
+    for name, bounds in spec.checks.items():
+        quantity = by_name.get(name) or Quantity(name, None, None, "",
+                                                 "not measured in this scenario")
+        checks.append(evaluate(quantity, bounds))
+    return ScenarioResult(spec, quantities, checks, details, raw)
+
+
+def write_scenario(run_dir: Path, result: ScenarioResult) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_csv(run_dir / "requests.csv", result.raw["requests"])
+    rows = [{"link": name, **row} for name, series in result.raw["utilisation"].items()
+            for row in series]
+    write_csv(run_dir / "utilisation.csv", rows)
+    write_json(run_dir / "summary.json", result.summary())
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "—"
+    if abs(value) >= 100 or value == 0:
+        return f"{value:.4g}"
+    return f"{value:.4f}" if abs(value) < 0.1 else f"{value:.3f}"
+
+
+def table(results: dict[str, ScenarioResult]) -> Table:
+    out = Table(title="measured | predicted (stated model) | slide",
+                caption="; ".join(f"{n}: {r.spec.scenario_title}" for n, r in results.items()))
+    out.add_column("scenario")
+    out.add_column("quantity")
+    for column in ("measured", "predicted", "slide", "check", "tolerance"):
+        out.add_column(column, justify="right", no_wrap=True)
+    for name, result in results.items():
+        checks = {c.name: c for c in result.checks}
+        for q in sorted(result.quantities, key=lambda q: list(TABLE_LABELS).index(q.name)
+                        if q.name in TABLE_LABELS else len(TABLE_LABELS)):
+            label = TABLE_LABELS.get(q.name, q.name)
+            check = checks.get(q.name)
+            verdict = "" if check is None else (
+                "[green]ok[/green]" if check.ok else "[red]FAIL[/red]")
+            out.add_row(name, label, _fmt(q.measured), _fmt(q.predicted), _fmt(q.textbook),
+                        verdict, check.tolerance if check else "")
+    return out
+
+
+def detail_lines(results: dict[str, ScenarioResult]) -> list[str]:
+    """What each scenario's model has to say beyond the table."""
+    lines = []
+    for name, result in results.items():
+        model = MODELS[result.spec.model]
+        if hasattr(model, "report_lines"):
+            lines += [f"{name}: {line}" for line in model.report_lines(result.details)]
+    return lines
+
+
+def plot(run_dir: Path, results: dict[str, ScenarioResult], kinds: list[str]) -> list[Path]:
+    written = []
+    if "utilisation" in kinds:
+        fig, ax = plt.subplots(figsize=(8, 4))
+        for name, result in results.items():
+            series = result.raw["utilisation"].get("access", [])
+            start = result.raw["window"][0]
+            ax.plot([r["time"] - start for r in series], [r["down"] for r in series],
+                    label=f"{name}: {result.spec.scenario_title}")
+        ax.set_xlabel("time since workload start (s)")
+        ax.set_ylabel("access-link utilisation (downstream)")
+        ax.set_ylim(bottom=0)
+        written.append(_finish(fig, ax, run_dir / "utilisation.png"))
+    if "delay_cdf" in kinds:
+        fig, ax = plt.subplots(figsize=(8, 4))
+        for name, result in results.items():
+            delays = sorted(float(r["delay_s"]) for r in result.raw["requests"]
+                            if not r.get("error"))
+            if delays:
+                ax.step(delays, [(i + 1) / len(delays) for i in range(len(delays))],
+                        where="post", label=f"{name}: {result.spec.scenario_title}")
+        ax.set_xscale("log")
+        ax.set_xlabel("request delay (s)")
+        ax.set_ylabel("CDF")
+        written.append(_finish(fig, ax, run_dir / "delay_cdf.png"))
+    if "delay_time" in kinds:
+        fig, ax = plt.subplots(figsize=(8, 4))
+        for name, result in results.items():
+            start = result.raw["window"][0]
+            done = [r for r in result.raw["requests"] if not r.get("error")]
+            ax.plot([float(r["start"]) - start for r in done],
+                    [float(r["delay_s"]) for r in done], ".", markersize=2,
+                    label=f"{name}: {result.spec.scenario_title}")
+        ax.set_xlabel("request time since workload start (s)")
+        ax.set_ylabel("request delay (s)")
+        ax.set_yscale("log")
+        written.append(_finish(fig, ax, run_dir / "delay_time.png", markerscale=4))
+    if "page_load" in kinds:
+        fig, ax = plt.subplots(figsize=(8, 4))
+        names = [q.name.removeprefix("plt_") for q in next(iter(results.values())).quantities]
+        for offset, (name, result) in enumerate(results.items()):
+            xs = [i + 0.8 * offset / len(results) for i in range(len(result.quantities))]
+            ax.plot(xs, [q.measured for q in result.quantities], "o",
+                    label=f"{name}: measured")
+            ax.plot(xs, [q.predicted for q in result.quantities], "x", color="black",
+                    label="model" if offset == 0 else None)
+        ax.set_xticks(range(len(names)), names)
+        ax.set_ylabel("page-load time (s)")
+        ax.set_yscale("log")
+        written.append(_finish(fig, ax, run_dir / "page_load.png"))
+    return written
+
+
+def _finish(fig, ax, path: Path, **legend) -> Path:
+    """Grid, legend, layout, write, close: the same for every plot."""
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small", **legend)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

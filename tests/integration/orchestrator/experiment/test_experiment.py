@@ -1,0 +1,106 @@
+"""The access-link experiment, shortened, and its lifecycle under Ctrl-C and --hold."""
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from orchestrator.emulation.hold import HELD
+from orchestrator.experiment import spec
+from orchestrator.experiment.models.base import evaluate
+from orchestrator.experiment.runner import run_experiment
+from orchestrator.experiment.spec import CheckSpec
+from tests.integration.conftest import leftovers
+from tests.integration.orchestrator.test_teardown import TEARDOWN_TIMEOUT_S, wait_for_process
+
+REPO = Path(__file__).resolve().parents[4]
+ACCESS_LINK = REPO / "experiments" / "access-link.yaml"
+# A 40 s run of scenario (c) has half the requests of the full 80 s run, so its
+# Poisson and hit-rate noise is sqrt(2) larger, and the connection ramp-up
+# weighs twice as much in the mean delay: the bounds widen to match.
+SHORT_DURATION_S = 40
+UTILISATION_TOLERANCE = 0.07
+HIT_RATE_TOLERANCE = 0.07
+MEAN_DELAY_TOLERANCE_REL = 0.2
+
+
+# By name through the emulated DNS, or by address: the same bounds hold.
+@pytest.mark.parametrize("without_dns", [False, True], ids=["by-name", "by-address"])
+def test_cache_scenario_shortened(tmp_path, clean_machine, without_dns):
+    experiment = spec.load(ACCESS_LINK, duration_s=SHORT_DURATION_S, only=["c"],
+                           without_dns=without_dns)
+    run_dir, results = run_experiment(experiment, tmp_path)
+    quantities = {q.name: q for q in results["c"].quantities}
+    bounds = {"access_utilisation": CheckSpec(tolerance=UTILISATION_TOLERANCE),
+              "hit_rate": CheckSpec(tolerance=HIT_RATE_TOLERANCE),
+              "mean_delay": CheckSpec(tolerance_rel=MEAN_DELAY_TOLERANCE_REL)}
+    for name, bound in bounds.items():
+        check = evaluate(quantities[name], bound)
+        assert check.ok, check
+    # The prediction is the corrected model, near the slide's number.
+    assert abs(quantities["access_utilisation"].predicted - 0.58) < 0.07
+    assert quantities["hit_rate"].measured is not None
+
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["realizer"] in ("netem", "relay")
+    assert manifest["seed"] == 7 and manifest["environment"]["git_commit"]
+    assert "access_link" in manifest["calibration"]
+    summary = json.loads((run_dir / "summary.json").read_text())
+    names = {c["name"] for c in summary["checks"]}
+    assert {"c.access_utilisation", "c.hit_rate", "c.mean_delay"} <= names
+    assert all({"name", "measured", "predicted", "tolerance", "unit", "ok", "explanation"}
+               <= set(c) for c in summary["checks"])
+    for artefact in ("c/requests.csv", "c/utilisation.csv", "utilisation.png",
+                     "delay_cdf.png"):
+        assert (run_dir / artefact).stat().st_size > 0, artefact
+    squid_log = (run_dir / "c" / "hosts" / "cache" / "cache" / "access.log").read_text()
+    assert "TCP_MEM_HIT" in squid_log
+    origin = "www.someschool.edu" if not without_dns else results["c"].raw["addresses"]["origin"]
+    assert f"GET http://{origin}/obj/" in squid_log
+    if not without_dns:  # Squid asked the local DNS server for the origin's address
+        resolver_log = run_dir / "c" / "hosts" / "local-dns" / "local-dns" / "unbound.log"
+        cache_ip = results["c"].raw["addresses"]["cache"]
+        assert f"info: {cache_ip} www.someschool.edu. A IN" in resolver_log.read_text()
+    assert not list(Path("/dev/shm").glob("applab*")), "Squid left shared memory behind"
+
+
+def test_ctrl_c_during_the_workload_leaves_nothing(tmp_path, clean_machine, applab):
+    run = applab("run", str(ACCESS_LINK), "--scenario", "c", "--duration", "60",
+                 "--out", str(tmp_path))
+    wait_for_process("services.web_client --origin", timeout=60)
+    time.sleep(2)
+    run.send_signal(signal.SIGINT)
+    _, err = run.communicate(timeout=TEARDOWN_TIMEOUT_S)
+    assert run.returncode == 130, err
+    assert leftovers() == []
+    daemons = [p for p in psutil.process_iter(["name", "status"])
+               if p.info["name"] in ("nginx", "squid", "named", "unbound")
+               and p.info["status"] != "zombie"]
+    assert daemons == []
+    assert not list(Path("/dev/shm").glob("applab*"))
+
+
+def test_hold_then_exec_inside_a_host(tmp_path, clean_machine, applab):
+    run = applab("run", str(ACCESS_LINK), "--scenario", "b", "--duration", "3",
+                 "--out", str(tmp_path), "--hold")
+    deadline = time.monotonic() + 90
+    while not HELD.exists():
+        assert run.poll() is None, run.communicate()
+        assert time.monotonic() < deadline, "the run never held"
+        time.sleep(0.2)
+    held = json.loads(HELD.read_text())
+    origin_ip = held["interfaces"]["origin"][0][1]
+    fetched = subprocess.run(
+        [sys.executable, "-m", "orchestrator.cli", "exec", "client1", "--", "curl", "-s",
+         "-o", "/dev/null", "-w", "%{http_code}", f"http://{origin_ip}/obj/probe"],
+        capture_output=True, text=True, timeout=30, check=False)
+    assert fetched.stdout == "200", fetched.stderr
+    run.send_signal(signal.SIGINT)
+    out, err = run.communicate(timeout=TEARDOWN_TIMEOUT_S + 30)
+    assert run.returncode == 0, err  # ending a hold collects results, then exits
+    assert "results:" in out and not HELD.exists()
+    assert leftovers() == []
