@@ -36,19 +36,30 @@ def cli():
 @click.option("--jitter", help="jitter, e.g. 5ms")
 @click.option("--loss", type=float, help="loss per direction, in %")
 @click.option("--max-queue", type=int, help="queue limit in packets")
+@click.option("--up-bw", help="rate h1 -> h2 only (the link's up direction)")
+@click.option("--down-bw", help="rate h2 -> h1 only (the link's down direction)")
+@click.option("--up-delay", help="one-way delay h1 -> h2 only")
+@click.option("--down-delay", help="one-way delay h2 -> h1 only")
 @click.option("--realizer", type=click.Choice((AUTO,) + REALIZERS), default=None,
               help="force a link realizer (default: $APPLAB_REALIZER, else probe)")
 @click.option("--switch", type=click.Choice(SWITCH_KINDS), default="lxbr")
 @click.option("--out", type=click.Path(path_type=Path), default=RESULTS_DIR)
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
-def linktest(bw, delay, jitter, loss, max_queue, realizer, switch, out, as_json):
-    """Measure a link h1--s1--h2 against its configuration."""
+def linktest(bw, delay, jitter, loss, max_queue, up_bw, down_bw, up_delay, down_delay,
+             realizer, switch, out, as_json):
+    """Measure a link h1--s1--h2 against its configuration, each way where
+    the two directions differ."""
     from orchestrator.emulation.linktest import run_linktest
     from orchestrator.experiment.manifest import now_iso, write_manifest
 
     link = {key: value for key, value in
             {"bw": bw, "delay": delay, "jitter": jitter, "loss": loss,
              "max_queue": max_queue}.items() if value is not None}
+    for direction, own in (("up", {"bw": up_bw, "delay": up_delay}),
+                           ("down", {"bw": down_bw, "delay": down_delay})):
+        own = {key: value for key, value in own.items() if value is not None}
+        if own:
+            link[direction] = own
     run_dir = new_run_dir(out, "linktest")
     started = now_iso()
     result = run_linktest(link, run_dir, realizer=realizer, switch=switch)

@@ -6,7 +6,9 @@ Anything written for Mininet's ``Topo`` (``addHost``/``addSwitch``/
 - a ``role`` on every host ("host", "router", or a service role);
 - routers: hosts with IP forwarding and static routes computed from the graph;
 - subnets handed out by an address plan, so builders need not number by hand;
-- link parameters validated when the link is added.
+- link parameters validated when the link is added, per direction where they
+  differ (``up`` leaves the first end: builders put the host first);
+- named groups of hosts (``peers``: peer1..peer30) that specs may name.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from collections import deque
 
 from mininet.topo import Topo
 
-from topologies.params import parse_link_params, parse_time_ms
+from topologies.params import DIRECTIONS, LINK_PARAM_KEYS, link_from_info, parse_link
 from topologies.routing import RouterInterface, compute_static_routes
 
 ROUTER_ROLE = "router"
@@ -49,7 +51,15 @@ class AppTopo(Topo):
 
     def __init__(self, *args, **params):
         self.addresses = AddressPlan()
+        self.groups: dict[str, list[str]] = {}
         super().__init__(*args, **params)
+
+    def addGroup(self, name: str, hosts: list[str]) -> list[str]:
+        """Name a set of hosts, so a spec may say ``peers`` for all of them."""
+        if name in self.groups or name in self.nodes():
+            raise ValueError(f"group {name!r} clashes with a node or group of that name")
+        self.groups[name] = list(hosts)
+        return self.groups[name]
 
     # Nodes
 
@@ -80,11 +90,20 @@ class AppTopo(Topo):
     # Links
 
     def addLink(self, node1, node2, port1=None, port2=None, key=None, **opts):
-        params = parse_link_params(link_name(node1, node2), opts)
-        for key_name in ("bw", "delay", "jitter", "loss", "max_queue", "max_queue_size"):
+        directions = parse_link(link_name(node1, node2), opts)
+        for key_name in (*LINK_PARAM_KEYS, *DIRECTIONS):
             opts.pop(key_name, None)
-        opts.update(params.mininet_kwargs())
+        if directions.symmetric:
+            opts.update(directions.up.mininet_kwargs())
+        else:  # each end's egress: Mininet's per-interface params
+            opts["params1"] = {**opts.get("params1", {}), **directions.up.mininet_kwargs()}
+            opts["params2"] = {**opts.get("params2", {}), **directions.down.mininet_kwargs()}
         return super().addLink(node1, node2, port1, port2, key, **opts)
+
+    def linkDirections(self, node1: str, node2: str):
+        """The parameters of the link node1--node2, per direction as added."""
+        info = self.linkInfo(node1, node2)
+        return link_from_info(link_name(info["node1"], info["node2"]), info)
 
     # Building blocks
 
@@ -123,13 +142,13 @@ class AppTopo(Topo):
         gateway_ip, host_ip = list(subnet.hosts())[:2]
         self.addHost(name, role=role, ip=f"{host_ip}/{subnet.prefixlen}",
                      defaultRoute=f"via {gateway_ip}")
-        self.addLink(router, name,
-                     params1={"ip": f"{gateway_ip}/{subnet.prefixlen}"}, **link_opts)
+        self.addLink(name, router,  # the host first: its upload is the link's up
+                     params2={"ip": f"{gateway_ip}/{subnet.prefixlen}"}, **link_opts)
         return subnet
 
     def rttMs(self, node1: str, node2: str) -> float:
         """Round-trip propagation delay between two nodes along the fewest-hop
-        path: each link's delay applies in each direction, as in TCLink."""
+        path: each link's delay in each of its directions, as in TCLink."""
         neighbours: dict[str, list[str]] = {}
         for a, b in self.links():
             neighbours.setdefault(a, []).append(b)
@@ -144,22 +163,21 @@ class AppTopo(Topo):
                     frontier.append(neighbour)
         if node2 not in previous:
             raise ValueError(f"no path from {node1} to {node2}")
-        one_way = 0.0
+        rtt = 0.0
         node = node2
         while previous[node] is not None:
-            delay = self.linkInfo(previous[node], node).get("delay")
-            if delay:
-                one_way += parse_time_ms(delay, link_name(previous[node], node), "delay")
+            rtt += self.linkDirections(previous[node], node).rtt_ms
             node = previous[node]
-        return 2 * one_way
+        return rtt
 
     # Routing
 
     def routerInterfaces(self) -> dict[str, list[RouterInterface]]:
         interfaces: dict[str, list[RouterInterface]] = {
             r: [] for r in self.hosts() if self.isRouter(r)}
-        for node1, node2, info in self.links(withInfo=True):
-            for node, params in ((node1, info.get("params1")), (node2, info.get("params2"))):
+        for _, _, info in self.links(withInfo=True):
+            for node, params in ((info["node1"], info.get("params1")),
+                                 (info["node2"], info.get("params2"))):
                 if node in interfaces and params and params.get("ip"):
                     interfaces[node].append(RouterInterface.parse(params["ip"]))
         return interfaces

@@ -47,8 +47,9 @@ def institutional(clients: int, lan_link: dict, access_link: dict,
     topo = AppTopo()
     topo.addRouter("gw")
     topo.addRouter("isp")
-    topo.addLan("lan", [f"{client_prefix}{i}" for i in range(1, clients + 1)]
-                + list(lan_servers), gateway="gw", host_link=lan_link)
+    client_names = topo.addGroup("clients", [f"{client_prefix}{i}"
+                                             for i in range(1, clients + 1)])
+    topo.addLan("lan", client_names + list(lan_servers), gateway="gw", host_link=lan_link)
     topo.connectRouters("gw", "isp", **access_link)
     for server in servers:
         topo.addServer(server, "isp", **internet_link)
@@ -114,8 +115,56 @@ def internet(sites: dict[str, dict]) -> AppTopo:
     return topo.finalize()
 
 
-BUILDERS = {"two_hosts": two_hosts, "star_lan": star_lan, "institutional": institutional,
-            "internet": internet}
+def group_hosts(name: str, group: dict) -> list[str]:
+    """A group's host names: ``hosts`` as listed, or ``count`` of them named
+    ``prefix``1..N (the prefix defaults to the group's name less a plural s)."""
+    unknown = set(group) - {"count", "prefix", "hosts", "link"}
+    if unknown:
+        raise ValueError(f"group {name!r} has unknown keys {sorted(unknown)} "
+                         "(a group has count and prefix, or hosts; and link)")
+    if ("count" in group) == ("hosts" in group):
+        raise ValueError(f"group {name!r}: give count or hosts, not both or neither")
+    if "hosts" in group:
+        return list(group["hosts"])
+    count = group["count"]
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise ValueError(f"group {name!r}: count must be a whole number >= 1, got {count!r}")
+    prefix = group.get("prefix") or (name[:-1] if name.endswith("s") else name)
+    return [f"{prefix}{i}" for i in range(1, count + 1)]
+
+
+# One /24 holds the hosts of a star.
+STAR_MAX_HOSTS = 253
+
+
+def star(groups: dict[str, dict]) -> AppTopo:
+    """Groups of hosts on one switch ``s1``, each group with its own link:
+
+        groups: {tracker: {hosts: [tracker]},
+                 peers: {count: 30, link: {up: {bw: 1}, down: {bw: 10}}}}
+
+    gives tracker and peer1..peer30; ``peers`` names them all in a spec."""
+    if not groups:
+        raise ValueError("star: give at least one group")
+    topo = AppTopo()
+    subnet = topo.addresses.lan()
+    addresses = subnet.hosts()
+    members = {name: group_hosts(name, group or {}) for name, group in groups.items()}
+    total = sum(len(hosts) for hosts in members.values())
+    if total > STAR_MAX_HOSTS:
+        raise ValueError(f"star: {total} hosts do not fit one /24 (at most {STAR_MAX_HOSTS})")
+    topo.addSwitch("s1")
+    for name, hosts in members.items():
+        for host in hosts:
+            topo.addHost(host, ip=f"{next(addresses)}/{subnet.prefixlen}")
+            topo.addLink(host, "s1", **((groups[name] or {}).get("link") or {}))
+        if name not in hosts:
+            topo.addGroup(name, hosts)
+    return topo.finalize()
+
+
+BUILDERS = {"two_hosts": two_hosts, "star_lan": star_lan, "star": star,
+            "institutional": institutional, "internet": internet}
 
 
 def build(builder: str, params: dict) -> AppTopo:

@@ -3,6 +3,12 @@
 A link carries Mininet TCLink's parameters, each applied in each direction on
 each interface's egress: ``bw`` (Mb/s), ``delay`` and ``jitter`` (one-way),
 ``loss`` (%) and ``max_queue`` (packets; Mininet's ``max_queue_size``).
+
+A link may also differ by direction: ``up`` and ``down`` hold the same keys and
+override the common ones. ``up`` is the egress of the link's first end (a
+host's upload, as builders put the host first), ``down`` the other::
+
+    {delay: 5ms, up: {bw: 1}, down: {bw: 10}}
 """
 from __future__ import annotations
 
@@ -122,6 +128,9 @@ class LinkParams:
 
 # Keys that carry link behaviour, in applab's and in Mininet's spelling.
 LINK_PARAM_KEYS = {"bw", "delay", "jitter", "loss", "max_queue", "max_queue_size"}
+# A spec's spelling: the behaviour keys, and the two directions that override them.
+SPEC_LINK_KEYS = ("bw", "delay", "jitter", "loss", "max_queue")
+DIRECTIONS = ("up", "down")
 
 
 def parse_link_params(link: str, params: dict) -> LinkParams:
@@ -158,3 +167,86 @@ def parse_link_params(link: str, params: dict) -> LinkParams:
         raise LinkParamError(link, queue_key, f"{max_queue!r} is not a packet count >= 1")
 
     return LinkParams(bw_mbps, delay_ms, jitter_ms, loss_pct, max_queue)
+
+
+@dataclass(frozen=True)
+class LinkDirections:
+    """A link's parameters in each direction: ``up`` leaves its first end,
+    ``down`` its second."""
+
+    up: LinkParams
+    down: LinkParams
+
+    @property
+    def symmetric(self) -> bool:
+        return self.up == self.down
+
+    @property
+    def impaired(self) -> bool:
+        return self.up.impaired or self.down.impaired
+
+    @property
+    def rtt_ms(self) -> float:
+        return self.up.delay_ms + self.down.delay_ms
+
+    def leaving(self, first_end: bool) -> LinkParams:
+        """The parameters of the direction that leaves the first end, or the other."""
+        return self.up if first_end else self.down
+
+    def as_dict(self) -> dict:
+        return {"up": self.up.as_dict(), "down": self.down.as_dict()}
+
+    def spec(self) -> dict:
+        """The canonical spec form: common keys when symmetric, else up/down."""
+        if self.symmetric:
+            return spec_form(self.up)
+        return {"up": spec_form(self.up), "down": spec_form(self.down)}
+
+
+def spec_form(params: LinkParams) -> dict:
+    """``params`` in a spec's spelling, values normalised (Mb/s, '20ms')."""
+    kwargs = params.mininet_kwargs()
+    if "max_queue_size" in kwargs:
+        kwargs["max_queue"] = kwargs.pop("max_queue_size")
+    return kwargs
+
+
+def parse_link(link: str, params: dict) -> LinkDirections:
+    """A spec's link: common keys, overridden per direction by ``up``/``down``.
+    Errors in a direction name it, as field 'up.bw'."""
+    common = {k: v for k, v in params.items() if k not in DIRECTIONS}
+    directions = []
+    for direction in DIRECTIONS:
+        own = params.get(direction) or {}
+        if not isinstance(own, dict):
+            raise LinkParamError(link, direction, "a direction is a mapping of link parameters")
+        merged = {**common, **own}
+        if "max_queue" in own:
+            merged.pop("max_queue_size", None)
+        try:
+            directions.append(parse_link_params(link, merged))
+        except LinkParamError as exc:
+            field = f"{direction}.{exc.field}" if exc.field in own else exc.field
+            raise LinkParamError(link, field, str(exc).split(": ", 2)[-1]) from None
+    return LinkDirections(*directions)
+
+
+def link_from_info(link: str, info: dict) -> LinkDirections:
+    """A built link's directions from Mininet's link info: the common keys,
+    with each end's ``params1``/``params2`` (egress of that end) over them."""
+    common = {k: v for k, v in info.items() if k in LINK_PARAM_KEYS}
+    return LinkDirections(
+        parse_link_params(link, {**common, **_behaviour(info.get("params1"))}),
+        parse_link_params(link, {**common, **_behaviour(info.get("params2"))}))
+
+
+def _behaviour(params: dict | None) -> dict:
+    return {k: v for k, v in (params or {}).items() if k in LINK_PARAM_KEYS}
+
+
+def change_link(link: str, now: LinkDirections, change: dict) -> LinkDirections:
+    """``now`` with the keys ``change`` gives (common, or per direction) replaced."""
+    common = {k: v for k, v in change.items() if k not in DIRECTIONS}
+    merged = {"up": {**spec_form(now.up), **common, **(change.get("up") or {})},
+              "down": {**spec_form(now.down), **common, **(change.get("down") or {})}}
+    return parse_link(link, merged)

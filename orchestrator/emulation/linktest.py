@@ -9,15 +9,15 @@ import json
 import math
 import re
 import statistics
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator.emulation.commands import run_in, start_in
 from orchestrator.emulation.network import Network
+from orchestrator.emulation.waiting import wait_until
 from orchestrator.errors import AppLabError
 from topologies import two_hosts
-from topologies.params import parse_link_params
+from topologies.params import parse_link
 
 RTT_SAMPLES = 50
 RTT_INTERVAL_S = 0.02
@@ -57,12 +57,8 @@ def one_way_loss(round_trip: float) -> float:
 
 
 def wait_listening(host, port: int) -> None:
-    deadline = time.monotonic() + SERVER_READY_TIMEOUT_S
-    while f":{port}" not in run_in(host, ["ss", "-Hltn", f"sport = :{port}"]):
-        if time.monotonic() > deadline:
-            raise AppLabError(f"iperf3 server on {host.name} not listening after "
-                              f"{SERVER_READY_TIMEOUT_S:g}s")
-        time.sleep(0.02)
+    wait_until(lambda: f":{port}" in run_in(host, ["ss", "-Hltn", f"sport = :{port}"]),
+               SERVER_READY_TIMEOUT_S, f"iperf3 server on {host.name} listening")
 
 
 def tcp_goodput_mbps(client, server, server_ip: str, seconds: int) -> float:
@@ -86,8 +82,9 @@ class LinkTestResult:
     realizer: str
     link: dict
     rtt_ms: dict
-    goodput_mbps: dict
+    goodput_mbps: dict              # h1 -> h2: the link's up direction
     loss_pct: dict
+    goodput_down_mbps: dict | None = None  # h2 -> h1, measured where the link is asymmetric
     relay_counters: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
@@ -98,10 +95,14 @@ class LinkTestResult:
                 ("RTT median (ms)", f"{self.rtt_ms['median']:.3f}",
                  f"{self.rtt_ms['configured']:.3f}"),
                 ("RTT stdev (ms)", f"{self.rtt_ms['stdev']:.3f}", "")]
-        if self.goodput_mbps.get("measured") is not None:
-            configured = self.goodput_mbps["configured"]
-            rows.append(("TCP goodput (Mb/s)", f"{self.goodput_mbps['measured']:.3f}",
-                          f"{configured:.3f}" if configured else "unshaped"))
+        goodputs = [("TCP goodput (Mb/s)", self.goodput_mbps)] if not self.goodput_down_mbps \
+            else [("TCP goodput up (Mb/s)", self.goodput_mbps),
+                  ("TCP goodput down (Mb/s)", self.goodput_down_mbps)]
+        for label, goodput in goodputs:
+            if goodput.get("measured") is not None:
+                configured = goodput["configured"]
+                rows.append((label, f"{goodput['measured']:.3f}",
+                             f"{configured:.3f}" if configured else "unshaped"))
         if self.loss_pct["measured"] is not None:
             rows.append(("loss per direction (%)", f"{self.loss_pct['measured']:.3f}",
                          f"{self.loss_pct['configured']:.3f}"))
@@ -114,7 +115,10 @@ class LinkTestResult:
 
 def run_linktest(link: dict, run_dir: Path, realizer: str | None = None,
                  switch: str = "lxbr", goodput: bool = True) -> LinkTestResult:
-    params = parse_link_params("h1-s1", link)
+    """h1 -- s1 -- h2 with ``link`` on h1--s1: its up direction is h1 -> s1.
+    Goodput is measured each way where the link differs by direction."""
+    directions = parse_link("h1-s1", link)
+    params, down = directions.up, directions.down
     topo = two_hosts(link)
     with Network(topo, run_dir, realizer=realizer, switch=switch) as net:
         h1, h2 = net["h1"], net["h2"]
@@ -123,16 +127,24 @@ def run_linktest(link: dict, run_dir: Path, realizer: str | None = None,
         rtts = ping_rtts(h1, h2_ip, RTT_SAMPLES, RTT_INTERVAL_S)
         if len(rtts) < RTT_SAMPLES // 2:
             raise AppLabError(f"only {len(rtts)} of {RTT_SAMPLES} pings answered")
-        rtt = {"configured": 2 * params.delay_ms, "median": statistics.median(rtts),
+        rtt = {"configured": directions.rtt_ms, "median": statistics.median(rtts),
                "stdev": statistics.stdev(rtts) if len(rtts) > 1 else 0.0,
                "samples": len(rtts)}
         rate = {"configured": params.bw_mbps,
                 "measured": tcp_goodput_mbps(h1, h2, h2_ip, GOODPUT_SECONDS) if goodput
                 else None}
+        rate_down = None
+        if goodput and not directions.symmetric:
+            rate_down = {"configured": down.bw_mbps,
+                         "measured": tcp_goodput_mbps(h2, h1, h1.IP(), GOODPUT_SECONDS)}
         loss = {"configured": params.loss_pct, "measured": None, "probes": 0}
+        if params.loss_pct != down.loss_pct:
+            raise AppLabError("linktest measures loss from round trips: give both directions "
+                              "the same loss")
         if params.loss_pct:
             measured = one_way_loss(round_trip_loss(h1, h2_ip, LOSS_PROBES, LOSS_INTERVAL_S))
             loss.update(measured=100 * measured, probes=LOSS_PROBES)
         realizer_used = net.realizer
-    return LinkTestResult(realizer=realizer_used, link=params.as_dict(), rtt_ms=rtt,
-                          goodput_mbps=rate, loss_pct=loss, relay_counters=net.link_stats)
+    return LinkTestResult(realizer=realizer_used, link=directions.spec(), rtt_ms=rtt,
+                          goodput_mbps=rate, loss_pct=loss, goodput_down_mbps=rate_down,
+                          relay_counters=net.link_stats)

@@ -20,7 +20,7 @@ from orchestrator.emulation.commands import command_log, run_in, run_root
 from orchestrator.emulation.links.realizers import LINK_CLASSES, choose_realizer
 from orchestrator.emulation.nodes import SWITCH_KINDS, AppBridge, AppHost, AppOVSSwitch, ensure_ovs
 from orchestrator.errors import CommandError, LeftoverError, RelayError, TopologyError
-from topologies.params import LinkParamError, parse_link_params
+from topologies.params import LinkDirections, LinkParamError, change_link, link_from_info
 
 # Linux caps interface names at 15 characters; Mininet names them NODE-ethN.
 IFNAME_MAX = 15
@@ -34,9 +34,9 @@ RESOLV_CONF = "/etc/resolv.conf"
 BRIDGE_NF_SYSCTLS = [f"/proc/sys/net/bridge/bridge-nf-call-{t}tables" for t in ("arp", "ip", "ip6")]
 
 
-def validate_topo(topo) -> dict[str, dict]:
+def validate_topo(topo) -> dict[str, LinkDirections]:
     """Check every link's parameters and every name before anything starts.
-    Returns the parsed parameters of each link, by link name."""
+    Returns the parsed parameters of each link, by link name (first end first)."""
     parsed = {}
     degree = {node: 0 for node in topo.nodes()}
     for node1, node2 in topo.links():
@@ -47,10 +47,10 @@ def validate_topo(topo) -> dict[str, dict]:
         if len(longest) > IFNAME_MAX:
             raise TopologyError(f"node {node!r}: interface name {longest!r} exceeds "
                                 f"{IFNAME_MAX} characters; use a shorter node name")
-    for node1, node2, info in topo.links(withInfo=True):
-        name = f"{node1}-{node2}"
+    for _, _, info in topo.links(withInfo=True):
+        name = f"{info['node1']}-{info['node2']}"
         try:
-            parsed[name] = parse_link_params(name, info).as_dict()
+            parsed[name] = link_from_info(name, info)
         except LinkParamError as exc:
             raise TopologyError(str(exc)) from exc
     return parsed
@@ -123,7 +123,7 @@ class Network:
 
     def __init__(self, topo, run_dir: Path, realizer: str | None = None, switch: str = "lxbr",
                  tcp_congestion: str = DEFAULT_TCP_CONGESTION):
-        self.link_params = validate_topo(topo)
+        self.links = validate_topo(topo)  # link name -> its parameters now
         self.topo = topo
         self.run_dir = Path(run_dir).resolve()
         self.switch_kind = switch
@@ -238,20 +238,52 @@ class Network:
     def hosts(self):
         return self.net.hosts
 
+    @property
+    def link_params(self) -> dict[str, dict]:
+        """Each link's parameters now, per direction, by link name."""
+        return {name: link.as_dict() for name, link in self.links.items()}
+
     def link_between(self, node1: str, node2: str):
         links = self.net.linksBetween(self.net[node1], self.net[node2])
         if not links:
             raise TopologyError(f"no link between {node1!r} and {node2!r}")
         return links[0]
 
-    def set_link(self, node1: str, node2: str, **params):
-        """Change a link's parameters at run time, in both directions."""
+    def _link_name(self, node1: str, node2: str) -> str:
+        name = f"{node1}-{node2}"
+        return name if name in self.links else f"{node2}-{node1}"
+
+    def egress(self, node: str, peer: str):
+        """The parameters of the link node--peer in the direction node -> peer."""
+        name = self._link_name(node, peer)
+        if name not in self.links:
+            raise TopologyError(f"no link between {node!r} and {peer!r}")
+        return self.links[name].leaving(first_end=name == f"{node}-{peer}")
+
+    def set_link(self, node1: str, node2: str, change: dict) -> LinkDirections:
+        """Change some of a link's parameters at run time; the others stay.
+        ``up`` and ``down`` in ``change`` are node1 -> node2 and back."""
         link = self.link_between(node1, node2)
-        parsed = parse_link_params(f"{node1}-{node2}", params)
-        kwargs = parsed.mininet_kwargs()
+        name = self._link_name(node1, node2)
+        forward = name == f"{node1}-{node2}"
+        before = self.links[name]
+        oriented = before if forward else LinkDirections(before.down, before.up)
+        after = change_link(name, oriented, change)
+        if not forward:
+            after = LinkDirections(after.down, after.up)
+        first = link.intf1 if link.intf1.node.name == name.split("-")[0] else link.intf2
+        second = link.intf2 if first is link.intf1 else link.intf1
+        for intf, old, new in ((first, before.up, after.up), (second, before.down, after.down)):
+            if new != old:
+                intf.change(old, new)
+        self.links[name] = after
+        return after
+
+    def set_link_up(self, node1: str, node2: str, up: bool) -> None:
+        """Carrier up or down at both ends, as `link s1 h1 down` in Mininet's CLI."""
+        link = self.link_between(node1, node2)
         for intf in (link.intf1, link.intf2):
-            intf.config(**kwargs)
-        self.link_params[f"{node1}-{node2}"] = parsed.as_dict()
+            run_in(intf.node, ["ip", "link", "set", "dev", intf.name, "up" if up else "down"])
 
     def collect_link_stats(self) -> dict[str, dict]:
         """Relay counters per link (frames relayed, dropped by loss / queue limit)."""

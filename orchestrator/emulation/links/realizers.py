@@ -11,6 +11,7 @@ LAN costs no relay. ``choose_realizer`` probes the kernel unless a spec or the
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import json
 import os
@@ -24,7 +25,7 @@ from mininet.link import Intf, Link, TCIntf
 
 from orchestrator.emulation.commands import log, run_in, run_root
 from orchestrator.errors import RealizerError, RelayError
-from topologies.params import LinkParams, htb_burst_bytes, parse_link_params
+from topologies.params import LinkParams, htb_burst_bytes, link_from_info, parse_link_params
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -85,6 +86,17 @@ class ShapedIntf(TCIntf):
 
     def tc(self, cmd, tc="tc"):
         return run_in(self.node, shlex.split(cmd % (tc, self)))
+
+    def change(self, old: LinkParams, new: LinkParams) -> None:
+        """Apply ``new`` at run time in place of ``old``. A new rate alone
+        changes the HTB class in place, so the packets queued behind it stay
+        (a faster link drains the backlog); anything else reconfigures the
+        interface, as TCIntf.config does."""
+        if old.bw_mbps and new.bw_mbps and dataclasses.replace(old, bw_mbps=new.bw_mbps) == new:
+            self.tc(f"%s class change dev %s parent 5:0 classid 5:1 htb rate "
+                    f"{new.bw_mbps:f}Mbit burst {htb_burst_bytes(new.bw_mbps)}")
+            return
+        self.config(**new.mininet_kwargs())
 
 
 class ShapedLink(Link):
@@ -176,6 +188,14 @@ class RelayIntf(ShapedIntf):
         # The relay's TAP is not the device Mininet first read an address from.
         return self.updateMAC()
 
+    def change(self, old: LinkParams, new: LinkParams) -> None:
+        """Impairments change inside the relay, its queue kept; shaping as on netem."""
+        relay = getattr(self.link, "relay", None)
+        if relay is not None and old.bw_mbps == new.bw_mbps:
+            relay.configure(self.name, new, self.link.reorder)
+            return
+        super().change(old, new)
+
     def delayCmds(self, parent, delay=None, jitter=None, loss=None, max_queue_size=None):
         params = parse_link_params(self.name, {"delay": delay, "jitter": jitter, "loss": loss,
                                                "max_queue_size": max_queue_size})
@@ -200,7 +220,7 @@ class RelayLink(ShapedLink):
     realizer = RELAY
 
     def __init__(self, node1, node2, reorder: bool = False, **params):
-        self.params = parse_link_params(f"{node1.name}-{node2.name}", params)
+        self.params = link_from_info(f"{node1.name}-{node2.name}", params)
         self.reorder = reorder  # let jitter reorder frames, as netem does
         self.relay: RelayProcess | None = None
         params.setdefault("cls1", RelayIntf)

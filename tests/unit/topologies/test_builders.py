@@ -87,3 +87,31 @@ def test_internet_refuses_a_site_it_cannot_build():
         internet({"x": {"access_link": {"delay": "5ms"}}})
     with pytest.raises(ValueError, match="unknown keys \\['link'\\]"):
         internet({"x": {"hosts": ["h"], "link": {}}})
+
+
+def test_star_groups_by_count_and_by_name():
+    from topologies.builders import star
+    topo = star({"tracker": {"hosts": ["tracker"]},
+                 "peers": {"count": 3, "link": {"up": {"bw": 1}, "down": {"bw": 10}}}})
+    assert topo.groups == {"peers": ["peer1", "peer2", "peer3"]}
+    assert sorted(topo.hosts()) == ["peer1", "peer2", "peer3", "tracker"]
+    link = topo.linkDirections("s1", "peer2")
+    assert (link.up.bw_mbps, link.down.bw_mbps) == (1.0, 10.0)  # up leaves the peer
+
+
+@pytest.mark.parametrize("groups, message", [
+    ({"peers": {"count": 0}}, "count must be"),
+    ({"peers": {"count": 2, "hosts": ["a"]}}, "not both"),
+    ({"peers": {"size": 2}}, "unknown keys"),
+    ({"peers": {"count": 300}}, "do not fit"),
+])
+def test_star_refuses_bad_groups(groups, message):
+    from topologies.builders import star
+    with pytest.raises(ValueError, match=message):
+        star(groups)
+
+
+def test_an_asymmetric_link_counts_each_direction_in_the_rtt():
+    from topologies.builders import star
+    topo = star({"hs": {"count": 2, "link": {"up": {"delay": "1ms"}, "down": {"delay": "3ms"}}}})
+    assert topo.rttMs("h1", "h2") == 8.0

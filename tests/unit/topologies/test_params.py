@@ -1,6 +1,14 @@
 import pytest
 
-from topologies.params import DEFAULT_QUEUE_PACKETS, LinkParamError, LinkParams, parse_link_params
+from topologies.params import (
+    DEFAULT_QUEUE_PACKETS,
+    LinkParamError,
+    LinkParams,
+    change_link,
+    link_from_info,
+    parse_link,
+    parse_link_params,
+)
 
 
 @pytest.mark.parametrize("value, ms", [("20ms", 20.0), ("0.5s", 500.0), ("500us", 0.5),
@@ -62,3 +70,42 @@ def test_mininet_kwargs_round_trip():
     assert kwargs == {"bw": 1.54, "delay": "1000ms", "jitter": "5ms", "loss": 2.0,
                       "max_queue_size": 100}
     assert parse_link_params("a-b", kwargs) == params
+
+
+def test_directions_override_the_common_keys():
+    link = parse_link("peer1-s1", {"delay": "5ms", "up": {"bw": 1}, "down": {"bw": "10Mbit"}})
+    assert (link.up.bw_mbps, link.down.bw_mbps) == (1.0, 10.0)
+    assert link.up.delay_ms == link.down.delay_ms == 5.0
+    assert not link.symmetric and link.rtt_ms == 10.0
+    assert link.spec() == {"up": {"bw": 1.0, "delay": "5ms"}, "down": {"bw": 10.0, "delay": "5ms"}}
+
+
+def test_a_symmetric_link_reads_as_its_common_keys():
+    link = parse_link("a-b", {"bw": "1.54Mbps", "delay": "1s"})
+    assert link.symmetric and link.spec() == {"bw": 1.54, "delay": "1000ms"}
+
+
+@pytest.mark.parametrize("params, field", [
+    ({"up": {"bw": 0}}, "up.bw"),
+    ({"down": {"delay": 20}}, "down.delay"),
+    ({"up": 5}, "up"),
+    ({"bw": "fast", "up": {"delay": "1ms"}}, "bw"),
+])
+def test_a_bad_direction_names_its_field(params, field):
+    with pytest.raises(LinkParamError) as err:
+        parse_link("a-b", params)
+    assert err.value.field == field
+
+
+def test_a_change_keeps_what_it_does_not_name():
+    now = parse_link("gw-isp", {"bw": 1.54, "delay": "10ms"})
+    after = change_link("gw-isp", now, {"bw": "15.4Mbit"})
+    assert after.up == LinkParams(bw_mbps=15.4, delay_ms=10.0) == after.down
+    after = change_link("gw-isp", now, {"down": {"bw": 100}})
+    assert (after.up.bw_mbps, after.down.bw_mbps) == (1.54, 100.0)
+
+
+def test_link_info_with_per_end_params():
+    info = {"delay": "2ms", "params1": {"ip": "10.0.0.1/24", "bw": 1.0}, "params2": {"bw": 10.0}}
+    link = link_from_info("a-b", info)
+    assert (link.up.bw_mbps, link.down.bw_mbps, link.up.delay_ms) == (1.0, 10.0, 2.0)

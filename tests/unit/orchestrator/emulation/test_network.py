@@ -8,7 +8,12 @@ from topologies import two_hosts
 
 def test_validate_returns_parsed_link_params():
     parsed = validate_topo(two_hosts({"bw": 10, "delay": "20ms"}))
-    assert parsed["h1-s1"]["delay_ms"] == 20.0 and parsed["s1-h2"]["bw_mbps"] is None
+    assert parsed["h1-s1"].up.delay_ms == 20.0 and parsed["s1-h2"].down.bw_mbps is None
+
+
+def test_validate_keeps_each_direction():
+    parsed = validate_topo(two_hosts({"up": {"bw": 1}, "down": {"bw": 10}}))
+    assert (parsed["h1-s1"].up.bw_mbps, parsed["h1-s1"].down.bw_mbps) == (1.0, 10.0)
 
 
 def test_a_plain_mininet_topo_is_validated_too():

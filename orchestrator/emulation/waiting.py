@@ -1,0 +1,47 @@
+"""The one wait-until loop and the one way to stop a process."""
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+
+from orchestrator.errors import AppLabError
+
+POLL_S = 0.02
+
+
+class WaitTimeout(AppLabError):
+    """A condition did not come true in time."""
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float, what: str,
+               gave_up: Callable[[], str | None] | None = None, poll_s: float = POLL_S,
+               clock: Callable[[], float] = time.monotonic,
+               sleep: Callable[[float], None] = time.sleep) -> float:
+    """Poll ``condition`` until it holds; return the seconds it took.
+    ``gave_up`` returns a reason to stop early (the process died), raised as
+    the error with ``what``; so is running out of time."""
+    started = clock()
+    while not condition():
+        reason = gave_up() if gave_up else None
+        if reason:
+            raise WaitTimeout(f"{what}: {reason}")
+        if clock() - started > timeout_s:
+            raise WaitTimeout(f"{what}: not after {timeout_s:g}s")
+        sleep(poll_s)
+    return clock() - started
+
+
+def stop_process(proc: subprocess.Popen, timeout_s: float,
+                 first: signal.Signals = signal.SIGTERM) -> int | None:
+    """Send ``first``; SIGKILL if it has not exited after ``timeout_s``.
+    Returns its exit status (None if it was not ours to reap)."""
+    if proc.poll() is None:
+        proc.send_signal(first)
+        try:
+            proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
