@@ -92,7 +92,7 @@ def run(spec, scenarios, duration, strict, out, hold, without_dns):
     experiment = spec_module.load(spec, duration_s=duration, only=list(scenarios) or None,
                                   without_dns=without_dns)
     run_dir, results = run_experiment(experiment, out, hold=hold)
-    failed = [f"{n}.{c.name}" for n, r in results.items() for c in r.checks if not c.ok]
+    failed = [f"{n}.{c.name}" for n, r in results.items() for c in r.checks if c.ok is False]
     click.echo(f"results: {run_dir}")
     if failed:
         click.echo(f"checks not ok: {', '.join(failed)}")

@@ -6,7 +6,6 @@
   recursion not desired (what ``dig +norecurse @server`` shows);
 - ``register: ZONE``: a registrar inserts the zone's NS and glue records into
   its parent zone (an RFC 2136 update to the parent's primary server);
-- ``stop: SERVICE``: stop that DNS server's daemon (a root under attack);
 - ``wait_ttl: LABEL``: sleep until what the step LABEL learnt has expired
   (its answer's TTL, or the negative TTL of a failed lookup);
 - ``sleep: SECONDS``.
@@ -20,8 +19,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
-import signal
 import sys
 import time
 from pathlib import Path
@@ -39,14 +36,13 @@ from topologies.names import fqdn
 
 CSV_FIELDS = ["label", "action", "name", "type", "server", "rcode", "answers", "ttl",
               "start", "end", "latency_s", "error"]
-ACTIONS = ("lookup", "ask", "register", "stop", "wait_ttl", "sleep")
+ACTIONS = ("lookup", "ask", "register", "wait_ttl", "sleep")
 STEP_KEYS = {"label", "type", "server", *ACTIONS}
 # A stub resolver's patience: longer than any emulated lookup, short enough
 # that a lookup with no answer (the root stopped) is recorded as failed.
 QUERY_TIMEOUT_S = 10.0
 # What a step learnt is surely gone this long after its TTL.
 EXPIRY_MARGIN_S = 1.0
-STOP_TIMEOUT_S = 10.0
 
 
 def step_problems(steps, services: set[str], zones: set[str]) -> list[tuple[tuple, str]]:
@@ -71,9 +67,9 @@ def step_problems(steps, services: set[str], zones: set[str]) -> list[tuple[tupl
         labels.add(step.get("label"))
         if "ask" in step and "server" not in step:
             problems.append(((index,), "an ask step needs the server to ask"))
-        for key in ("server", "stop"):
-            if key in step and step[key] not in services:
-                problems.append(((index, key), f"no service {step[key]!r} in this scenario"))
+        if "server" in step and step["server"] not in services:
+            problems.append(((index, "server"), f"no service {step['server']!r} in this "
+                             "scenario"))
         if "register" in step and fqdn(str(step["register"])) not in zones:
             problems.append(((index, "register"), f"no zone {step['register']!r} below the "
                              "root in the dns section"))
@@ -119,8 +115,6 @@ class DnsClient(CsvWorkload):
                 step["server"] = next(iter(parent.server_addresses.values()))
                 step["parent"] = parent.origin
                 step["records"] = [[r.name, r.ttl, r.type, r.value] for r in zone.delegation]
-            if "stop" in step:
-                step["pid_files"] = [str(p) for p in sorted(ctx.homes[step["stop"]].glob("*.pid"))]
             steps.append(step)
         return {"resolver": ctx.address_of_service(ctx.resolver), "steps": steps}
 
@@ -167,19 +161,6 @@ def register(step: dict) -> dict:
             "ttl": "", "error": ""}
 
 
-def stop(step: dict) -> dict:
-    start = time.time()
-    pids = [int(Path(f).read_text().split()[0]) for f in step["pid_files"] if Path(f).exists()]
-    for pid in pids:
-        os.kill(pid, signal.SIGTERM)
-    deadline = start + STOP_TIMEOUT_S
-    while any(Path(f"/proc/{pid}").exists() for pid in pids) and time.time() < deadline:
-        time.sleep(0.05)
-    alive = [pid for pid in pids if Path(f"/proc/{pid}").exists()]
-    return {"start": start, "end": time.time(), "rcode": "", "answers": "", "ttl": "",
-            "error": f"still running: {alive}" if alive or not pids else ""}
-
-
 def run(programme: dict) -> list[dict]:
     rows: list[dict] = []
     learnt: dict[str, tuple[float, float]] = {}  # label -> (end, ttl)
@@ -196,8 +177,6 @@ def run(programme: dict) -> list[dict]:
                 learnt[step["label"]] = (row["end"], float(row["ttl"]))
         elif action == "register":
             row.update(name=step["register"], **register(step))
-        elif action == "stop":
-            row.update(name=step["stop"], **stop(step))
         else:
             start = time.time()
             if action == "wait_ttl":

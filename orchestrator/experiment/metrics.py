@@ -28,12 +28,14 @@ def read_netdev(pid: int) -> dict[str, tuple[int, int]]:
 @dataclass
 class LinkGroup:
     """Interfaces of one node toward some peers, summed; ``tx`` is the
-    node-to-peers direction ("down"), ``rx`` the other ("up")."""
+    node-to-peers direction ("down", capacity ``down_mbps``), ``rx`` the
+    other ("up", ``up_mbps``)."""
 
     name: str
     pid: int
     interfaces: list[str]
-    bw_mbps: float
+    down_mbps: float
+    up_mbps: float
     # Returns (backlog bytes, drops) of the queues on ``interfaces``, if watched.
     read_queue: Callable[[], tuple[int, int]] | None = None
 
@@ -43,6 +45,8 @@ class Sample:
     time: float
     bytes: dict[str, tuple[int, int]]  # group -> (rx, tx)
     queues: dict[str, tuple[int, int]] = field(default_factory=dict)  # -> (backlog, drops)
+    # group -> (down, up) Mb/s in force when sampled: a link may change at run time
+    capacity: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -57,6 +61,7 @@ class CounterSampler:
 
     def sample(self) -> Sample:
         totals, queues = {}, {}
+        capacity = {g.name: (g.down_mbps, g.up_mbps) for g in self.groups}
         for group in self.groups:
             counters = read_netdev(group.pid)
             rx = sum(counters[i][0] for i in group.interfaces)
@@ -64,7 +69,7 @@ class CounterSampler:
             totals[group.name] = (rx, tx)
             if group.read_queue:
                 queues[group.name] = group.read_queue()
-        return Sample(time.time(), totals, queues)
+        return Sample(time.time(), totals, queues, capacity)
 
     def _run(self):
         next_at = time.monotonic()
@@ -76,6 +81,10 @@ class CounterSampler:
     def start(self):
         self._thread.start()
         return self
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
 
     def stop(self):
         self._stop.set()
@@ -102,14 +111,18 @@ def utilisation_series(samples: list[Sample], group: LinkGroup) -> list[dict]:
             continue
         rx0, tx0 = before.bytes[group.name]
         rx1, tx1 = after.bytes[group.name]
-        capacity = group.bw_mbps * 1e6 * elapsed / 8
+        # The capacity at the interval's start: a change takes effect from the next one.
+        down_mbps, up_mbps = before.capacity.get(group.name, (group.down_mbps, group.up_mbps))
+        down_bytes = down_mbps * 1e6 * elapsed / 8
+        up_bytes = up_mbps * 1e6 * elapsed / 8
         row = {"time": after.time, "interval_s": elapsed,
-               "down": (tx1 - tx0) / capacity, "up": (rx1 - rx0) / capacity,
+               "down": (tx1 - tx0) / down_bytes, "up": (rx1 - rx0) / up_bytes,
                "down_bytes": tx1 - tx0, "up_bytes": rx1 - rx0}
-        if group.name in after.queues:
+        if group.name in after.queues:  # the queue on the node's egress: down
             backlog, drops = after.queues[group.name]
-            row.update(queue_bytes=backlog, queue_delay_s=backlog * 8 / (group.bw_mbps * 1e6),
+            row.update(queue_bytes=backlog, queue_delay_s=backlog * 8 / (down_mbps * 1e6),
                        queue_drops=drops)
+        row.update(down_mbps=down_mbps, up_mbps=up_mbps)
         rows.append(row)
     return rows
 

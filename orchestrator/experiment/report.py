@@ -13,6 +13,7 @@ from rich.table import Table  # noqa: E402
 
 from orchestrator.experiment.metrics import write_csv  # noqa: E402
 from orchestrator.experiment.models import MODELS, Check, Quantity, evaluate  # noqa: E402
+from orchestrator.experiment.result import RunResult  # noqa: E402
 from orchestrator.experiment.scenario import write_json  # noqa: E402
 from orchestrator.experiment.spec import ResolvedSpec  # noqa: E402
 
@@ -28,37 +29,44 @@ class ScenarioResult:
     quantities: list[Quantity]
     checks: list[Check]
     details: dict
-    raw: dict
+    run: RunResult
 
     @property
     def ok(self) -> bool:
-        return all(c.ok for c in self.checks)
+        return all(c.ok is not False for c in self.checks)
 
     def summary(self) -> dict:
-        return {"title": self.spec.scenario_title, "realizer": self.raw["realizer"],
+        return {"title": self.spec.scenario_title, "realizer": self.run.realizer,
                 "checks": [c.as_dict() for c in self.checks],
                 "quantities": [asdict(q) for q in self.quantities],
-                "details": self.details, "services": self.raw["services"],
-                "link_stats": self.raw["link_stats"], "window": self.raw["window"]}
+                "details": self.details, "services": self.run.services,
+                "link_stats": self.run.link_stats, "window": self.run.window,
+                "events": [e.row() for e in self.run.events], "phases_s": self.run.phases}
 
 
-def evaluate_scenario(spec: ResolvedSpec, raw: dict) -> ScenarioResult:
-    quantities, details = MODELS[spec.model].quantities(spec, raw)
+def evaluate_scenario(spec: ResolvedSpec, run: RunResult) -> ScenarioResult:
+    quantities, details = MODELS[spec.model].quantities(spec, run)
     by_name = {q.name: q for q in quantities}
     checks = []
     for name, bounds in spec.checks.items():
         quantity = by_name.get(name) or Quantity(name, None, None, "",
                                                  "not measured in this scenario")
         checks.append(evaluate(quantity, bounds))
-    return ScenarioResult(spec, quantities, checks, details, raw)
+    return ScenarioResult(spec, quantities, checks, details, run)
 
 
 def write_scenario(run_dir: Path, result: ScenarioResult) -> None:
+    """requests.csv (every workload's rows, with the workload named where
+    there are several), utilisation.csv, events.csv and summary.json."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    write_csv(run_dir / "requests.csv", result.raw["requests"])
-    rows = [{"link": name, **row} for name, series in result.raw["utilisation"].items()
-            for row in series]
+    several = len(result.run.workloads) > 1
+    write_csv(run_dir / "requests.csv",
+              [{"workload": name, **row} if several else row
+               for name, workload in result.run.workloads.items() for row in workload.rows])
+    rows = [{"link": name, **row} for name, series in result.run.links.items()
+            for row in series.rows]
     write_csv(run_dir / "utilisation.csv", rows)
+    write_csv(run_dir / "events.csv", [e.row() for e in result.run.events])
     write_json(run_dir / "summary.json", result.summary())
 
 
@@ -83,9 +91,10 @@ def table(results: dict[str, ScenarioResult]) -> Table:
                         if q.name in TABLE_LABELS else len(TABLE_LABELS)):
             label = TABLE_LABELS.get(q.name, q.name)
             check = checks.get(q.name)
-            verdict = "" if check is None else (
+            verdict = "" if check is None or check.ok is None else (
                 "[green]ok[/green]" if check.ok else "[red]FAIL[/red]")
-            out.add_row(name, label, _fmt(q.measured), _fmt(q.predicted), _fmt(q.textbook),
+            textbook = check.textbook if check else q.textbook
+            out.add_row(name, label, _fmt(q.measured), _fmt(q.predicted), _fmt(textbook),
                         verdict, check.tolerance if check else "")
     return out
 
@@ -104,19 +113,21 @@ def plot(run_dir: Path, results: dict[str, ScenarioResult], kinds: list[str]) ->
     written = []
     if "utilisation" in kinds:
         fig, ax = plt.subplots(figsize=(8, 4))
+        monitor = next(iter(next(iter(results.values())).spec.monitor), None)
         for name, result in results.items():
-            series = result.raw["utilisation"].get("access", [])
-            start = result.raw["window"][0]
-            ax.plot([r["time"] - start for r in series], [r["down"] for r in series],
-                    label=f"{name}: {result.spec.scenario_title}")
+            series = result.run.utilisation(monitor)
+            start = result.run.window[0]
+            line, = ax.plot([r["time"] - start for r in series], [r["down"] for r in series],
+                            label=f"{name}: {result.spec.scenario_title}")
+            _mark_events(ax, result.run, line.get_color())
         ax.set_xlabel("time since workload start (s)")
-        ax.set_ylabel("access-link utilisation (downstream)")
+        ax.set_ylabel(f"{monitor} utilisation (downstream)")
         ax.set_ylim(bottom=0)
         written.append(_finish(fig, ax, run_dir / "utilisation.png"))
     if "delay_cdf" in kinds:
         fig, ax = plt.subplots(figsize=(8, 4))
         for name, result in results.items():
-            delays = sorted(float(r["delay_s"]) for r in result.raw["requests"]
+            delays = sorted(float(r["delay_s"]) for r in result.run.rows()
                             if not r.get("error"))
             if delays:
                 ax.step(delays, [(i + 1) / len(delays) for i in range(len(delays))],
@@ -128,11 +139,12 @@ def plot(run_dir: Path, results: dict[str, ScenarioResult], kinds: list[str]) ->
     if "delay_time" in kinds:
         fig, ax = plt.subplots(figsize=(8, 4))
         for name, result in results.items():
-            start = result.raw["window"][0]
-            done = [r for r in result.raw["requests"] if not r.get("error")]
-            ax.plot([float(r["start"]) - start for r in done],
-                    [float(r["delay_s"]) for r in done], ".", markersize=2,
-                    label=f"{name}: {result.spec.scenario_title}")
+            start = result.run.window[0]
+            done = [r for r in result.run.rows() if not r.get("error")]
+            points, = ax.plot([float(r["start"]) - start for r in done],
+                              [float(r["delay_s"]) for r in done], ".", markersize=2,
+                              label=f"{name}: {result.spec.scenario_title}")
+            _mark_events(ax, result.run, points.get_color())
         ax.set_xlabel("request time since workload start (s)")
         ax.set_ylabel("request delay (s)")
         ax.set_yscale("log")
@@ -151,6 +163,14 @@ def plot(run_dir: Path, results: dict[str, ScenarioResult], kinds: list[str]) ->
         ax.set_yscale("log")
         written.append(_finish(fig, ax, run_dir / "page_load.png"))
     return written
+
+
+def _mark_events(ax, run: RunResult, color) -> None:
+    """A dashed line and a label at each event's time, as it happened."""
+    for at_s, label in run.event_times():
+        ax.axvline(at_s, color=color, linestyle="--", linewidth=1)
+        ax.annotate(label, (at_s, 1), xycoords=("data", "axes fraction"), rotation=90,
+                    va="top", ha="right", fontsize="x-small", color=color)
 
 
 def _finish(fig, ax, path: Path, **legend) -> Path:

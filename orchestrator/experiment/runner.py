@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sys
-import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
@@ -20,10 +20,10 @@ from orchestrator.experiment.report import (
 )
 from orchestrator.experiment.scenario import ScenarioRun, write_json
 from orchestrator.experiment.spec import Experiment
+from topologies.params import parse_link
 
 # Links worth calibrating: a delay, or a rate low enough to be a bottleneck.
 CALIBRATE_BELOW_MBPS = 1000
-PROGRESS_REFRESH_S = 0.5
 
 
 def calibrate(experiment: Experiment, run_dir: Path, console: Console) -> dict:
@@ -34,9 +34,10 @@ def calibrate(experiment: Experiment, run_dir: Path, console: Console) -> dict:
     for key, link in spec.topology.params.items():
         if not (key == "link" or key.endswith("_link")) or not isinstance(link, dict):
             continue
-        bw = link.get("bw")
-        shaped = bw is not None and float(bw) < CALIBRATE_BELOW_MBPS
-        if not shaped and not link.get("delay"):
+        directions = parse_link(key, link)  # validated already: values in Mb/s and ms
+        shaped = any(d.bw_mbps is not None and d.bw_mbps < CALIBRATE_BELOW_MBPS
+                     for d in (directions.up, directions.down))
+        if not shaped and not directions.impaired:
             continue
         result = run_linktest(link, run_dir / "calibration" / key, realizer=spec.realizer,
                               goodput=shaped)
@@ -50,24 +51,19 @@ def calibrate(experiment: Experiment, run_dir: Path, console: Console) -> dict:
 
 
 def _progress(console: Console):
-    def follow(run: ScenarioRun, procs, limit: float) -> None:
+    """A progress bar for a scenario's workloads: yields show(elapsed_s, status)."""
+    @contextmanager
+    def bar(spec):
         columns = [TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                    TextColumn("{task.fields[status]}")]
         with Progress(*columns, console=console, transient=True) as progress:
-            task = progress.add_task(f"scenario {run.spec.scenario}: workload",
-                                     total=run.spec.duration_s, status="")
-            started = time.monotonic()
-            while any(p.poll() is None for p in procs) and time.monotonic() - started < limit:
-                elapsed = time.monotonic() - started
-                util = run.sampler.latest_utilisation("access") if any(
-                    g.name == "access" for g in run.sampler.groups) else None
-                status = f"access link {100 * util:.0f}%" if util is not None else ""
-                if elapsed > run.spec.duration_s:
-                    status += " (draining)"
-                progress.update(task, completed=min(elapsed, run.spec.duration_s),
-                                status=status)
-                time.sleep(PROGRESS_REFRESH_S)
-    return follow
+            task = progress.add_task(f"scenario {spec.scenario}: workload",
+                                     total=spec.duration_s, status="")
+
+            def show(elapsed: float, status: str) -> None:
+                progress.update(task, completed=min(elapsed, spec.duration_s), status=status)
+            yield show
+    return bar
 
 
 def run_experiment(experiment: Experiment, out: Path, hold: bool = False,
@@ -84,9 +80,9 @@ def run_experiment(experiment: Experiment, out: Path, hold: bool = False,
     for name in names:
         spec = experiment.scenarios[name]
         console.rule(f"scenario {name}: {spec.scenario_title}")
-        raw = ScenarioRun(spec, run_dir / name, console).execute(
-            hold=hold and name == names[-1], progress=_progress(console))
-        results[name] = evaluate_scenario(spec, raw)
+        run = ScenarioRun(spec, run_dir / name, console, progress=_progress(console)).execute(
+            hold=hold and name == names[-1])
+        results[name] = evaluate_scenario(spec, run)
         write_scenario(run_dir / name, results[name])
     first = experiment.scenarios[names[0]]
     plot(run_dir, results, first.plots)
@@ -96,14 +92,15 @@ def run_experiment(experiment: Experiment, out: Path, hold: bool = False,
                    for n, r in results.items() for c in r.checks],
         "scenarios": {n: r.summary() for n, r in results.items()},
     })
-    realizers = sorted({r.raw["realizer"] for r in results.values()})
+    realizers = sorted({r.run.realizer for r in results.values()})
     write_manifest(run_dir, experiment=experiment.name, spec_file=str(experiment.path),
                    spec=experiment.raw,
                    resolved={n: s.model_dump() for n, s in experiment.scenarios.items()},
                    realizer=realizers[0] if len(realizers) == 1 else realizers,
                    calibration=calibration, seed=first.seed, started=started,
                    finished=now_iso(),
-                   pcaps={n: r.raw["pcaps"] for n, r in results.items() if r.raw["pcaps"]})
+                   pcaps={n: r.run.pcaps for n, r in results.items() if r.run.pcaps},
+                   phases_s={n: r.run.phases for n, r in results.items()})
     console.print(table(results))
     for line in detail_lines(results):
         console.print(line)

@@ -6,6 +6,7 @@ Everything is checked before anything starts, and each problem is reported as
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -31,7 +32,7 @@ from topologies.names import (
     NamePlanError,
     fqdn,
 )
-from topologies.params import LinkParamError, parse_link_params
+from topologies.params import DIRECTIONS, SPEC_LINK_KEYS, LinkParamError, parse_link
 
 
 class SpecError(ValueError):
@@ -47,20 +48,33 @@ class _Strict(BaseModel):
 
 
 class CheckSpec(_Strict):
+    """A claim to check. With only ``textbook``, the quantity is shown beside
+    the slide's number and not judged."""
+
+    textbook: float | None = None  # the slide's number, printed beside the prediction
     tolerance: NonNegativeFloat | None = None
     tolerance_rel: NonNegativeFloat | None = None
     tolerance_rtts: NonNegativeFloat | None = None
-    # With both tolerance_rel and tolerance_rtts: "larger" allows whichever is
-    # larger ("15 % or 1 RTT"), "sum" allows both added ("1 RTT + 10 %").
+    # Standard errors of the measurement's own sample: a band that narrows as
+    # the run lengthens (a short run is judged by what it could show).
+    sigmas: NonNegativeFloat | None = None
+    # With several tolerances: "larger" allows whichever is larger ("15 % or
+    # 1 RTT"), "sum" allows them added ("1 RTT + 10 %", "0.05 + 2σ").
     combine: Literal["larger", "sum"] = "larger"
     min: float | None = None
     max: float | None = None
 
+    @property
+    def judged(self) -> bool:
+        return any(v is not None for v in (self.tolerance, self.tolerance_rel,
+                                           self.tolerance_rtts, self.sigmas, self.min,
+                                           self.max))
+
     @model_validator(mode="after")
     def _something_to_check(self):
-        if all(v is None for v in (self.tolerance, self.tolerance_rel, self.tolerance_rtts,
-                                   self.min, self.max)):
-            raise ValueError("give tolerance, tolerance_rel, tolerance_rtts, min or max")
+        if not self.judged and self.textbook is None:
+            raise ValueError("give tolerance, tolerance_rel, tolerance_rtts, sigmas, min, "
+                             "max or textbook")
         return self
 
 
@@ -81,9 +95,65 @@ class ServiceSpec(_Strict):
 
 
 class WorkloadSpec(_Strict):
+    """A role run on some hosts. ``hosts`` and ``per_host``'s keys may name
+    hosts, groups or ranges (``peer[1-30]``); validation expands them."""
+
     role: str
     hosts: list[str] = Field(min_length=1)
     params: dict[str, Any] = Field(default_factory=dict)
+    per_host: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    start_at: NonNegativeFloat = 0.0   # seconds after the scenario's workloads start
+
+    def params_for(self, host: str) -> dict:
+        return {**self.params, **self.per_host.get(host, {})}
+
+
+class EventSpec(_Strict):
+    """One run-time action, at ``at`` seconds after the workloads start (or
+    ``at: 50%`` of the duration, so a shortened run keeps its shape):
+
+    - ``link: [a, b]`` with ``set: {bw: 15.4}`` (a change; up/down as a -> b)
+      or ``state: down`` / ``up``;
+    - ``service: NAME`` with ``action: stop``, ``start`` or ``kill`` (SIGKILL);
+    - ``workload: NAME`` with ``action: stop`` or ``start``, on ``hosts``
+      (default: all of its hosts): churn."""
+
+    at: float | str
+    label: str = ""
+    link: list[str] | None = Field(default=None, min_length=2, max_length=2)
+    set: dict[str, Any] | None = None
+    state: Literal["up", "down"] | None = None
+    service: str | None = None
+    workload: str | None = None
+    action: Literal["stop", "start", "kill"] | None = None
+    hosts: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_target(self):
+        targets = [k for k in ("link", "service", "workload") if getattr(self, k) is not None]
+        if len(targets) != 1:
+            raise ValueError("an event names one of link, service or workload")
+        if self.link is not None and (self.set is None) == (self.state is None):
+            raise ValueError("a link event gives set (new parameters) or state (up/down)")
+        if self.link is None and (self.set is not None or self.state is not None):
+            raise ValueError("set and state go with link")
+        if self.link is None and self.action is None:
+            raise ValueError(f"a {targets[0]} event needs an action")
+        if self.service is not None and self.hosts:
+            raise ValueError("hosts go with workload events")
+        if self.workload is not None and self.action == "kill":
+            raise ValueError("a workload is stopped or started, not killed")
+        return self
+
+    @property
+    def kind(self) -> str:
+        if self.link is not None:
+            return "link_set" if self.set is not None else f"link_{self.state}"
+        return f"{'service' if self.service else 'workload'}_{self.action}"
+
+    @property
+    def target(self) -> str:
+        return "-".join(self.link) if self.link else (self.service or self.workload)
 
 
 class MonitorSpec(_Strict):
@@ -162,7 +232,9 @@ class ResolvedSpec(_Strict):
     duration_s: PositiveFloat
     topology: TopologySpec
     services: dict[str, ServiceSpec] = Field(default_factory=dict)
-    workload: WorkloadSpec | None = None
+    workload: WorkloadSpec | None = None   # one workload, named after its role
+    workloads: dict[str, WorkloadSpec] = Field(default_factory=dict)
+    events: list[EventSpec] = Field(default_factory=list)
     monitor: dict[str, MonitorSpec] = Field(default_factory=dict)
     captures: list[CaptureSpec] = Field(default_factory=list)
     plots: list[Literal["utilisation", "delay_cdf", "delay_time", "page_load"]] = Field(
@@ -171,6 +243,28 @@ class ResolvedSpec(_Strict):
     scenario: str = ""
     scenario_title: str = ""
     checks: dict[str, CheckSpec] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_way_of_giving_workloads(self):
+        if self.workload is not None and self.workloads:
+            raise ValueError("give workload (one) or workloads (several), not both")
+        return self
+
+    @property
+    def all_workloads(self) -> dict[str, WorkloadSpec]:
+        """Every workload by name; the ``workload`` shorthand is named after its role."""
+        return {self.workload.role: self.workload} if self.workload else dict(self.workloads)
+
+    def workload_path(self, name: str) -> tuple:
+        """Where workload ``name`` sits in the spec, for error messages."""
+        return ("workload",) if self.workload else ("workloads", name)
+
+    def workload_of_role(self, role: str) -> WorkloadSpec:
+        """The one workload of ``role`` (a model's declared input)."""
+        found = [w for w in self.all_workloads.values() if w.role == role]
+        if len(found) != 1:
+            raise ValueError(f"expected one {role} workload, found {len(found)}")
+        return found[0]
 
     @model_validator(mode="after")
     def _dns_servers(self):
@@ -189,9 +283,9 @@ class ScenarioMeta(_Strict):
     checks: dict[str, CheckSpec] = Field(default_factory=dict)
 
 
-SCENARIO_OVERLAY_KEYS = {"topology", "services", "workload", "monitor", "captures",
-                         "duration_s", "seed", "realizer", "switch", "tcp_congestion", "dns",
-                         "static_arp"}
+SCENARIO_OVERLAY_KEYS = {"topology", "services", "workload", "workloads", "events", "monitor",
+                         "captures", "duration_s", "seed", "realizer", "switch",
+                         "tcp_congestion", "dns", "static_arp"}
 
 
 def _merge(base: Any, overlay: Any, where: tuple, origin: dict, overlay_at: tuple) -> Any:
@@ -342,13 +436,7 @@ def _resolve(base, name, overlay, marks, problems: _Problems, duration_s) -> Res
 
 
 def _check_semantics(spec: ResolvedSpec, problems: _Problems) -> None:
-    if spec.model not in MODELS:
-        problems.add(("model",), f"unknown model {spec.model!r} (have {', '.join(MODELS)})")
-    else:
-        for check in spec.checks:
-            if check not in MODELS[spec.model].CHECKS:
-                problems.add(("checks", check), f"the {spec.model} model has no check "
-                             f"{check!r} (it has {', '.join(MODELS[spec.model].CHECKS)})")
+    _check_model(spec, problems)
     topo_at = ("topology",)
     if spec.topology.builder not in builders.BUILDERS:
         problems.add((*topo_at, "builder"), f"unknown builder {spec.topology.builder!r} "
@@ -356,16 +444,9 @@ def _check_semantics(spec: ResolvedSpec, problems: _Problems) -> None:
         return
     for key, value in spec.topology.params.items():
         if key == "link" or key.endswith("_link"):
-            if not isinstance(value, dict):
-                problems.add((*topo_at, "params", key), "a link is a mapping of parameters")
-                continue
-            for field in set(value) - {"bw", "delay", "jitter", "loss", "max_queue"}:
-                problems.add((*topo_at, "params", key, field), "unknown link parameter")
-            try:
-                parse_link_params(key, value)
-            except LinkParamError as exc:
-                problems.add((*topo_at, "params", key, exc.field),
-                             str(exc).split(": ", 2)[-1])
+            normalised = _check_link(value, (*topo_at, "params", key), key, problems)
+            if normalised is not None:
+                spec.topology.params[key] = normalised
     if problems.items:
         return
     try:
@@ -375,6 +456,7 @@ def _check_semantics(spec: ResolvedSpec, problems: _Problems) -> None:
                      f"these parameters: {exc}")
         return
     hosts, nodes = set(topo.hosts()), set(topo.nodes())
+    names = HostNames(topo)
 
     def known_host(where, host):
         if host not in hosts:
@@ -388,10 +470,10 @@ def _check_semantics(spec: ResolvedSpec, problems: _Problems) -> None:
         for dependency in service.after:
             if dependency not in spec.services:
                 problems.add((*at, "after"), f"no service {dependency!r} to start after")
-    if spec.workload:
-        for index, host in enumerate(spec.workload.hosts):
-            known_host(("workload", "hosts", index), host)
-        _check_role(spec.workload.role, spec.workload.params, ("workload",), spec, problems)
+    for name, workload in spec.all_workloads.items():
+        _check_workload(spec, name, workload, names, problems)
+    for index, event in enumerate(spec.events):
+        _check_event(spec, index, event, topo, names, problems)
     for index, capture in enumerate(spec.captures):
         for key in ("node", "peer"):
             if getattr(capture, key) not in nodes:
@@ -402,12 +484,178 @@ def _check_semantics(spec: ResolvedSpec, problems: _Problems) -> None:
             problems.add(("captures", index, "peer"),
                          f"{capture.node!r} has no link to {capture.peer!r}")
     for name, monitor in spec.monitor.items():
-        for where, node in [(("monitor", name, "node"), monitor.node)] + [
-                (("monitor", name, "peers", i), p) for i, p in enumerate(monitor.peers)]:
-            if node not in nodes:
-                problems.add(where, f"node {node!r} does not exist")
+        if monitor.node not in nodes:
+            problems.add(("monitor", name, "node"), f"node {monitor.node!r} does not exist")
+        monitor.peers = names.expand(monitor.peers, ("monitor", name, "peers"), problems,
+                                     among=nodes)
     if spec.dns:
         _check_dns(spec, topo, problems)
+
+
+def _check_model(spec: ResolvedSpec, problems: _Problems) -> None:
+    """The model exists, knows every check, and finds the inputs it declares."""
+    if spec.model not in MODELS:
+        problems.add(("model",), f"unknown model {spec.model!r} (have {', '.join(MODELS)})")
+        return
+    model = MODELS[spec.model]
+    for check in spec.checks:
+        if check not in model.CHECKS:
+            problems.add(("checks", check), f"the {spec.model} model has no check "
+                         f"{check!r} (it has {', '.join(model.CHECKS)})")
+    requires = model.REQUIRES
+    for monitor in requires.monitors:
+        if monitor not in spec.monitor:
+            problems.add(("monitor",), f"the {spec.model} model reads a monitor named "
+                         f"{monitor!r}: {requires.monitors[monitor]}")
+    roles = [w.role for w in spec.all_workloads.values()]
+    for role in requires.workload_roles:
+        if roles.count(role) != 1:
+            problems.add(("workloads",) if spec.workloads else ("workload",),
+                         f"the {spec.model} model reads one {role} workload "
+                         f"(this scenario has {roles.count(role)})")
+
+
+def _check_link(value, at: tuple, key: str, problems: _Problems) -> dict | None:
+    """A link's parameters, checked; returns them normalised (Mb/s, '20ms'),
+    so nothing after validation reads a raw '1.54Mbit'."""
+    if not isinstance(value, dict):
+        problems.add(at, "a link is a mapping of parameters")
+        return None
+    bad = False
+    for scope, fields in [((), value)] + [((d,), value[d]) for d in DIRECTIONS
+                                          if isinstance(value.get(d), dict)]:
+        allowed = set(SPEC_LINK_KEYS) | (set(DIRECTIONS) if not scope else set())
+        for field in set(fields) - allowed:
+            problems.add((*at, *scope, field), "unknown link parameter")
+            bad = True
+    try:
+        return None if bad else parse_link(key, value).spec()
+    except LinkParamError as exc:
+        problems.add((*at, *exc.field.split(".")), str(exc).split(": ", 2)[-1])
+        return None
+
+
+class HostNames:
+    """Expands what a spec may write for hosts: a host, a group of the
+    topology (``peers``), or a range (``peer[1-30]``, ``peer[1,3,5-7]``)."""
+
+    RANGE = re.compile(r"^(?P<prefix>[^\[\]]*)\[(?P<items>[0-9,\- ]+)\](?P<suffix>[^\[\]]*)$")
+
+    def __init__(self, topo):
+        self.hosts = set(topo.hosts())
+        self.groups = dict(getattr(topo, "groups", {}))
+
+    def expand_one(self, item: str, among: set[str]) -> list[str]:
+        """The hosts ``item`` stands for; ValueError says why it stands for none."""
+        if item in among:
+            return [item]
+        if item in self.groups:
+            return list(self.groups[item])
+        match = self.RANGE.match(str(item))
+        if not match:
+            raise ValueError(f"host {item!r} does not exist (a host, a group "
+                             f"({', '.join(sorted(self.groups)) or 'none here'}) or a "
+                             "range such as peer[1-30])")
+        found = []
+        for part in match["items"].replace(" ", "").split(","):
+            low, _, high = part.partition("-")
+            if not low.isdigit() or (high and not high.isdigit()):
+                raise ValueError(f"{item!r}: {part!r} is not a number or a range a-b")
+            for number in range(int(low), int(high or low) + 1):
+                name = f"{match['prefix']}{number}{match['suffix']}"
+                if name not in among:
+                    raise ValueError(f"{item!r} names {name!r}, which does not exist")
+                found.append(name)
+        if not found:
+            raise ValueError(f"{item!r} names no host")
+        return found
+
+    def expand(self, items: list[str], at: tuple, problems: _Problems,
+               among: set[str] | None = None) -> list[str]:
+        """Each item expanded, in order, without repeats; problems at each item."""
+        hosts: list[str] = []
+        for index, item in enumerate(items):
+            try:
+                hosts += [h for h in self.expand_one(item, among or self.hosts)
+                          if h not in hosts]
+            except ValueError as exc:
+                problems.add((*at, index), str(exc))
+        return hosts
+
+
+def _check_workload(spec: ResolvedSpec, name: str, workload: WorkloadSpec, names: HostNames,
+                    problems: _Problems) -> None:
+    at = spec.workload_path(name)
+    workload.hosts = names.expand(workload.hosts, (*at, "hosts"), problems)
+    per_host = {}
+    for key, params in workload.per_host.items():
+        try:
+            targets = names.expand_one(key, names.hosts)
+        except ValueError as exc:
+            problems.add((*at, "per_host", key), str(exc))
+            continue
+        for host in targets:
+            if host not in workload.hosts:
+                problems.add((*at, "per_host", key), f"{host!r} is not one of this "
+                             "workload's hosts")
+            per_host[host] = {**per_host.get(host, {}), **params}
+        role = REGISTRY.get(workload.role)
+        for param in params if role else ():
+            if param not in role.defaults:
+                problems.add((*at, "per_host", key, param), f"the {workload.role} role has "
+                             f"no parameter {param!r} (it has {', '.join(role.defaults)})")
+    workload.per_host = per_host
+    _check_role(workload.role, workload.params, at, spec, problems)
+    if workload.start_at >= spec.duration_s:
+        problems.add((*at, "start_at"), f"{workload.start_at:g} s is not before the end of "
+                     f"the run ({spec.duration_s:g} s)")
+
+
+def _check_event(spec: ResolvedSpec, index: int, event: EventSpec, topo, names: HostNames,
+                 problems: _Problems) -> None:
+    at = ("events", index)
+    if isinstance(event.at, str):
+        match = re.fullmatch(r"\s*(-?[0-9]*\.?[0-9]+)\s*%\s*", event.at)
+        if not match:
+            problems.add((*at, "at"), f"{event.at!r} is not seconds or a share of the "
+                         "duration such as '50%'")
+            return
+        event.at = float(match[1]) / 100 * spec.duration_s
+    if event.at < 0:
+        problems.add((*at, "at"), f"{event.at:g} s is before the workloads start (0 s)")
+    elif event.at > spec.duration_s:
+        problems.add((*at, "at"), f"{event.at:g} s is after the run ends "
+                     f"(duration_s {spec.duration_s:g} s)")
+    if event.link is not None:
+        a, b = event.link
+        nodes = set(topo.nodes())
+        for i, node in enumerate(event.link):
+            if node not in nodes:
+                problems.add((*at, "link", i), f"node {node!r} does not exist")
+        if a in nodes and b in nodes and not any({a, b} == {x, y} for x, y in topo.links()):
+            problems.add((*at, "link"), f"there is no link {a}-{b}")
+        if event.set is not None:
+            normalised = _check_link(event.set, (*at, "set"), f"{a}-{b}", problems)
+            if normalised is not None:
+                event.set = {k: v for k, v in normalised.items()
+                             if k in event.set or k in DIRECTIONS}
+    elif event.service is not None:
+        if event.service not in spec.services:
+            problems.add((*at, "service"), f"no service {event.service!r} in this scenario "
+                         f"(have {', '.join(spec.services) or 'none'})")
+    else:
+        workloads = spec.all_workloads
+        if event.workload not in workloads:
+            problems.add((*at, "workload"), f"no workload {event.workload!r} in this "
+                         f"scenario (have {', '.join(workloads) or 'none'})")
+            return
+        own = set(workloads[event.workload].hosts)
+        event.hosts = names.expand(event.hosts, (*at, "hosts"), problems) or \
+            list(workloads[event.workload].hosts)
+        for host in event.hosts:
+            if host not in own:
+                problems.add((*at, "hosts"), f"{host!r} is not one of workload "
+                             f"{event.workload!r}'s hosts")
 
 
 def _check_dns(spec: ResolvedSpec, topo, problems: _Problems) -> None:

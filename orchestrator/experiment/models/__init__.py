@@ -1,8 +1,9 @@
 """Prediction models: pure functions from an experiment's parameters and
 measurements to the textbook's claims, each with its stated model.
 
-Each model module offers ``CHECKS`` (the names a spec may check) and
-``quantities(spec, raw) -> (quantities, details)``."""
+Each model module offers ``CHECKS`` (the names a spec may check), ``REQUIRES``
+(the monitors and workloads it reads, checked with the spec) and
+``quantities(spec, run) -> (quantities, details)`` over a typed ``RunResult``."""
 from orchestrator.experiment.models import (
           access_link,
           conditional_get,
@@ -11,9 +12,9 @@ from orchestrator.experiment.models import (
           http_hol,
           http_pages,
 )
-from orchestrator.experiment.models.base import Check, Quantity, evaluate
+from orchestrator.experiment.models.base import Check, Quantity, Requires, evaluate
 
 MODELS = {"access_link": access_link, "http_pages": http_pages, "http_hol": http_hol,
           "conditional_get": conditional_get, "cookies": cookies, "dns": dns}
 
-__all__ = ["MODELS", "Check", "Quantity", "evaluate"]
+__all__ = ["MODELS", "Check", "Quantity", "Requires", "evaluate"]

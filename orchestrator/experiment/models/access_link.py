@@ -14,29 +14,39 @@ cache, the rest cross the access link of rate R. So:
   second, so the wait behind it grows by max(0, ρ-1) seconds per second
   (fluid model): scenario (a) reports that growth rather than a mean. Where
   the backlog sits (the router's queue, TCP's windows and back-offs) does not
-  matter to it, which is why it is measured from the requests.
+  matter to it, which is why it is measured from the requests;
+- when the access link is upgraded to R' during the run (a timeline event),
+  the Q bits queued at the router drain at R' less what keeps arriving:
+  drain time Q/(R' - λ(1-h)W), fluid model again. A request issued at s
+  meets the queue one RTT later, when its response reaches the router; the
+  drain is measured as s + RTT - t_u for the first request whose response
+  met the queue after the upgrade and saw an unloaded path (delay within
+  RTT + W/R' + a slack), so its resolution is the requests' spacing 1/λ.
+  Requests that lost packets at the full queue still wait for TCP's
+  retransmission timer: they are reported, not drained.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from orchestrator.experiment.metrics import backlog_growth, delay_summary, mean_utilisation
-from orchestrator.experiment.models.base import Quantity
-from topologies.params import parse_link_params
+from orchestrator.experiment.models.base import Quantity, Requires
 
 # Utilisation and queue growth are measured from this long after responses
 # start to flow to the end of the request stream.
 SETTLE_S = 1.0
 
-CHECKS = ("access_utilisation", "lan_utilisation", "hit_rate", "mean_delay", "delay_growth")
+CHECKS = ("access_utilisation", "lan_utilisation", "hit_rate", "mean_delay", "delay_growth",
+          "utilisation_before_upgrade", "utilisation_after_drain", "drain_time")
+# A request sees an unloaded path when it takes at most RTT + W/R' and this
+# much more: a few full-size frames at the upgraded rate.
+DRAIN_SLACK_S = 0.05
 
-# The slide's numbers for each scenario.
-TEXTBOOK = {
-    "a": {"access_utilisation": 0.97, "lan_utilisation": 0.0015, "mean_delay": None},
-    "b": {"access_utilisation": 0.0097, "lan_utilisation": 0.0015, "mean_delay": 2.0},
-    "c": {"access_utilisation": 0.58, "lan_utilisation": 0.0015, "mean_delay": 1.2,
-          "hit_rate": 0.4},
-}
+REQUIRES = Requires(
+    monitors={"access": "the access link from the ISP's router toward the institution's "
+                        "(down is what the LAN receives)",
+              "lan": "the LAN's links to the clients"},
+    workload_roles=("web-client",))
 
 
 @dataclass(frozen=True)
@@ -80,8 +90,7 @@ def miss_delay_s(i: Inputs, rho: float) -> float | None:
     return i.internet_rtt_s * (1 + i.new_connection_fraction) + service + wait
 
 
-def predict(scenario: str, i: Inputs, m: Measured) -> list[Quantity]:
-    slide = TEXTBOOK.get(scenario, {})
+def predict(i: Inputs, m: Measured) -> list[Quantity]:
     h = i.hit_rate if i.cached else 0.0
     rho = utilisation(i.rate_per_s * (1 - h), i.wire_bits, i.access_bw_mbps)
     miss = miss_delay_s(i, rho)
@@ -91,17 +100,15 @@ def predict(scenario: str, i: Inputs, m: Measured) -> list[Quantity]:
     quantities = [
         Quantity("access_utilisation", m.access_utilisation, rho, "",
                  f"λ(1-h)W/R with λ = {i.rate_per_s:g}/s, h = {h:.3f}, {wire_note}, "
-                 f"R = {i.access_bw_mbps:g} Mb/s; measured from the router's byte counters",
-                 slide.get("access_utilisation")),
+                 f"R = {i.access_bw_mbps:g} Mb/s; measured from the router's byte counters"),
         Quantity("lan_utilisation", m.lan_utilisation,
                  utilisation(i.rate_per_s, i.wire_bits, i.lan_bw_mbps), "",
-                 f"λW/R_lan with R_lan = {i.lan_bw_mbps:g} Mb/s", slide.get("lan_utilisation")),
+                 f"λW/R_lan with R_lan = {i.lan_bw_mbps:g} Mb/s"),
         Quantity("mean_delay", m.mean_delay_s, mean, "s",
                  f"(1-h)·[RTT·(1+f) + W/R + M/D/1 wait] + h·W/R_lan with RTT = "
                  f"{i.internet_rtt_s:g} s, f = {i.new_connection_fraction:.3f} of requests "
                  "opening a connection to the origin" if mean is not None else
-                 f"ρ = {rho:.3f}: no steady state, see delay_growth",
-                 slide.get("mean_delay")),
+                 f"ρ = {rho:.3f}: no steady state, see delay_growth"),
         Quantity("delay_growth", m.delay_growth, max(0.0, rho - 1), "s/s",
                  "growth of the backlog of unanswered requests (sampled each second) "
                  "divided by the R/W responses per second the access link carries: the "
@@ -111,8 +118,7 @@ def predict(scenario: str, i: Inputs, m: Measured) -> list[Quantity]:
         quantities.append(Quantity(
             "hit_rate", m.hit_rate, i.hot_fraction, "",
             "share of requests for popular objects (cached after a warm-up); measured "
-            "from Squid's access log (TCP_HIT/TCP_MEM_HIT against TCP_MISS)",
-            slide.get("hit_rate")))
+            "from Squid's access log (TCP_HIT/TCP_MEM_HIT against TCP_MISS)"))
     return quantities
 
 
@@ -121,29 +127,23 @@ def served_per_s(i: Inputs) -> float:
     return i.access_bw_mbps * 1e6 / i.wire_bits if i.wire_bits else 0.0
 
 
-def _delay_ms(link: dict) -> float:
-    return parse_link_params("link", link).delay_ms
-
-
-def from_run(spec, raw: dict) -> tuple[Inputs, Measured, dict]:
-    """Model inputs and measurements from one scenario's raw results.
+def from_run(spec, run) -> tuple[Inputs, Measured, dict]:
+    """Model inputs and measurements from one scenario's run.
     Returns them with the delay summary, for the report."""
-    params = spec.topology.params
-    workload = spec.workload.params
-    origin = raw["services"][workload["origin"]]
+    browsers = spec.workload_of_role("web-client")
+    workload = browsers.params
+    origin = run.services[workload["origin"]]
     cache_name = workload.get("proxy")
-    cache = raw["services"].get(cache_name) if cache_name else None
-    start, end = raw["window"]
-    one_way_ms = sum(_delay_ms(params.get(k, {}))
-                     for k in ("internet_link", "access_link", "lan_link"))
-    delays = delay_summary(raw["requests"], start, end)
-    series = raw["utilisation"]
+    cache = run.services.get(cache_name) if cache_name else None
+    start, end = run.window
+    rows = run.rows()
+    delays = delay_summary(rows, start, end)
+    rtt_ms = spec.topology.build().rttMs(browsers.hosts[0], spec.services[workload["origin"]].host)
     inputs = Inputs(
         rate_per_s=float(workload.get("rate_per_s", 15.0)),
-        access_bw_mbps=float(params["access_link"]["bw"]),
-        lan_bw_mbps=spec.monitor["lan"].bw if "lan" in spec.monitor and spec.monitor["lan"].bw
-        else float(params["lan_link"]["bw"]),
-        internet_rtt_s=2 * one_way_ms / 1000,
+        access_bw_mbps=run.links["access"].down_mbps,
+        lan_bw_mbps=run.links["lan"].down_mbps,
+        internet_rtt_s=rtt_ms / 1000,
         wire_bits=origin["wire_bits_per_response"] or 0.0,
         hot_fraction=float(workload.get("hot_fraction", 0.4)),
         cached=cache is not None,
@@ -152,29 +152,96 @@ def from_run(spec, raw: dict) -> tuple[Inputs, Measured, dict]:
     )
     # Responses start to flow after a handshake and a request (two RTTs) and
     # the first queue: measure from the first completed request on.
-    first_done = min((float(r["start"]) + float(r["delay_s"]) for r in raw["requests"]
+    first_done = min((float(r["start"]) + float(r["delay_s"]) for r in rows
                       if not r.get("error")), default=start)
     settled = max(start + 2 * inputs.internet_rtt_s, first_done) + SETTLE_S
-    access = series.get("access", [])
+    access = run.utilisation("access")
+    delays["settled"] = settled
     queued = [r for r in access if "queue_delay_s" in r and settled <= r["time"] <= end]
     delays["queue_peak_s"] = max((r["queue_delay_s"] for r in queued), default=None)
     delays["queue_drops"] = queued[-1]["queue_drops"] - queued[0]["queue_drops"] if queued \
         else None
     measured = Measured(
         access_utilisation=mean_utilisation(access, settled, end),
-        lan_utilisation=mean_utilisation(series.get("lan", []), settled, end),
+        lan_utilisation=mean_utilisation(run.utilisation("lan"), settled, end),
         mean_delay_s=delays["mean_s"],
-        delay_growth=backlog_growth(raw["requests"], settled, end,
+        delay_growth=backlog_growth(rows, settled, end,
                                     service_rate_per_s=served_per_s(inputs)),
         hit_rate=cache["hit_rate"] if cache else None,
     )
     return inputs, measured, delays
 
 
-def quantities(spec, raw: dict) -> tuple[list[Quantity], dict]:
+def upgrade_of(spec, run):
+    """The timeline's change of the access link's rate, if it had one."""
+    monitor = spec.monitor["access"]
+    link = {monitor.node, monitor.peers[0]}
+    return next((e for e in run.events if e.kind == "link_set" and e.happened_s is not None
+                 and set(e.target.split("-", 1)) == link), None)
+
+
+def drain(i: Inputs, rows: list[dict], upgraded_at: float, queued_bits: float,
+          new_bw_mbps: float) -> dict:
+    """The fluid model's drain time of the router's queue, and the measured one:
+    until the response of the first request to see an unloaded path met the queue."""
+    after = Inputs(**{**i.__dict__, "access_bw_mbps": new_bw_mbps})
+    h = i.hit_rate if i.cached else 0.0
+    arriving_bps = after.rate_per_s * (1 - h) * after.wire_bits
+    predicted = queued_bits / (new_bw_mbps * 1e6 - arriving_bps)
+    unloaded = after.internet_rtt_s + after.wire_bits / (new_bw_mbps * 1e6) + DRAIN_SLACK_S
+    rtt = after.internet_rtt_s
+    met_queue_later = sorted((float(r["start"]) + rtt, float(r["delay_s"])) for r in rows
+                             if not r.get("error") and float(r["start"]) + rtt >= upgraded_at)
+    drained_at = next((met for met, delay in met_queue_later if delay <= unloaded), None)
+    waiting = [r for r in rows if float(r["start"]) < upgraded_at and (
+        r.get("error") or float(r["start"]) + float(r["delay_s"]) > upgraded_at)]
+    last_done = max((float(r["start"]) + float(r["delay_s"]) for r in waiting
+                     if not r.get("error")), default=upgraded_at)
+    return {"queued_bits": queued_bits, "predicted_s": predicted,
+            "measured_s": None if drained_at is None else drained_at - upgraded_at,
+            "unloaded_delay_s": unloaded, "waiting_at_upgrade": len(waiting),
+            "last_of_them_done_s": last_done - upgraded_at,
+            "rho_after": utilisation(after.rate_per_s * (1 - h), after.wire_bits,
+                                     new_bw_mbps)}
+
+
+def upgrade_quantities(i: Inputs, run, upgrade, settled: float) -> tuple[list[Quantity], dict]:
+    start, end = run.window
+    upgraded_at = start + upgrade.happened_s
+    access = run.utilisation("access")
+    new_bw = access[-1]["down_mbps"]
+    before = [r for r in access if r["time"] <= upgraded_at]
+    old_bw = before[0]["down_mbps"] if before else i.access_bw_mbps
+    # The last sample before the upgrade: the queue a second old at most.
+    queued_bits = 8 * before[-1].get("queue_bytes", 0) if before else 0.0
+    found = drain(i, run.rows(), upgraded_at, queued_bits, new_bw)
+    drained_at = upgraded_at + (found["measured_s"] if found["measured_s"] is not None
+                                else end - upgraded_at)
+    rho_before = utilisation(i.rate_per_s, i.wire_bits, old_bw)
+    return [
+        Quantity("utilisation_before_upgrade", mean_utilisation(access, settled, upgraded_at),
+                 min(1.0, rho_before), "",
+                 f"min(1, λW/R) with R = {old_bw:g} Mb/s: ρ = {rho_before:.3f}"),
+        Quantity("utilisation_after_drain", mean_utilisation(access, drained_at + 1, end),
+                 found["rho_after"], "",
+                 f"λW/R' with R' = {new_bw:g} Mb/s, from a second after the drain's end"),
+        Quantity("drain_time", found["measured_s"], found["predicted_s"], "s",
+                 f"fluid model Q/(R' - λW): Q = {queued_bits / 1e6:.2f} Mbit queued at the "
+                 f"router, R' = {new_bw:g} Mb/s; measured to when the response of the first "
+                 "request to take at most "
+                 f"{found['unloaded_delay_s']:.3f} s (RTT + W/R' + {DRAIN_SLACK_S:g} s) met "
+                 "the queue (its start + RTT)"),
+    ], {**found, "upgraded_at_s": upgrade.happened_s}
+
+
+def quantities(spec, run) -> tuple[list[Quantity], dict]:
     """The model's interface to the runner: quantities, and details for the report."""
-    inputs, measured, delays = from_run(spec, raw)
-    return predict(spec.scenario, inputs, measured), delays
+    inputs, measured, delays = from_run(spec, run)
+    upgrade = upgrade_of(spec, run)
+    if upgrade is None:
+        return predict(inputs, measured), delays
+    found, details = upgrade_quantities(inputs, run, upgrade, delays["settled"])
+    return found, {**delays, "upgrade": details}
 
 
 def report_lines(delays: dict) -> list[str]:
@@ -185,7 +252,16 @@ def report_lines(delays: dict) -> list[str]:
     if delays.get("queue_peak_s") is not None:
         text += (f"; access queue peaked at {_seconds(delays['queue_peak_s'])} "
                  f"with {delays['queue_drops']} drops")
-    return [text]
+    lines = [text]
+    if "upgrade" in delays:
+        up = delays["upgrade"]
+        lines.append(f"access link upgraded at {up['upgraded_at_s']:.2f} s with "
+                     f"{up['queued_bits'] / 8e3:.0f} kB queued: drained in "
+                     f"{_seconds(up['measured_s'])} (fluid model {_seconds(up['predicted_s'])}); "
+                     f"{up['waiting_at_upgrade']} earlier requests were still waiting, the "
+                     f"last done {_seconds(up['last_of_them_done_s'])} later (those that "
+                     "lost packets wait for TCP's retransmission timer)")
+    return lines
 
 
 def _seconds(value: float | None) -> str:

@@ -1,7 +1,16 @@
 """Quantities a model predicts, and checks of them against a spec's bounds."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Requires:
+    """What a model reads from a scenario, checked with the spec: monitors by
+    name (with what each must watch) and workloads by role."""
+
+    monitors: dict[str, str] = field(default_factory=dict)
+    workload_roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -15,6 +24,9 @@ class Quantity:
     explanation: str
     textbook: float | None = None
     rtt_s: float | None = None  # the path's RTT, for tolerances stated in RTTs
+    # The standard error of ``measured`` from its own sample (a binomial rate's,
+    # or a mean's over its per-second series), for tolerances stated in σ.
+    stderr: float | None = None
 
 
 @dataclass(frozen=True)
@@ -24,7 +36,7 @@ class Check:
     predicted: float | None
     tolerance: str
     unit: str
-    ok: bool
+    ok: bool | None           # None: shown beside the textbook, not judged
     explanation: str
     textbook: float | None = None
 
@@ -34,27 +46,37 @@ class Check:
 
 def evaluate(quantity: Quantity, bounds) -> Check:
     """Test ``quantity`` against a spec's check: an absolute, relative or
-    RTT-sized tolerance around the prediction, and/or a min and max."""
+    RTT-sized tolerance around the prediction, and/or a min and max. The
+    spec's ``textbook`` number, if any, is the one shown as the slide's."""
     measured, predicted = quantity.measured, quantity.predicted
+    textbook = bounds.textbook if bounds.textbook is not None else quantity.textbook
+    if not bounds.judged:
+        return Check(quantity.name, measured, predicted, "", quantity.unit, None,
+                     quantity.explanation, textbook)
     parts, ok = [], measured is not None
-    if bounds.tolerance is not None:
-        parts.append(f"±{bounds.tolerance:g}")
-        ok = ok and predicted is not None and abs(measured - predicted) <= bounds.tolerance
-    if bounds.tolerance_rel is not None or bounds.tolerance_rtts is not None:
-        allowed, stated = [], []
-        if bounds.tolerance_rel is not None and predicted is not None:
-            allowed.append(bounds.tolerance_rel * abs(predicted))
-            stated.append(f"{100 * bounds.tolerance_rel:g}%")
-        if bounds.tolerance_rtts is not None and quantity.rtt_s is not None:
-            allowed.append(bounds.tolerance_rtts * quantity.rtt_s)
-            stated.append(f"{bounds.tolerance_rtts:g} RTT")
-        if bounds.combine == "sum":
+    allowances = [(f"{bounds.tolerance:g}", bounds.tolerance) if bounds.tolerance is not None
+                  else None,
+                  (f"{100 * bounds.tolerance_rel:g}%", None if predicted is None else
+                   bounds.tolerance_rel * abs(predicted)) if bounds.tolerance_rel is not None
+                  else None,
+                  (f"{bounds.tolerance_rtts:g} RTT", None if quantity.rtt_s is None else
+                   bounds.tolerance_rtts * quantity.rtt_s) if bounds.tolerance_rtts is not None
+                  else None,
+                  (f"{bounds.sigmas:g}σ", None if quantity.stderr is None else
+                   bounds.sigmas * quantity.stderr) if bounds.sigmas is not None else None]
+    allowances = [a for a in allowances if a is not None]
+    if allowances:
+        stated = [text for text, _ in allowances]
+        known = [amount for _, amount in allowances if amount is not None]
+        if bounds.combine == "sum" and len(stated) > 1:
             parts.append(f"±({' + '.join(stated)})")
-            limit = sum(allowed)
+            limit = sum(known)
         else:
-            parts += [f"±{s}" for s in stated]
-            limit = max(allowed, default=0.0)
-        ok = ok and predicted is not None and bool(allowed) and \
+            parts += [f"±{text}" for text in stated]
+            limit = max(known, default=0.0)
+        if bounds.sigmas is not None or (bounds.combine == "sum" and len(known) > 1):
+            parts[-1] += f" = ±{limit:.3g}"  # the band this sample and prediction give
+        ok = ok and predicted is not None and bool(known) and \
             abs(measured - predicted) <= limit
     if bounds.min is not None:
         parts.append(f">= {bounds.min:g}")
@@ -63,4 +85,4 @@ def evaluate(quantity: Quantity, bounds) -> Check:
         parts.append(f"<= {bounds.max:g}")
         ok = ok and measured <= bounds.max
     return Check(quantity.name, measured, predicted, ", ".join(parts), quantity.unit, bool(ok),
-                 quantity.explanation, quantity.textbook)
+                 quantity.explanation, textbook)

@@ -4,19 +4,21 @@ saves its bytes and its transfer time (slow start included, from the
 page-load model's path simulation); a changed one comes back as 200."""
 from __future__ import annotations
 
-from orchestrator.experiment.models.base import Quantity
+from orchestrator.experiment.models.base import Quantity, Requires
 from orchestrator.experiment.models.http_hol import transfer_s
 from orchestrator.experiment.models.http_pages import path_of
 
 CHECKS = ("not_modified_status", "not_modified_body_bytes", "modified_status",
           "bytes_saved", "time_saved")
 
+REQUIRES = Requires(workload_roles=("conditional-client",))
 
-def quantities(spec, raw: dict) -> tuple[list[Quantity], dict]:
-    steps = {row["step"]: row for row in raw["requests"]}
+
+def quantities(spec, run) -> tuple[list[Quantity], dict]:
+    steps = {row["step"]: row for row in run.rows()}
     first, again, changed = (steps.get(s) for s in ("first", "not_modified", "modified"))
     link, path = path_of(spec)
-    client = spec.workload.params
+    client = spec.workload_of_role("conditional-client").params
     origin = spec.services[client["origin"]].params
     size = origin["page_objects"][client.get("object", 0)]
 

@@ -4,19 +4,21 @@ sites links one browser's visits across them, unless the browser refuses
 third-party cookies."""
 from __future__ import annotations
 
-from orchestrator.experiment.models.base import Quantity
+from orchestrator.experiment.models.base import Quantity, Requires
 
 CHECKS = ("first_visit_recognised", "second_visit_recognised", "tracker_sites_linked",
           "third_party_cookies_sent")
 
+REQUIRES = Requires(workload_roles=("cookie-client",))
 
-def quantities(spec, raw: dict) -> tuple[list[Quantity], dict]:
-    client = spec.workload.params
+
+def quantities(spec, run) -> tuple[list[Quantity], dict]:
+    client = spec.workload_of_role("cookie-client").params
     blocked = bool(client.get("block_third_party", False))
     sites = client.get("news_sites", ["news-a.example", "news-b.example"])
-    steps = {row["step"]: row for row in raw["requests"]}
-    ads = [row for row in raw["requests"] if row["step"].startswith("ad-on:")]
-    tracker = next((m for m in raw["services"].values() if "most_sites_linked" in m), {})
+    steps = {row["step"]: row for row in run.rows()}
+    ads = [row for row in run.rows() if row["step"].startswith("ad-on:")]
+    tracker = next((m for m in run.services.values() if "most_sites_linked" in m), {})
 
     def recognised(step):
         return float(steps[step]["recognised"] == "yes") if step in steps else None
@@ -35,7 +37,7 @@ def quantities(spec, raw: dict) -> tuple[list[Quantity], dict]:
                  float(sum(row["cookie_sent"] == "True" for row in ads)),
                  0 if blocked else len(sites) - 1, "",
                  "ad requests that carried the ad network's cookie"),
-    ], {"visits": raw["requests"], "profiles": tracker.get("profiles", {})}
+    ], {"visits": run.rows(), "profiles": tracker.get("profiles", {})}
 
 
 def report_lines(details: dict) -> list[str]:

@@ -24,13 +24,15 @@ from dataclasses import dataclass, field
 import dns.message
 import dpkt
 
-from orchestrator.experiment.models.base import Quantity
+from orchestrator.experiment.models.base import Quantity, Requires
 from topologies.names import Names, Zone, fqdn, within
 
 CHECKS = ("queries_match_model", "cold_queries_sent_by_resolver", "cold_latency",
           "warm_latency", "cached_tld_root_queries", "expired_queries", "answers_match_plan",
           "registration", "outage_cached_tld_resolves", "outage_uncached_tld_fails",
           "message_format")
+
+REQUIRES = Requires(workload_roles=("dns-client",))
 LEVELS = ("root", "TLD", "authoritative")
 DNS_PORT = 53
 # Replies that are answers; anything else (SERVFAIL, a timeout) is a failure.
@@ -179,15 +181,15 @@ def _format_ok(fmt: dict | None) -> float:
                  and query["question"] == reply["question"] == 1 and reply["answer"] >= 1)
 
 
-def quantities(spec, raw: dict) -> tuple[list[Quantity], dict]:
+def quantities(spec, run) -> tuple[list[Quantity], dict]:
     topo = spec.topology.build()
-    names = spec.dns.plan().build(raw["addresses"])
+    names = spec.dns.plan().build(run.addresses)
     resolver = spec.dns.resolver
-    client = spec.workload.hosts[0]
-    host_of = {ip: host for host, ip in raw["addresses"].items()}
+    client = spec.workload_of_role("dns-client").hosts[0]
+    host_of = {ip: host for host, ip in run.addresses.items()}
     service_host = {name: s.host for name, s in spec.services.items()}
     level = {host: level_of(z) for z in names.zones.values() for host in z.servers.values()}
-    logs = {service_host[name]: m.get("query_log", []) for name, m in raw["services"].items()
+    logs = {service_host[name]: m.get("query_log", []) for name, m in run.services.items()
             if spec.services[name].role == "dns-authoritative"}
     recursive = spec.dns.resolution == "recursive"
     model = ResolverModel(names, resolver, client)
@@ -195,9 +197,16 @@ def quantities(spec, raw: dict) -> tuple[list[Quantity], dict]:
     def rtt_s(a: str, b: str) -> float:
         return topo.rttMs(a, b) / 1000
 
+    # The timeline's service events, on the rows' clock: a stopped server answers nothing.
+    outages = sorted((run.window[0] + e.happened_s, e.kind, e.target) for e in run.events
+                     if e.kind.startswith("service_") and e.happened_s is not None)
     steps: dict[str, dict] = {}
-    for row in raw["requests"]:
+    for row in run.rows():
         start, end = float(row["start"]), float(row["end"])
+        while outages and outages[0][0] <= start:
+            _, kind, service = outages.pop(0)
+            (model.down.discard if kind == "service_start" else model.down.add)(
+                service_host[service])
         # (server, who asked it) for each query the servers logged in the step
         asked = [(host, host_of.get(q["client"], q["client"]))
                  for host, log in logs.items() for q in log if start <= q["time"] <= end]
@@ -211,8 +220,6 @@ def quantities(spec, raw: dict) -> tuple[list[Quantity], dict]:
             step["predicted_s"] = (sum(rtt_s(a, b) for a, b in prediction.exchanges)
                                    if prediction.rcode != "SERVFAIL" else None)
             step["rtt_step_s"] = min(rtt_s(a, b) for a, b in prediction.exchanges)
-        elif row["action"] == "stop":
-            model.down.add(service_host[row["name"]])
         elif row["action"] == "register":
             names.zones[fqdn(row["name"])].registered = True
         steps[row["label"]] = step
@@ -291,8 +298,8 @@ def quantities(spec, raw: dict) -> tuple[list[Quantity], dict]:
             "outage_uncached_tld_fails",
             float(lookups["outage_uncached_tld"]["row"]["rcode"] not in ANSWERED), 1.0, "",
             "with the root stopped, a name in a TLD never asked before fails"))
-    fmt = message_format(raw["pcaps"]) if raw["pcaps"] else None
-    if raw["pcaps"]:
+    fmt = message_format(run.pcaps) if run.pcaps else None
+    if run.pcaps:
         quantities_.append(Quantity(
             "message_format", _format_ok(fmt), 1.0, "",
             "the first query and its reply in the capture: same id, QR 0 then 1, RD set, "

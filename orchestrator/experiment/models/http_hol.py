@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import statistics
 
-from orchestrator.experiment.models.base import Quantity
+from orchestrator.experiment.models.base import Quantity, Requires
 from orchestrator.experiment.models.http_pages import Connection, Path, Simulation, path_of, respond
 from services.page_client import H2_STREAM_WINDOW_BYTES
 
 MODES = ("pipelined", "http2")
 CHECKS = tuple(f"{kind}_{mode}" for mode in MODES
                for kind in ("small_before_large", "small_done", "small_stall"))
+
+REQUIRES = Requires(workload_roles=("page-client",))
 
 
 def transfer_s(path: Path, body: int, cwnd: int = 10) -> float:
@@ -61,13 +63,14 @@ def per_run(rows: list[dict], mode: str) -> list[dict]:
     return out
 
 
-def quantities(spec, raw: dict) -> tuple[list[Quantity], dict]:
+def quantities(spec, run) -> tuple[list[Quantity], dict]:
     _, path = path_of(spec)
-    objects = spec.services[spec.workload.params["origin"]].params["page_objects"]
+    client = spec.workload_of_role("page-client").params
+    objects = spec.services[client["origin"]].params["page_objects"]
     large, small = objects[0], objects[1:]
     result, details = [], {}
-    for mode in spec.workload.params.get("modes", MODES):
-        runs = per_run(raw["requests"], mode)
+    for mode in client.get("modes", MODES):
+        runs = per_run(run.rows(), mode)
         if not runs:
             continue
         details[mode] = runs

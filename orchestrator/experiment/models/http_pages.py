@@ -29,7 +29,7 @@ import math
 import statistics
 from dataclasses import dataclass, field
 
-from orchestrator.experiment.models.base import Quantity
+from orchestrator.experiment.models.base import Quantity, Requires
 from services.http_wire import MSS_BYTES, SEGMENT_OVERHEAD_BYTES
 from topologies.params import HTB_CEIL_BURST_BYTES, LinkParams, parse_link_params
 
@@ -217,6 +217,8 @@ def slide_formula(mode: str, rtt_s: float, rate_bps: float, base_bytes: int,
 
 CHECKS = tuple(f"plt_{mode}" for mode in MODES)
 
+REQUIRES = Requires(workload_roles=("page-client",))
+
 
 def measured_page_loads(rows: list[dict]) -> dict[str, list[float]]:
     """Page-load times per mode, one per run, from the page client's rows."""
@@ -231,15 +233,15 @@ def measured_page_loads(rows: list[dict]) -> dict[str, list[float]]:
     return per_mode
 
 
-def quantities(spec, raw: dict) -> tuple[list[Quantity], dict]:
+def quantities(spec, run) -> tuple[list[Quantity], dict]:
     """Quantities for each mode the client ran: measured median page-load time
     beside the simulated model and the slide's formula."""
     link, path = path_of(spec)
-    client = spec.workload.params
+    client = spec.workload_of_role("page-client").params
     origin = spec.services[client["origin"]].params
     base, objects = origin.get("page_base_bytes", 2000), origin["page_objects"]
     parallel = client.get("parallel", 5)
-    loads = measured_page_loads(raw["requests"])
+    loads = measured_page_loads(run.rows())
     quantities = []
     for mode, times in loads.items():
         quantities.append(Quantity(

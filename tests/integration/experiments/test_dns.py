@@ -13,7 +13,7 @@ SPEC = Path(__file__).resolve().parents[3] / "experiments" / "dns.yaml"
 def test_the_hierarchy_resolves_caches_and_survives_a_root_outage(tmp_path, clean_machine):
     machine_resolv_conf = Path("/etc/resolv.conf").read_bytes()
     run_dir, results = run_experiment(spec.load(SPEC), tmp_path)
-    failed = [(n, c) for n, r in results.items() for c in r.checks if not c.ok]
+    failed = [(n, c) for n, r in results.items() for c in r.checks if c.ok is False]
     assert failed == []
 
     iterated = {row["label"]: row for row in results["iterated"].details["lookups"]}

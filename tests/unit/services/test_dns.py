@@ -103,13 +103,13 @@ def test_the_client_programme_is_checked_and_resolved(tmp_path):
     services, zones = {"root", "tld"}, {"com."}
     assert step_problems([{"label": "a", "lookup": "x"}, {"label": "a", "sleep": 1}],
                          services, zones) == [((1, "label"), "label 'a' is used twice")]
-    problems = step_problems([{"label": "s", "stop": "nowhere"},
+    problems = step_problems([{"label": "s", "ask": "x", "server": "nowhere"},
                               {"label": "w", "wait_ttl": "later"},
                               {"label": "q", "ask": "x"},
                               {"lookup": "x", "sleep": 2, "colour": "red"},
                               {"label": "t", "lookup": "x", "type": "QUACK"},
                               {"label": "m", "lookup": "x", "type": "mx"}], services, zones)
-    assert ((0, "stop"), "no service 'nowhere' in this scenario") in problems
+    assert ((0, "server"), "no service 'nowhere' in this scenario") in problems
     assert ((1, "wait_ttl"), "no earlier step labelled 'later'") in problems
     assert ((2,), "an ask step needs the server to ask") in problems
     assert ((3, "colour"), "unknown key") in problems and ((3,), "every step needs a label") \
@@ -118,19 +118,15 @@ def test_the_client_programme_is_checked_and_resolved(tmp_path):
     assert not [p for p in problems if p[0][0] == 5]
     c = ctx(tmp_path, "client", params={"steps": [
         {"label": "before", "ask": "www.networkutopia.com", "server": "tld"},
-        {"label": "register", "register": "networkutopia.com"},
-        {"label": "stop", "stop": "root"}]})
-    (tmp_path / "root").mkdir()
-    (tmp_path / "root" / "named.pid").write_text("123\n")
+        {"label": "register", "register": "networkutopia.com"}]})
     programme = DnsClient().programme(c)
     assert programme["resolver"] == "10.0.1.3"
-    ask, register, stop = programme["steps"]
+    ask, register = programme["steps"]
     assert ask["server"] == "10.0.3.2"
     assert register["server"] == "10.0.3.2" and register["parent"] == "com."
     assert register["records"] == [
         ["networkutopia.com.", 3600, "NS", "dns1.networkutopia.com."],
         ["dns1.networkutopia.com.", 3600, "A", "10.0.5.2"]]
-    assert stop["pid_files"] == [str(tmp_path / "root" / "named.pid")]
 
 
 def test_a_programme_may_register_only_a_zone_of_the_plan():

@@ -37,7 +37,7 @@ def problems(path, **kwargs) -> list[str]:
 
 def test_the_shipped_spec_is_valid():
     experiment = spec.load(ACCESS_LINK)
-    assert list(experiment.scenarios) == ["a", "b", "c"]
+    assert list(experiment.scenarios) == ["a", "b", "c", "d"]
     assert experiment.scenarios["b"].topology.params["access_link"] == {"bw": 154}
     assert "cache" in experiment.scenarios["c"].services
     assert "cache" not in experiment.scenarios["a"].services
@@ -62,7 +62,7 @@ def test_the_shipped_spec_is_valid():
      "no parameter"),
     ("duration_s: 80", "duration_s: -80", "duration_s", "greater than 0"),
     ("model: access_link", "model: accesslink", "model", "unknown model"),
-    ("      hit_rate: {tolerance: 0.05}", "      hit_ratio: {tolerance: 0.05}",
+    ("      hit_rate: {tolerance: 0.05, textbook: 0.4}", "      hit_ratio: {tolerance: 0.05}",
      "checks.hit_ratio", "no check"),
     ("  access: {node: isp, peers: [gw]", "  access: {node: isp, peers: [gateway]",
      "monitor.access.peers.0", "does not exist"),
@@ -110,8 +110,8 @@ def test_yaml_syntax_and_duplicate_keys(tmp_path):
 
 
 def test_unknown_scenario_asked_for(tmp_path):
-    found = problems(ACCESS_LINK, only=["d"])
-    assert "no scenario 'd'" in found[0]
+    found = problems(ACCESS_LINK, only=["e"])
+    assert "no scenario 'e'" in found[0]
 
 
 def test_duration_override_applies_to_every_scenario():

@@ -1,8 +1,13 @@
+from pathlib import Path
+
 import pytest
 
 from orchestrator.experiment.models import access_link as model
 from orchestrator.experiment.models.base import Quantity, evaluate
-from orchestrator.experiment.spec import CheckSpec
+from orchestrator.experiment.result import LinkSeries, RunResult, WorkloadRun
+from orchestrator.experiment.spec import CheckSpec, load
+
+ACCESS_LINK = Path(__file__).resolve().parents[5] / "experiments" / "access-link.yaml"
 
 
 def inputs(**kw):
@@ -34,25 +39,32 @@ def test_md1_wait_and_instability():
 
 def test_cache_scenario_mean_delay_follows_the_stated_model():
     i = inputs(cached=True, hit_rate=0.4, new_connection_fraction=0.05)
-    q = by_name(model.predict("c", i, MEASURED))
+    q = by_name(model.predict(i, MEASURED))
     rho = 9 * 100_000 / 1.54e6
     service = 100_000 / 1.54e6
     miss = 2.0 * 1.05 + service + rho / (2 * (1 - rho)) * service
     assert q["access_utilisation"].predicted == pytest.approx(rho)
     assert q["mean_delay"].predicted == pytest.approx(0.6 * miss + 0.4 * 100_000 / 1e9)
-    assert q["hit_rate"].predicted == 0.4 and q["hit_rate"].textbook == 0.4
-    assert q["mean_delay"].textbook == 1.2
+    assert q["hit_rate"].predicted == 0.4
+
+
+def test_the_slides_number_comes_from_the_spec_and_may_stand_unjudged():
+    quantity = Quantity("hit_rate", 0.41, 0.4, "", "why")
+    judged = evaluate(quantity, CheckSpec(tolerance=0.05, textbook=0.4))
+    shown = evaluate(quantity, CheckSpec(textbook=0.4))
+    assert judged.ok is True and judged.textbook == 0.4
+    assert shown.ok is None and shown.textbook == 0.4 and shown.tolerance == ""
 
 
 def test_saturated_link_has_no_mean_prediction_but_a_growth_rate():
-    q = by_name(model.predict("a", inputs(wire_bits=110_000), MEASURED))
+    q = by_name(model.predict(inputs(wire_bits=110_000), MEASURED))
     assert q["mean_delay"].predicted is None
     assert q["delay_growth"].predicted == pytest.approx(15 * 110_000 / 1.54e6 - 1)
     assert "hit_rate" not in q
 
 
 def test_faster_link_scenario():
-    q = by_name(model.predict("b", inputs(access_bw_mbps=154), MEASURED))
+    q = by_name(model.predict(inputs(access_bw_mbps=154), MEASURED))
     assert q["access_utilisation"].predicted == pytest.approx(0.0097, abs=1e-4)
     assert q["mean_delay"].predicted == pytest.approx(2.0, abs=0.01)
 
@@ -73,33 +85,26 @@ def test_evaluate(bounds, measured, ok):
 
 
 def test_from_run_reads_services_counters_and_requests():
-    class Spec:
-        class topology:
-            params = {"access_link": {"bw": 1.54}, "lan_link": {"bw": 1000},
-                      "internet_link": {"delay": "1s"}}
-
-        class workload:
-            params = {"origin": "origin", "proxy": "cache", "rate_per_s": 15,
-                      "hot_fraction": 0.4}
-        monitor = {}
-
+    spec = load(ACCESS_LINK).scenarios["c"]
     start = 1000.0
     settled = start + 2 * 2.0 + model.SETTLE_S
-    raw = {
-        "services": {"origin": {"wire_bits_per_response": 99_000,
-                                "new_connection_fraction": 0.1},
-                     "cache": {"hit_rate": 0.41}},
-        "window": (start, start + 20),
-        "requests": [{"start": start + t, "delay_s": 2.0 + t / 100, "error": ""}
-                     for t in range(20)],
-        "utilisation": {"access": [{"time": start + t, "interval_s": 1.0, "down": 0.6,
-                                    "queue_delay_s": 0.03 * (t - 5), "queue_drops": t}
-                                   for t in range(1, 22)],
-                        "lan": [{"time": start + t, "interval_s": 1.0, "down": 0.002}
-                                for t in range(1, 22)]},
-    }
-    i, m, delays = model.from_run(Spec, raw)
+    access = [{"time": start + t, "interval_s": 1.0, "down": 0.6,
+               "queue_delay_s": 0.03 * (t - 5), "queue_drops": t} for t in range(1, 22)]
+    lan = [{"time": start + t, "interval_s": 1.0, "down": 0.002} for t in range(1, 22)]
+    rows = [{"start": start + t, "delay_s": 2.0 + t / 100, "error": "", "client": "client1"}
+            for t in range(20)]
+    run = RunResult(
+        realizer="relay", window=(start, start + 20),
+        workloads={"web-client": WorkloadRun("web-client", "web-client", ["client1"], rows)},
+        services={"origin": {"wire_bits_per_response": 99_000,
+                             "new_connection_fraction": 0.1},
+                  "cache": {"hit_rate": 0.41}},
+        links={"access": LinkSeries("access", "isp", ["gw"], 1.54, 1.54, access),
+               "lan": LinkSeries("lan", "lan", ["client1"], 1000, 1000, lan)},
+        events=[], addresses={}, link_params={}, link_stats={}, pcaps=[])
+    i, m, delays = model.from_run(spec, run)
     assert i.internet_rtt_s == 2.0 and i.cached and i.hit_rate == 0.41
+    assert i.access_bw_mbps == 1.54 and i.lan_bw_mbps == 1000
     assert i.wire_bits == 99_000 and i.new_connection_fraction == 0.1
     assert m.access_utilisation == pytest.approx(0.6)
     assert m.delay_growth == pytest.approx(0.0, abs=0.01)  # a request a second, each answered
@@ -134,4 +139,4 @@ def test_relative_and_rtt_tolerance_can_add_up(measured, ok):
     # 15 % of 1.0 s plus one RTT of 0.2 s: 0.35 s either way.
     quantity = Quantity("plt", measured, 1.0, "s", "why", rtt_s=0.2)
     check = evaluate(quantity, CheckSpec(tolerance_rel=0.15, tolerance_rtts=1, combine="sum"))
-    assert check.ok is ok and check.tolerance == "±(15% + 1 RTT)"
+    assert check.ok is ok and check.tolerance == "±(15% + 1 RTT) = ±0.35"

@@ -1,0 +1,109 @@
+"""What a scenario watches while it runs: byte counters of monitored links,
+sampled once a second, and pcaps of the links a spec asks to capture."""
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+
+from orchestrator.emulation.commands import run_in, start_in
+from orchestrator.emulation.waiting import stop_process, wait_until
+from orchestrator.errors import AppLabError
+from orchestrator.experiment.metrics import CounterSampler, LinkGroup
+from orchestrator.experiment.result import LinkSeries
+
+CAPTURE_START_TIMEOUT_S = 15.0
+CAPTURE_STOP_TIMEOUT_S = 5.0
+
+
+def queue_reader(node, interfaces: list[str]):
+    """Backlog bytes and drops of the root qdiscs on ``interfaces``."""
+    def read() -> tuple[int, int]:
+        backlog = drops = 0
+        for intf in interfaces:
+            for qdisc in json.loads(run_in(node, ["tc", "-s", "-j", "qdisc", "show", "dev", intf])):
+                if qdisc.get("root"):
+                    backlog += qdisc.get("backlog", 0)
+                    drops += qdisc.get("drops", 0)
+        return backlog, drops
+    return read
+
+
+class Monitors:
+    def __init__(self, spec, net, run_dir):
+        self.spec, self.net, self.run_dir = spec, net, run_dir
+        self.sampler: CounterSampler | None = None
+        self.captures: list[tuple] = []  # (pcap path, tcpdump process)
+
+    def capacity(self, name: str, monitor) -> tuple[float, float]:
+        """(down, up) Mb/s of the monitored links now: the monitor's own ``bw``,
+        else the links' rates (a monitor watches links alike: the first counts)."""
+        if monitor.bw is not None:
+            return monitor.bw, monitor.bw
+        down = self.net.egress(monitor.node, monitor.peers[0]).bw_mbps
+        up = self.net.egress(monitor.peers[0], monitor.node).bw_mbps
+        if down is None or up is None:
+            raise AppLabError(f"monitor {name}: the link {monitor.node}-{monitor.peers[0]} "
+                              "has no bw; give the monitor a bw")
+        return down, up
+
+    def link_group(self, name: str, monitor) -> LinkGroup:
+        node = self.net[monitor.node]
+        interfaces = [mine.name for peer in monitor.peers
+                      for mine, _ in node.connectionsTo(self.net[peer])]
+        reader = queue_reader(node, interfaces) if monitor.queue else None
+        return LinkGroup(name, node.pid, interfaces, *self.capacity(name, monitor), reader)
+
+    def follow_links(self) -> None:
+        """Take each monitored link's capacity anew, after a run-time change."""
+        for group in self.sampler.groups if self.sampler else []:
+            group.down_mbps, group.up_mbps = self.capacity(group.name,
+                                                           self.spec.monitor[group.name])
+
+    def start(self) -> None:
+        self.start_captures()
+        groups = [self.link_group(name, m) for name, m in self.spec.monitor.items()]
+        self.sampler = CounterSampler(groups).start()
+
+    def latest(self) -> tuple[str, float] | None:
+        """The first monitor's name and its utilisation in the last second."""
+        if not self.sampler or not self.sampler.groups:
+            return None
+        name = self.sampler.groups[0].name
+        util = self.sampler.latest_utilisation(name)
+        return None if util is None else (name, util)
+
+    def start_captures(self) -> None:
+        """tcpdump on each requested interface, writing into the results."""
+        for capture in self.spec.captures:
+            node = self.net[capture.node]
+            intf, _ = node.connectionsTo(self.net[capture.peer])[0]
+            pcap = self.run_dir / f"{capture.node}-{intf.name}.pcap"
+            proc = start_in(node, ["tcpdump", "-i", intf.name, "-n", "-U", "-s",
+                                   str(capture.snaplen), "-w", str(pcap)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            self.captures.append((pcap, proc))
+            # tcpdump creates the file once it listens
+            wait_until(pcap.exists, CAPTURE_START_TIMEOUT_S,
+                       f"tcpdump on {capture.node}:{intf.name} started",
+                       gave_up=lambda p=proc: None if p.poll() is None else
+                       p.stderr.read().decode()[-400:])
+
+    def stop(self) -> None:
+        if self.sampler and self.sampler.running:
+            self.sampler.stop()
+        for _, proc in self.captures:
+            stop_process(proc, CAPTURE_STOP_TIMEOUT_S, signal.SIGINT)  # SIGINT: tcpdump flushes
+
+    def series(self) -> dict[str, LinkSeries]:
+        if not self.sampler:
+            return {}
+        rows = self.sampler.series()
+        return {g.name: LinkSeries(g.name, self.spec.monitor[g.name].node,
+                                   list(self.spec.monitor[g.name].peers), g.down_mbps,
+                                   g.up_mbps, rows[g.name])
+                for g in self.sampler.groups}
+
+    @property
+    def pcaps(self) -> list[str]:
+        return [str(pcap) for pcap, _ in self.captures]

@@ -1,0 +1,80 @@
+"""What one scenario run measured, typed: what models and the report read."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class WorkloadRun:
+    """One workload: its hosts and every row its runs logged, each with
+    ``client`` (the host) added."""
+
+    name: str
+    role: str
+    hosts: list[str]
+    rows: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class LinkSeries:
+    """One monitor: per-second utilisation of ``node``'s links toward its
+    peers. ``down`` is node -> peers (its capacity ``down_mbps``), ``up`` back."""
+
+    name: str
+    node: str
+    peers: list[str]
+    down_mbps: float
+    up_mbps: float
+    rows: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class EventRecord:
+    """A timeline event as it happened: ``at_s`` as planned and ``happened_s``
+    as carried out, both seconds after the workloads started."""
+
+    at_s: float
+    kind: str
+    target: str
+    label: str = ""
+    hosts: list[str] = field(default_factory=list)
+    happened_s: float | None = None
+    took_s: float | None = None
+    error: str = ""
+
+    def row(self) -> dict:
+        return {"at_s": self.at_s, "happened_s": self.happened_s, "took_s": self.took_s,
+                "kind": self.kind, "target": self.target, "label": self.label,
+                "hosts": " ".join(self.hosts), "error": self.error}
+
+
+@dataclass
+class RunResult:
+    realizer: str
+    window: tuple[float, float]        # workloads' start, and start + duration (wall clock)
+    workloads: dict[str, WorkloadRun]
+    services: dict[str, dict]          # each service's own metrics, with ready_s
+    links: dict[str, LinkSeries]
+    events: list[EventRecord]
+    addresses: dict[str, str]
+    link_params: dict[str, dict]       # each link's parameters at the end, per direction
+    link_stats: dict[str, dict]
+    pcaps: list[str]
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per phase
+
+    def rows(self, workload: str | None = None) -> list[dict]:
+        """The rows of one workload, or of all in turn."""
+        if workload is not None:
+            return self.workloads[workload].rows
+        return [row for run in self.workloads.values() for row in run.rows]
+
+    def of_role(self, role: str) -> WorkloadRun:
+        return next(w for w in self.workloads.values() if w.role == role)
+
+    def utilisation(self, monitor: str) -> list[dict]:
+        return self.links[monitor].rows if monitor in self.links else []
+
+    def event_times(self) -> list[tuple[float, str]]:
+        """(seconds after start, label) of every event that happened."""
+        return [(e.happened_s, e.label or f"{e.kind} {e.target}") for e in self.events
+                if e.happened_s is not None and not e.error]

@@ -1,0 +1,147 @@
+"""Services of a scenario: started in dependency order, each polled until
+ready, stopped, killed or started again by the timeline, and read at the end."""
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+from dataclasses import dataclass
+
+from orchestrator.emulation.commands import execute, start_in
+from orchestrator.emulation.waiting import WaitTimeout, stop_process, wait_until
+from orchestrator.errors import AppLabError
+from orchestrator.experiment.contexts import Contexts
+from services import REGISTRY
+from services.base import HostContext
+
+READY_TIMEOUT_S = 15.0
+STOP_TIMEOUT_S = 5.0
+
+
+class ServiceFailed(AppLabError):
+    """A service did not start, did not become ready, or a workload failed."""
+
+
+class HostProbe:
+    """The Probe of services.base, run inside one host."""
+
+    def __init__(self, node):
+        self.node = node
+
+    def tcp_open(self, ip: str, port: int) -> bool:
+        code, _ = self.run(["bash", "-c", f"exec 3<>/dev/tcp/{ip}/{port}"])
+        return code == 0
+
+    def run(self, argv: list[str]) -> tuple[int, str]:
+        code, out, _ = execute(self.node, argv)
+        return code, out
+
+
+@dataclass
+class RunningService:
+    name: str
+    role: object
+    ctx: HostContext
+    node: object
+    proc: object = None
+    ready_s: float | None = None
+
+    def log_tail(self, lines: int = 15) -> str:
+        text = ""
+        for log in ("stderr.log", "stdout.log", "error.log", "cache.log"):
+            path = self.ctx.path(log)
+            if path.exists():
+                text += path.read_text(errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+
+def start_order(services: dict) -> list[str]:
+    """Spec order, moved so that each service comes after those it names in ``after``."""
+    ordered: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(name):
+        if name in ordered:
+            return
+        if name in visiting:
+            raise AppLabError(f"services depend on each other in a cycle through {name!r}")
+        visiting.add(name)
+        for dependency in services[name].after:
+            visit(dependency)
+        visiting.discard(name)
+        ordered.append(name)
+
+    for name in services:
+        visit(name)
+    return ordered
+
+
+class ServiceSupervisor:
+    def __init__(self, spec, net, contexts: Contexts, console):
+        self.spec, self.net, self.contexts, self.console = spec, net, contexts, console
+        self.running: dict[str, RunningService] = {}
+
+    def start_all(self) -> None:
+        for name in start_order(self.spec.services):
+            self.start(name)
+
+    def start(self, name: str) -> None:
+        """Start ``name`` (again, after a stop) and wait until it is ready."""
+        spec = self.spec.services[name]
+        running = self.running.get(name)
+        if running is None:
+            role = REGISTRY[spec.role]()
+            ctx = self.contexts.make(name, spec.host, spec.params, role.user)
+            running = RunningService(name, role, ctx, self.net[spec.host])
+            self.running[name] = running
+            self.contexts.write_config(role, ctx)
+            self.contexts.homes[name] = ctx.home
+        elif running.alive:
+            raise ServiceFailed(f"service {name} is already running")
+        started = time.monotonic()
+        running.proc = start_in(running.node, running.role.command(running.ctx),
+                                stdout=open(running.ctx.path("stdout.log"), "a"),
+                                stderr=open(running.ctx.path("stderr.log"), "a"))
+        probe = HostProbe(running.node)
+        try:
+            wait_until(lambda: running.role.ready(running.ctx, probe), READY_TIMEOUT_S,
+                       f"service {name} ({spec.role}) on {spec.host} ready",
+                       gave_up=lambda: None if running.alive else
+                       f"exited with {running.proc.returncode}")
+        except WaitTimeout as exc:
+            raise ServiceFailed(f"{exc}:\n{running.log_tail()}") from None
+        running.ready_s = time.monotonic() - started
+        self.console.print(f"  {name} ({spec.role}) ready on {spec.host} "
+                           f"in {running.ready_s:.2f}s")
+
+    def stop(self, name: str, kill: bool = False) -> None:
+        """SIGTERM and wait (SIGKILL after a while); ``kill``: SIGKILL at once,
+        its whole process group, as a crash would leave it."""
+        running = self.running[name]
+        if not running.alive:
+            raise ServiceFailed(f"service {name} is not running")
+        if kill:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(running.proc.pid, signal.SIGKILL)
+            running.proc.wait()
+        else:
+            stop_process(running.proc, STOP_TIMEOUT_S)
+
+    def stop_all(self) -> None:
+        for running in reversed(list(self.running.values())):
+            if running.proc is not None:
+                stop_process(running.proc, STOP_TIMEOUT_S)
+
+    def metrics(self) -> dict[str, dict]:
+        """Each service's own metrics, with its readiness time; runtime homes
+        are copied into the results."""
+        found = {}
+        for name, running in self.running.items():
+            found[name] = {**running.role.metrics(running.ctx), "ready_s": running.ready_s}
+            self.contexts.keep(running.ctx)
+        return found

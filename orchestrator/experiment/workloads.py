@@ -1,0 +1,134 @@
+"""The workloads of a scenario: each role on its hosts, started at its time,
+stopped and started again on some hosts by the timeline (churn), and read
+at the end. A run ends when every finite workload has finished."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from orchestrator.emulation.commands import run_in, start_in
+from orchestrator.emulation.waiting import stop_process
+from orchestrator.experiment.contexts import Contexts
+from orchestrator.experiment.result import WorkloadRun
+from orchestrator.experiment.supervisor import ServiceFailed
+from services import REGISTRY
+from services.base import HostContext
+
+# A workload that has not exited this long after its duration and drain is hung.
+WORKLOAD_GRACE_S = 30.0
+STOP_TIMEOUT_S = 5.0
+
+
+@dataclass
+class HostRun:
+    """One run of a workload on one host; a host started again gets another."""
+
+    workload: str
+    host: str
+    ctx: HostContext
+    proc: object
+    stopped: bool = False  # by the timeline: its exit status is not a failure
+
+
+class WorkloadSet:
+    def __init__(self, spec, net, contexts: Contexts, services):
+        self.spec, self.net, self.contexts, self.services = spec, net, contexts, services
+        self.specs = spec.all_workloads
+        self.roles = {name: REGISTRY[w.role] for name, w in self.specs.items()}
+        self.runs: list[HostRun] = []
+        self._lock = threading.Lock()
+
+    @property
+    def drain_s(self) -> float:
+        return max((float(w.params.get("drain_s", self.roles[n].defaults.get("drain_s", 0)))
+                    for n, w in self.specs.items()), default=0.0)
+
+    @property
+    def limit_s(self) -> float:
+        """How long after the start the finite workloads may take."""
+        return self.spec.duration_s + self.drain_s + WORKLOAD_GRACE_S
+
+    def prepare(self) -> None:
+        """Each workload's commands to run once on service hosts before it starts."""
+        for name, workload in self.specs.items():
+            client = self.roles[name]()
+            ctx = self._context(name, workload.hosts[0], 0.0)
+            for service_name, argv in client.prepare_commands(ctx):
+                run_in(self.services.running[service_name].node, argv)
+
+    def start_due(self) -> None:
+        """The workloads that start with the run."""
+        for name, workload in self.specs.items():
+            if workload.start_at == 0:
+                self.start(name, workload.hosts, 0.0)
+
+    def _context(self, name: str, host: str, elapsed_s: float) -> HostContext:
+        workload = self.specs[name]
+        runs_before = sum(1 for r in self.runs if r.workload == name and r.host == host)
+        params = {**workload.params_for(host), "clients": len(workload.hosts),
+                  "index": workload.hosts.index(host),
+                  "duration_s": self.spec.duration_s - elapsed_s}
+        run_name = name if not runs_before else f"{name}.{runs_before + 1}"
+        return self.contexts.make(run_name, host, params)
+
+    def start(self, name: str, hosts, elapsed_s: float) -> None:
+        """Start workload ``name`` on ``hosts``, to run until the scenario's end."""
+        client = self.roles[name]()
+        with self._lock:
+            for host in hosts:
+                if any(r.workload == name and r.host == host and r.proc.poll() is None
+                       for r in self.runs):
+                    raise ServiceFailed(f"workload {name} is already running on {host}")
+                ctx = self._context(name, host, elapsed_s)
+                self.contexts.write_config(client, ctx)
+                proc = start_in(self.net[host], client.command(ctx),
+                                stdout=open(ctx.path("stdout.log"), "w"),
+                                stderr=open(ctx.path("stderr.log"), "w"))
+                self.runs.append(HostRun(name, host, ctx, proc))
+
+    def stop(self, name: str, hosts) -> None:
+        """Stop workload ``name`` on ``hosts`` (SIGTERM, as a user quitting)."""
+        with self._lock:
+            targets = [r for r in self.runs if r.workload == name and r.host in hosts
+                       and r.proc.poll() is None]
+            for run in targets:
+                run.stopped = True
+                stop_process(run.proc, STOP_TIMEOUT_S)
+
+    @property
+    def has_finite(self) -> bool:
+        return any(getattr(role, "finite", True) for role in self.roles.values())
+
+    def finite_running(self) -> bool:
+        with self._lock:
+            return any(r.proc.poll() is None for r in self.runs
+                       if getattr(self.roles[r.workload], "finite", True))
+
+    def finish(self) -> None:
+        """Stop what still runs (workloads that run until stopped, or hung
+        ones), then check every run ended well."""
+        hung = []
+        with self._lock:
+            for run in self.runs:
+                if run.proc.poll() is None:
+                    finite = getattr(self.roles[run.workload], "finite", True)
+                    if finite:
+                        hung.append(run)
+                    else:
+                        run.stopped = True
+                    stop_process(run.proc, STOP_TIMEOUT_S)
+        if hung:
+            raise ServiceFailed(f"workload {hung[0].workload} on {hung[0].host} still running "
+                                f"after {self.limit_s:g}s")
+        for run in self.runs:
+            if run.proc.returncode != 0 and not run.stopped:
+                raise ServiceFailed(f"workload {run.workload} on {run.host} exited "
+                                    f"{run.proc.returncode}: "
+                                    f"{run.ctx.path('stderr.log').read_text()[-800:]}")
+
+    def results(self) -> dict[str, WorkloadRun]:
+        found = {name: WorkloadRun(name, w.role, list(w.hosts)) for name, w in self.specs.items()}
+        for run in self.runs:
+            found[run.workload].rows += [{**row, "client": run.host}
+                                         for row in self.roles[run.workload].read_rows(run.ctx)]
+        return found
