@@ -10,6 +10,14 @@ from dataclasses import dataclass, field
 from topologies.base import AppTopo
 
 
+class BuilderError(ValueError):
+    """A builder's parameter is wrong; ``where`` is its path below the params."""
+
+    def __init__(self, where: tuple, message: str):
+        self.where = where
+        super().__init__(message)
+
+
 def two_hosts(link: dict | None = None, servers: tuple[str, ...] = ()) -> AppTopo:
     """h1 -- s1 -- h2 with ``link`` on h1--s1 (the calibration topology):
     its RTT is twice the link's delay, as with netem on both of its ends.
@@ -118,17 +126,18 @@ def internet(sites: dict[str, dict]) -> AppTopo:
 def group_hosts(name: str, group: dict) -> list[str]:
     """A group's host names: ``hosts`` as listed, or ``count`` of them named
     ``prefix``1..N (the prefix defaults to the group's name less a plural s)."""
-    unknown = set(group) - {"count", "prefix", "hosts", "link"}
-    if unknown:
-        raise ValueError(f"group {name!r} has unknown keys {sorted(unknown)} "
-                         "(a group has count and prefix, or hosts; and link)")
+    at = ("groups", name)
+    for key in sorted(set(group) - {"count", "prefix", "hosts", "link"}):
+        raise BuilderError((*at, key), f"group {name!r}: unknown key {key!r} (a group has "
+                           "count and prefix, or hosts; and link)")
     if ("count" in group) == ("hosts" in group):
-        raise ValueError(f"group {name!r}: give count or hosts, not both or neither")
+        raise BuilderError(at, f"group {name!r}: give count or hosts, not both or neither")
     if "hosts" in group:
         return list(group["hosts"])
     count = group["count"]
     if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-        raise ValueError(f"group {name!r}: count must be a whole number >= 1, got {count!r}")
+        raise BuilderError((*at, "count"), f"group {name!r}: count must be a whole number "
+                           f">= 1, got {count!r}")
     prefix = group.get("prefix") or (name[:-1] if name.endswith("s") else name)
     return [f"{prefix}{i}" for i in range(1, count + 1)]
 

@@ -250,3 +250,15 @@ def change_link(link: str, now: LinkDirections, change: dict) -> LinkDirections:
     merged = {"up": {**spec_form(now.up), **common, **(change.get("up") or {})},
               "down": {**spec_form(now.down), **common, **(change.get("down") or {})}}
     return parse_link(link, merged)
+
+
+def normalise_change(link: str, change: dict) -> dict:
+    """A run-time change, checked, with values normalised and only the keys it names."""
+    directions = parse_link(link, change)
+    common = {k: v for k, v in spec_form(directions.up).items() if k in change}
+    normalised = dict(common)
+    for direction in DIRECTIONS:
+        if direction in change:
+            own = spec_form(getattr(directions, direction))
+            normalised[direction] = {k: v for k, v in own.items() if k in change[direction]}
+    return normalised

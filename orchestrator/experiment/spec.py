@@ -18,6 +18,7 @@ from pydantic import (
     NonNegativeFloat,
     PositiveFloat,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -32,7 +33,13 @@ from topologies.names import (
     NamePlanError,
     fqdn,
 )
-from topologies.params import DIRECTIONS, SPEC_LINK_KEYS, LinkParamError, parse_link
+from topologies.params import (
+    DIRECTIONS,
+    SPEC_LINK_KEYS,
+    LinkParamError,
+    normalise_change,
+    parse_link,
+)
 
 
 class SpecError(ValueError):
@@ -102,6 +109,11 @@ class WorkloadSpec(_Strict):
     hosts: list[str] = Field(min_length=1)
     params: dict[str, Any] = Field(default_factory=dict)
     per_host: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("hosts", mode="before")
+    @classmethod
+    def _one_name_is_a_list(cls, value):
+        return [value] if isinstance(value, str) else value
     start_at: NonNegativeFloat = 0.0   # seconds after the scenario's workloads start
 
     def params_for(self, host: str) -> dict:
@@ -127,6 +139,11 @@ class EventSpec(_Strict):
     workload: str | None = None
     action: Literal["stop", "start", "kill"] | None = None
     hosts: list[str] = Field(default_factory=list)
+
+    @field_validator("hosts", mode="before")
+    @classmethod
+    def _one_name_is_a_list(cls, value):
+        return [value] if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _one_target(self):
@@ -452,8 +469,8 @@ def _check_semantics(spec: ResolvedSpec, problems: _Problems) -> None:
     try:
         topo = spec.topology.build()
     except (TypeError, ValueError) as exc:
-        problems.add((*topo_at, "params"), f"the {spec.topology.builder} builder refused "
-                     f"these parameters: {exc}")
+        problems.add((*topo_at, "params", *getattr(exc, "where", ())),
+                     f"the {spec.topology.builder} builder refused these parameters: {exc}")
         return
     hosts, nodes = set(topo.hosts()), set(topo.nodes())
     names = HostNames(topo)
@@ -634,11 +651,9 @@ def _check_event(spec: ResolvedSpec, index: int, event: EventSpec, topo, names: 
                 problems.add((*at, "link", i), f"node {node!r} does not exist")
         if a in nodes and b in nodes and not any({a, b} == {x, y} for x, y in topo.links()):
             problems.add((*at, "link"), f"there is no link {a}-{b}")
-        if event.set is not None:
-            normalised = _check_link(event.set, (*at, "set"), f"{a}-{b}", problems)
-            if normalised is not None:
-                event.set = {k: v for k, v in normalised.items()
-                             if k in event.set or k in DIRECTIONS}
+        if event.set is not None and _check_link(event.set, (*at, "set"), f"{a}-{b}",
+                                                 problems) is not None:
+            event.set = normalise_change(f"{a}-{b}", event.set)
     elif event.service is not None:
         if event.service not in spec.services:
             problems.add((*at, "service"), f"no service {event.service!r} in this scenario "

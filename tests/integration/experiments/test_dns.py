@@ -21,8 +21,8 @@ def test_the_hierarchy_resolves_caches_and_survives_a_root_outage(tmp_path, clea
     assert iterated["cold"]["measured"] == {"root": 1, "TLD": 1, "authoritative": 1}
     assert iterated["cold"]["askers"] == {"root": ["local-dns"], "tld-edu": ["local-dns"],
                                           "umass-dns": ["local-dns"]}
-    rows = {r["label"]: r for r in results["iterated"].raw["requests"]}
-    addresses = results["iterated"].raw["addresses"]
+    rows = {r["label"]: r for r in results["iterated"].run.rows()}
+    addresses = results["iterated"].run.addresses
     assert rows["cold"]["answers"] == addresses["gaia"]
     assert rows["cname_chain"]["answers"] == addresses["ibm-east"]   # via the CNAME
     assert rows["mx_crepes"]["answers"] == "10 mail.crepes.fr."
@@ -31,9 +31,15 @@ def test_the_hierarchy_resolves_caches_and_survives_a_root_outage(tmp_path, clea
     recursive = {row["label"]: row for row in results["recursive"].details["lookups"]}
     assert recursive["cold"]["askers"] == {"root": ["local-dns"], "tld-edu": ["root"],
                                            "umass-dns": ["tld-edu"]}
-    outage = {r["label"]: r for r in results["root-outage"].raw["requests"]}
+    outage_run = results["root-outage"].run
+    outage = {r["label"]: r for r in outage_run.rows()}
     assert outage["outage_cached_tld"]["rcode"] == "NOERROR"
     assert outage["outage_uncached_tld"]["rcode"] not in ("NOERROR", "NXDOMAIN")
+    # The timeline stopped the root, before the lookups that needed it.
+    [stop] = outage_run.events
+    assert (stop.kind, stop.target, stop.error) == ("service_stop", "root", "")
+    assert outage_run.window[0] + stop.happened_s < float(outage["outage_cached_tld"]["start"])
+    assert "service_stop" in (run_dir / "root-outage" / "events.csv").read_text()
 
     # Nothing could leave: the resolver knew only the emulated root, and the
     # machine's own resolver configuration was never touched.

@@ -102,7 +102,7 @@ def test_star_groups_by_count_and_by_name():
 @pytest.mark.parametrize("groups, message", [
     ({"peers": {"count": 0}}, "count must be"),
     ({"peers": {"count": 2, "hosts": ["a"]}}, "not both"),
-    ({"peers": {"size": 2}}, "unknown keys"),
+    ({"peers": {"size": 2}}, "unknown key .size."),
     ({"peers": {"count": 300}}, "do not fit"),
 ])
 def test_star_refuses_bad_groups(groups, message):

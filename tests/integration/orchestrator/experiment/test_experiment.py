@@ -59,11 +59,11 @@ def test_cache_scenario_shortened(tmp_path, clean_machine, without_dns):
         assert (run_dir / artefact).stat().st_size > 0, artefact
     squid_log = (run_dir / "c" / "hosts" / "cache" / "cache" / "access.log").read_text()
     assert "TCP_MEM_HIT" in squid_log
-    origin = "www.someschool.edu" if not without_dns else results["c"].raw["addresses"]["origin"]
+    origin = "www.someschool.edu" if not without_dns else results["c"].run.addresses["origin"]
     assert f"GET http://{origin}/obj/" in squid_log
     if not without_dns:  # Squid asked the local DNS server for the origin's address
         resolver_log = run_dir / "c" / "hosts" / "local-dns" / "local-dns" / "unbound.log"
-        cache_ip = results["c"].raw["addresses"]["cache"]
+        cache_ip = results["c"].run.addresses["cache"]
         assert f"info: {cache_ip} www.someschool.edu. A IN" in resolver_log.read_text()
     assert not list(Path("/dev/shm").glob("applab*")), "Squid left shared memory behind"
 

@@ -163,3 +163,141 @@ def test_a_dns_client_without_a_dns_section_is_refused():
     problems_found = problems(REPO / "experiments" / "dns.yaml", without_dns=True)
     assert any("workload.params: the dns-client workload needs the spec's dns section" in p
                for p in problems_found), problems_found
+
+
+SWARM = """\
+experiment: swarm
+title: groups, workloads and a timeline
+model: access_link
+duration_s: 60
+topology:
+  builder: star
+  params:
+    groups:
+      servers: {hosts: [origin, cache]}
+      peers: {count: 4, link: {up: {bw: 1}, down: {bw: 10}}}
+services:
+  origin: {role: web-origin, host: origin}
+workloads:
+  browsers:
+    role: web-client
+    hosts: peer[1-3]
+    params: {origin: origin}
+    per_host:
+      peer2: {rate_per_s: 0}
+  late:
+    role: page-client
+    hosts: [peer4]
+    params: {origin: origin}
+    start_at: 10
+events:
+  - {at: 20, link: [peer1, s1], set: {up: {bw: 2}}}
+  - {at: 30, service: origin, action: kill}
+  - {at: 40, workload: browsers, action: stop, hosts: [peer3]}
+monitor:
+  access: {node: s1, peers: [peers]}
+  lan: {node: s1, peers: [peer1], bw: 10}
+"""
+
+
+def test_groups_ranges_workloads_and_events_resolve():
+    experiment = spec.load(write_swarm(SWARM))
+    s = experiment.scenarios["default"]
+    assert s.all_workloads["browsers"].hosts == ["peer1", "peer2", "peer3"]
+    assert s.all_workloads["browsers"].params_for("peer2")["rate_per_s"] == 0
+    assert s.all_workloads["browsers"].params_for("peer1") == {"origin": "origin"}
+    assert s.monitor["access"].peers == ["peer1", "peer2", "peer3", "peer4"]
+    assert [e.kind for e in s.events] == ["link_set", "service_kill", "workload_stop"]
+    assert s.events[0].set == {"up": {"bw": 2.0}}
+    assert s.events[2].hosts == ["peer3"]
+
+
+_SWARM_DIR: list = []
+
+
+def write_swarm(text: str) -> Path:
+    import tempfile
+    directory = Path(tempfile.mkdtemp())
+    _SWARM_DIR.append(directory)
+    path = directory / "swarm.yaml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("old, new, field, says", [
+    ("hosts: peer[1-3]", "hosts: peer[1-7]", "workloads.browsers.hosts.0",
+     "names 'peer5', which does not exist"),
+    ("hosts: peer[1-3]", "hosts: [peers, seeds]", "workloads.browsers.hosts.1",
+     "host 'seeds' does not exist"),
+    ("      peer2: {rate_per_s: 0}", "      peer4: {rate_per_s: 0}",
+     "workloads.browsers.per_host.peer4", "not one of this workload's hosts"),
+    ("      peer2: {rate_per_s: 0}", "      peer2: {speed: 0}",
+     "workloads.browsers.per_host.peer2.speed", "no parameter"),
+    ("  - {at: 20, link", "  - {at: -5, link", "events.0.at", "before the workloads start"),
+    ("  - {at: 20, link", "  - {at: 61, link", "events.0.at", "after the run ends"),
+    ("  - {at: 20, link", "  - {at: soon, link", "events.0.at", "not seconds or a share"),
+    ("link: [peer1, s1]", "link: [peer1, peer2]", "events.0.link", "no link peer1-peer2"),
+    ("link: [peer1, s1]", "link: [peer9, s1]", "events.0.link.0", "does not exist"),
+    ("set: {up: {bw: 2}}", "set: {up: {bw: fast}}", "events.0.set.up.bw", "not a rate"),
+    ("service: origin, action: kill", "service: origni, action: kill", "events.1.service",
+     "no service 'origni'"),
+    ("workload: browsers, action: stop", "workload: browser, action: stop",
+     "events.2.workload", "no workload 'browser'"),
+    ("action: stop, hosts: [peer3]", "action: stop, hosts: [peer4]", "events.2.hosts",
+     "not one of workload 'browsers''s hosts"),
+    ("    start_at: 10", "    start_at: 60", "workloads.late.start_at", "not before the end"),
+    ("  - {at: 30, service: origin, action: kill}", "  - {at: 30, service: origin}",
+     "events.1", "needs an action"),
+    ("peers: {count: 4,", "peers: {count: 0,", "topology.params.groups.peers.count",
+     "count must be"),
+])
+def test_bad_roles_groups_and_events_name_file_line_and_field(old, new, field, says):
+    assert old in SWARM, old
+    text = SWARM.replace(old, new, 1)
+    path = write_swarm(text)
+    found = problems(path)
+    match = [p for p in found if f": {field}: " in p]
+    assert match, found
+    line = text[:text.index(new) + len(new)].count("\n") + 1
+    assert match[0].startswith(f"{path}:{line}:"), (match[0], line)
+    assert says in match[0], match[0]
+
+
+def test_workload_and_workloads_together_are_refused():
+    text = SWARM.replace("workloads:\n", "workload: {role: web-client, hosts: [peer1]}\n"
+                         "workloads:\n", 1)
+    assert any("not both" in p for p in problems(write_swarm(text)))
+
+
+def test_a_model_reads_the_monitors_it_declares():
+    text = SWARM.replace("  access: {node: s1, peers: [peers]}\n", "")
+    found = problems(write_swarm(text))
+    assert any(": monitor: " in p and "named 'access'" in p for p in found), found
+
+
+# Every form parse_rate_mbps accepts for 1.54 Mb/s.
+RATE_FORMS = ["1.54", "1.54Mbit", "1.54Mbps", "1.54mb/s", "1540kbit", "1540kbps", "1540kb/s",
+              "1540000bit", "1540000bps", "1540000b/s", "0.00154Gbit", "0.00154gbps",
+              "0.00154Gb/s", "1.54 Mbit"]
+
+
+@pytest.mark.parametrize("form", RATE_FORMS)
+def test_bw_with_units_reaches_everything_as_mbps(tmp_path, monkeypatch, form):
+    from orchestrator.experiment import runner
+
+    path, _ = variant(tmp_path, "access_link: {bw: 1.54}", f"access_link: {{bw: '{form}'}}")
+    experiment = spec.load(path)
+    for scenario_spec in experiment.scenarios.values():
+        link = scenario_spec.topology.params["access_link"]
+        assert link == {"bw": pytest.approx(1.54)} or link["bw"] == 154
+    calibrated = []
+
+    class Result:
+        realizer = "relay"
+        rtt_ms = {"median": 0.0, "configured": 0.0}
+        goodput_mbps = {"measured": 1.5}
+
+    monkeypatch.setattr(runner, "run_linktest",
+                        lambda link, *a, **k: calibrated.append(link) or Result())
+    runner.calibrate(experiment, tmp_path, runner.Console(quiet=True))
+    assert {"bw": pytest.approx(1.54)} in calibrated
