@@ -84,13 +84,16 @@ def linktest(bw, delay, jitter, loss, max_queue, up_bw, down_bw, up_delay, down_
               help="keep the last scenario's network up after its workload, until Ctrl-C")
 @click.option("--no-dns", "without_dns", is_flag=True,
               help="leave out the spec's DNS: hosts name each other by address")
-def run(spec, scenarios, duration, strict, out, hold, without_dns):
-    """Run an experiment spec and print measured beside predicted."""
+@click.option("--custom", multiple=True, type=click.Path(path_type=Path),
+              help="a Python file adding ROLES and MODELS, as Mininet's --custom (repeatable)")
+def run(spec, scenarios, duration, strict, out, hold, without_dns, custom):
+    """Run an experiment (a spec, or a folder with experiment.yaml and its own
+    roles and models) and print measured beside predicted."""
     from orchestrator.experiment import spec as spec_module
     from orchestrator.experiment.runner import run_experiment
 
     experiment = spec_module.load(spec, duration_s=duration, only=list(scenarios) or None,
-                                  without_dns=without_dns)
+                                  without_dns=without_dns, custom=list(custom))
     run_dir, results = run_experiment(experiment, out, hold=hold)
     failed = [f"{n}.{c.name}" for n, r in results.items() for c in r.checks if c.ok is False]
     click.echo(f"results: {run_dir}")
@@ -103,16 +106,30 @@ def run(spec, scenarios, duration, strict, out, hold, without_dns):
 @cli.command(name="list")
 @click.argument("directory", type=click.Path(path_type=Path), default=Path("experiments"))
 def list_experiments(directory):
-    """The experiments, one line each."""
+    """The experiments (spec files and folders), one line each, then the roles
+    and models: built in, and those each folder brings."""
     from orchestrator.experiment import spec as spec_module
+    from orchestrator.experiment.catalogue import EXPERIMENT_FILE, Catalogue
 
-    for path in sorted(directory.glob("*.yaml")):
+    paths = sorted([*directory.glob("*.yaml"), *(p.parent for p in
+                                                  directory.glob(f"*/{EXPERIMENT_FILE}"))])
+    brought = {"role": {}, "model": {}}
+    for path in paths:
+        label = f"{path}/" if path.is_dir() else str(path)
         try:
             experiment = spec_module.load(path)
             scenarios = ", ".join(experiment.scenarios)
-            click.echo(f"{str(path):32} {experiment.title}  [scenarios: {scenarios}]")
+            click.echo(f"{label:32} {experiment.title}  [scenarios: {scenarios}]")
+            for kind in brought:
+                for name in experiment.catalogue.custom(kind):
+                    brought[kind].setdefault(label, []).append(name)
         except spec_module.SpecError as exc:
-            click.echo(f"{str(path):32} INVALID: {exc.problems[0]}")
+            click.echo(f"{label:32} INVALID: {exc.problems[0]}")
+    built_in = Catalogue()
+    for kind, names in (("role", built_in.roles), ("model", built_in.models)):
+        click.echo(f"\n{kind}s built in: {', '.join(names)}")
+        for label, own in brought[kind].items():
+            click.echo(f"{kind}s of {label}: {', '.join(own)}")
 
 
 @cli.command(name="exec", context_settings={"ignore_unknown_options": True})

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402 - the backend is chosen first
 from rich.table import Table  # noqa: E402
 
 from orchestrator.experiment.metrics import write_csv  # noqa: E402
-from orchestrator.experiment.models import MODELS, Check, Quantity, evaluate  # noqa: E402
+from orchestrator.experiment.models import Check, Quantity, evaluate  # noqa: E402
 from orchestrator.experiment.result import RunResult  # noqa: E402
 from orchestrator.experiment.scenario import write_json  # noqa: E402
 from orchestrator.experiment.spec import ResolvedSpec  # noqa: E402
@@ -45,7 +45,7 @@ class ScenarioResult:
 
 
 def evaluate_scenario(spec: ResolvedSpec, run: RunResult) -> ScenarioResult:
-    quantities, details = MODELS[spec.model].quantities(spec, run)
+    quantities, details = spec.catalogue.models[spec.model].quantities(spec, run)
     by_name = {q.name: q for q in quantities}
     checks = []
     for name, bounds in spec.checks.items():
@@ -103,7 +103,7 @@ def detail_lines(results: dict[str, ScenarioResult]) -> list[str]:
     """What each scenario's model has to say beyond the table."""
     lines = []
     for name, result in results.items():
-        model = MODELS[result.spec.model]
+        model = result.spec.catalogue.models[result.spec.model]
         if hasattr(model, "report_lines"):
             lines += [f"{name}: {line}" for line in model.report_lines(result.details)]
     return lines

@@ -17,14 +17,20 @@ from pydantic import (
     Field,
     NonNegativeFloat,
     PositiveFloat,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
 )
 
-from orchestrator.experiment.models import MODELS
+from orchestrator.experiment.catalogue import (
+    Catalogue,
+    CatalogueError,
+    load_catalogue,
+    requires,
+    spec_file,
+)
 from orchestrator.experiment.yamlmarks import Mark, YamlError, load_with_marks, mark_for
-from services import REGISTRY
 from topologies import builders
 from topologies.names import (
     DEFAULT_NEGATIVE_TTL_S,
@@ -260,6 +266,12 @@ class ResolvedSpec(_Strict):
     scenario: str = ""
     scenario_title: str = ""
     checks: dict[str, CheckSpec] = Field(default_factory=dict)
+    _catalogue: Catalogue = PrivateAttr(default_factory=Catalogue)
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """The roles and models this spec may name: built in, and its experiment's own."""
+        return self._catalogue
 
     @model_validator(mode="after")
     def _one_way_of_giving_workloads(self):
@@ -331,6 +343,7 @@ class Experiment:
     path: Path
     raw: dict
     scenarios: dict[str, ResolvedSpec]
+    catalogue: Catalogue
 
     @property
     def name(self) -> str:
@@ -370,10 +383,16 @@ def _pydantic_problems(exc: ValidationError, problems: _Problems, prefix: tuple 
 
 
 def load(path: Path, duration_s: float | None = None, only: list[str] | None = None,
-         without_dns: bool = False) -> Experiment:
-    """Load and validate ``path``: every scenario, or those in ``only``.
-    ``without_dns`` drops the dns sections: hosts then name each other by address."""
-    path = Path(path)
+         without_dns: bool = False, custom: list[Path] = ()) -> Experiment:
+    """Load and validate ``path`` (a spec, or an experiment folder with its own
+    roles and models), with the ``custom`` modules: every scenario, or those
+    in ``only``. ``without_dns`` drops the dns sections: hosts then name each
+    other by address."""
+    try:
+        catalogue = load_catalogue(path, custom)
+    except CatalogueError as exc:
+        raise SpecError(exc.problems) from None
+    path = spec_file(path)
     try:
         raw, marks = load_with_marks(path)
     except YamlError as exc:
@@ -405,15 +424,16 @@ def load(path: Path, duration_s: float | None = None, only: list[str] | None = N
     for name, overlay in scenarios_raw.items():
         if only and name not in only:
             continue
-        spec = _resolve(base, str(name), overlay, marks, problems, duration_s)
+        spec = _resolve(base, str(name), overlay, marks, problems, duration_s, catalogue)
         if spec is not None:
             resolved[str(name)] = spec
     if problems.items:
         raise SpecError(problems.items)
-    return Experiment(path, raw, resolved)
+    return Experiment(path, raw, resolved, catalogue)
 
 
-def _resolve(base, name, overlay, marks, problems: _Problems, duration_s) -> ResolvedSpec | None:
+def _resolve(base, name, overlay, marks, problems: _Problems, duration_s,
+             catalogue: Catalogue) -> ResolvedSpec | None:
     at = ("scenarios", name)
     if not isinstance(overlay, dict):
         problems.add(at, "a scenario is a mapping (title, checks and overlays)")
@@ -447,6 +467,7 @@ def _resolve(base, name, overlay, marks, problems: _Problems, duration_s) -> Res
         _pydantic_problems(exc, scoped)
         problems.items += [p for p in scoped.items if p not in problems.items]
         return None
+    spec._catalogue = catalogue
     _check_semantics(spec, scoped)
     problems.items += [p for p in scoped.items if p not in problems.items]
     return spec if not scoped.items else None
@@ -511,21 +532,22 @@ def _check_semantics(spec: ResolvedSpec, problems: _Problems) -> None:
 
 def _check_model(spec: ResolvedSpec, problems: _Problems) -> None:
     """The model exists, knows every check, and finds the inputs it declares."""
-    if spec.model not in MODELS:
-        problems.add(("model",), f"unknown model {spec.model!r} (have {', '.join(MODELS)})")
+    models = spec.catalogue.models
+    if spec.model not in models:
+        problems.add(("model",), f"unknown model {spec.model!r} (have {', '.join(models)})")
         return
-    model = MODELS[spec.model]
+    model = models[spec.model]
     for check in spec.checks:
         if check not in model.CHECKS:
             problems.add(("checks", check), f"the {spec.model} model has no check "
                          f"{check!r} (it has {', '.join(model.CHECKS)})")
-    requires = model.REQUIRES
-    for monitor in requires.monitors:
+    needs = requires(model)
+    for monitor in needs.monitors:
         if monitor not in spec.monitor:
             problems.add(("monitor",), f"the {spec.model} model reads a monitor named "
-                         f"{monitor!r}: {requires.monitors[monitor]}")
+                         f"{monitor!r}: {needs.monitors[monitor]}")
     roles = [w.role for w in spec.all_workloads.values()]
-    for role in requires.workload_roles:
+    for role in needs.workload_roles:
         if roles.count(role) != 1:
             problems.add(("workloads",) if spec.workloads else ("workload",),
                          f"the {spec.model} model reads one {role} workload "
@@ -616,7 +638,7 @@ def _check_workload(spec: ResolvedSpec, name: str, workload: WorkloadSpec, names
                 problems.add((*at, "per_host", key), f"{host!r} is not one of this "
                              "workload's hosts")
             per_host[host] = {**per_host.get(host, {}), **params}
-        role = REGISTRY.get(workload.role)
+        role = spec.catalogue.roles.get(workload.role)
         for param in params if role else ():
             if param not in role.defaults:
                 problems.add((*at, "per_host", key, param), f"the {workload.role} role has "
@@ -706,10 +728,11 @@ def _check_dns(spec: ResolvedSpec, topo, problems: _Problems) -> None:
 
 
 def _check_role(role, params, at, spec: ResolvedSpec, problems: _Problems) -> None:
-    if role not in REGISTRY:
-        problems.add((*at, "role"), f"unknown role {role!r} (have {', '.join(REGISTRY)})")
+    roles = spec.catalogue.roles
+    if role not in roles:
+        problems.add((*at, "role"), f"unknown role {role!r} (have {', '.join(roles)})")
         return
-    service = REGISTRY[role]
+    service = roles[role]
     for key in params:
         if key not in service.defaults:
             problems.add((*at, "params", key), f"the {role} role has no parameter {key!r} "

@@ -12,7 +12,6 @@ from orchestrator.emulation.commands import execute, start_in
 from orchestrator.emulation.waiting import WaitTimeout, stop_process, wait_until
 from orchestrator.errors import AppLabError
 from orchestrator.experiment.contexts import Contexts
-from services import REGISTRY
 from services.base import HostContext
 
 READY_TIMEOUT_S = 15.0
@@ -95,7 +94,7 @@ class ServiceSupervisor:
         spec = self.spec.services[name]
         running = self.running.get(name)
         if running is None:
-            role = REGISTRY[spec.role]()
+            role = self.spec.catalogue.roles[spec.role]()
             ctx = self.contexts.make(name, spec.host, spec.params, role.user)
             running = RunningService(name, role, ctx, self.net[spec.host])
             self.running[name] = running

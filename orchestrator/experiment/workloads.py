@@ -11,7 +11,6 @@ from orchestrator.emulation.waiting import stop_process
 from orchestrator.experiment.contexts import Contexts
 from orchestrator.experiment.result import WorkloadRun
 from orchestrator.experiment.supervisor import ServiceFailed
-from services import REGISTRY
 from services.base import HostContext
 
 # A workload that has not exited this long after its duration and drain is hung.
@@ -34,7 +33,7 @@ class WorkloadSet:
     def __init__(self, spec, net, contexts: Contexts, services):
         self.spec, self.net, self.contexts, self.services = spec, net, contexts, services
         self.specs = spec.all_workloads
-        self.roles = {name: REGISTRY[w.role] for name, w in self.specs.items()}
+        self.roles = {name: spec.catalogue.roles[w.role] for name, w in self.specs.items()}
         self.runs: list[HostRun] = []
         self._lock = threading.Lock()
 

@@ -15,7 +15,10 @@ from orchestrator.experiment.models.base import evaluate
 from orchestrator.experiment.runner import run_experiment
 from orchestrator.experiment.spec import CheckSpec
 from tests.integration.conftest import leftovers
-from tests.integration.orchestrator.test_teardown import TEARDOWN_TIMEOUT_S, wait_for_process
+from tests.integration.orchestrator.emulation.test_teardown import (
+    TEARDOWN_TIMEOUT_S,
+    wait_for_process,
+)
 
 REPO = Path(__file__).resolve().parents[4]
 ACCESS_LINK = REPO / "experiments" / "access-link.yaml"

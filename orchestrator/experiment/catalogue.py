@@ -1,0 +1,154 @@
+"""The roles and models a spec may name: the built-in ones, and those an
+experiment brings itself, without editing the core.
+
+- An experiment folder ``experiments/NAME/`` holds ``experiment.yaml`` and
+  its own ``roles/*.py`` (each lists its role classes in ``ROLES``) and
+  ``models/*.py`` (each module is a model named after its file: ``CHECKS``,
+  ``quantities(spec, run)``, and ``REQUIRES`` if it reads monitors or
+  workloads).
+- ``applab run SPEC --custom FILE.py``, as Mininet's ``--custom``: a module
+  with ``ROLES = [...]`` and/or ``MODELS = {"name": model}``.
+
+A module that does not import, or a name given twice or already built in, is
+reported with its file and line before anything starts.
+"""
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import sys
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from orchestrator.experiment.models import MODELS
+from orchestrator.experiment.models.base import Requires
+from services import REGISTRY
+
+BUILT_IN = "built-in"
+EXPERIMENT_FILE = "experiment.yaml"
+
+
+class CatalogueError(ValueError):
+    """Custom roles or models that cannot be used, each with its file and line."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass
+class Catalogue:
+    roles: dict[str, type] = field(default_factory=lambda: dict(REGISTRY))
+    models: dict[str, object] = field(default_factory=lambda: dict(MODELS))
+    # where each name came from: BUILT_IN, or "FILE:LINE"
+    origins: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def __post_init__(self):
+        for name in self.roles:
+            self.origins.setdefault(("role", name), BUILT_IN)
+        for name in self.models:
+            self.origins.setdefault(("model", name), BUILT_IN)
+
+    def custom(self, kind: str) -> dict[str, str]:
+        """The names of ``kind`` (role or model) not built in, with their origin."""
+        return {name: where for (k, name), where in self.origins.items()
+                if k == kind and where != BUILT_IN}
+
+
+def spec_file(path: Path) -> Path:
+    """The spec a path names: the file itself, or a folder's experiment.yaml."""
+    path = Path(path)
+    return path / EXPERIMENT_FILE if path.is_dir() else path
+
+
+def extension_files(path: Path) -> list[Path]:
+    """An experiment folder's own role and model modules."""
+    path = Path(path)
+    if not path.is_dir():
+        return []
+    return sorted((path / "roles").glob("*.py")) + sorted((path / "models").glob("*.py"))
+
+
+def load_catalogue(path: Path, custom: list[Path] = ()) -> Catalogue:
+    """The built-in catalogue, with what ``path``'s folder and ``custom`` add."""
+    catalogue, problems = Catalogue(), []
+    folder = Path(path) if Path(path).is_dir() else None
+    for module_path in [*extension_files(path), *map(Path, custom)]:
+        module = _import(module_path, problems)
+        if module is None:
+            continue
+        is_model_file = folder is not None and module_path.parent == folder / "models"
+        roles = getattr(module, "ROLES", [])
+        models = {module_path.stem: module} if is_model_file else getattr(module, "MODELS", {})
+        if not roles and not models:
+            problems.append(f"{module_path}:1:1: defines no ROLES and no MODELS")
+        for cls in roles:
+            _add(catalogue, "role", getattr(cls, "role", None), cls, _where(cls, module_path),
+                 problems)
+        for name, model in models.items():
+            _check_model_shape(name, model, module_path, problems)
+            _add(catalogue, "model", name, model, _where(model, module_path), problems)
+    if problems:
+        raise CatalogueError(problems)
+    return catalogue
+
+
+def _import(path: Path, problems: list[str]):
+    """Import a module from its file, under a name of its own."""
+    if not path.is_file():
+        problems.append(f"{path}:1:1: no such file")
+        return None
+    name = f"applab_custom_{abs(hash(path.resolve()))}_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        problems.append(f"{path}:{exc.lineno or 1}:{exc.offset or 1}: does not import: "
+                        f"SyntaxError: {exc.msg}")
+        return None
+    except Exception as exc:  # any failure of a user's module is reported, not raised
+        frames = [f for f in traceback.extract_tb(exc.__traceback__)
+                  if Path(f.filename).resolve() == path.resolve()]
+        line = frames[-1].lineno if frames else 1
+        problems.append(f"{path}:{line}:1: does not import: {type(exc).__name__}: {exc}")
+        return None
+    return module
+
+
+def _where(obj, module_path: Path) -> str:
+    try:
+        return f"{module_path}:{max(1, inspect.getsourcelines(obj)[1])}"
+    except (OSError, TypeError):
+        return f"{module_path}:1"
+
+
+def _add(catalogue: Catalogue, kind: str, name, obj, where: str, problems: list[str]) -> None:
+    table = catalogue.roles if kind == "role" else catalogue.models
+    if not isinstance(name, str) or not name:
+        problems.append(f"{where}:1: a {kind} needs a name (a role's class attribute 'role')")
+        return
+    before = catalogue.origins.get((kind, name))
+    if before == BUILT_IN:
+        problems.append(f"{where}:1: {kind} {name!r} clashes with the built-in {kind} of "
+                        "that name")
+        return
+    if before is not None:
+        problems.append(f"{where}:1: {kind} {name!r} is already defined at {before}")
+        return
+    table[name] = obj
+    catalogue.origins[(kind, name)] = where
+
+
+def _check_model_shape(name: str, model, path: Path, problems: list[str]) -> None:
+    missing = [a for a in ("CHECKS", "quantities") if not hasattr(model, a)]
+    if missing:
+        problems.append(f"{_where(model, path)}:1: model {name!r} has no "
+                        f"{' and no '.join(missing)}")
+
+
+def requires(model) -> Requires:
+    """What a model reads; one that declares nothing reads no monitor or workload."""
+    return getattr(model, "REQUIRES", Requires())

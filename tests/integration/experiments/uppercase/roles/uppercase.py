@@ -1,0 +1,94 @@
+"""A UDP server that answers each sentence in capitals, and a client that
+sends sentences and times each answer (Kurose & Ross §2.7). Run as a script,
+this file is the server or the client; imported, it gives applab their roles."""
+from __future__ import annotations
+
+import argparse
+import csv
+import socket
+import sys
+import time
+from pathlib import Path
+
+from services.base import CsvWorkload, HostContext, Role
+
+HERE = Path(__file__).resolve()
+
+
+class UppercaseServer(Role):
+    role = "udp-uppercase-server"
+    defaults = {"port": 12000}
+
+    def config(self, ctx: HostContext) -> dict[Path, str]:
+        return {}
+
+    def command(self, ctx: HostContext) -> list[str]:
+        return [sys.executable, str(HERE), "serve", "--port", str(self._params(ctx)["port"]),
+                "--ready", str(ctx.path("ready"))]
+
+    def ready(self, ctx: HostContext, probe) -> bool:
+        return ctx.path("ready").exists()
+
+    def metrics(self, ctx: HostContext) -> dict:
+        return {}
+
+
+class UppercaseClient(CsvWorkload):
+    role = "udp-uppercase-client"
+    service_refs = ("server",)
+    defaults = {"server": None, "port": 12000, "messages": 10, "clients": 1, "index": 0,
+                "duration_s": 0}
+
+    def command(self, ctx: HostContext) -> list[str]:
+        p = self._params(ctx)
+        return [sys.executable, str(HERE), "ask", "--server",
+                ctx.address_of_service(p["server"]), "--port", str(p["port"]),
+                "--messages", str(p["messages"]), "--out", str(ctx.path(self.output))]
+
+
+ROLES = [UppercaseServer, UppercaseClient]
+
+
+def serve(port: int, ready: Path) -> None:
+    server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    server.bind(("", port))
+    ready.write_text("listening\n")
+    while True:
+        message, client = server.recvfrom(2048)
+        server.sendto(message.decode().upper().encode(), client)
+
+
+def ask(server: str, port: int, messages: int, out: Path) -> None:
+    client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    client.settimeout(2.0)
+    rows = []
+    for k in range(messages):
+        sentence = f"sentence number {k} in lower case"
+        sent = time.monotonic()
+        client.sendto(sentence.encode(), (server, port))
+        try:
+            reply = client.recvfrom(2048)[0].decode()
+        except TimeoutError:
+            reply = ""
+        rows.append({"sent": sentence, "reply": reply,
+                     "rtt_s": time.monotonic() - sent if reply else ""})
+        time.sleep(0.05)
+    with open(out, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["sent", "reply", "rtt_s"])
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("what", choices=["serve", "ask"])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--ready", type=Path)
+    parser.add_argument("--server")
+    parser.add_argument("--messages", type=int)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    if args.what == "serve":
+        serve(args.port, args.ready)
+    else:
+        ask(args.server, args.port, args.messages, args.out)

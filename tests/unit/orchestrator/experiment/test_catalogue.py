@@ -1,0 +1,80 @@
+"""Custom roles and models: found in an experiment folder or a --custom file;
+a module that does not import, or a name given twice, is reported with its
+file and line before anything starts."""
+from pathlib import Path
+
+import pytest
+
+from orchestrator.experiment import spec
+from orchestrator.experiment.catalogue import BUILT_IN, CatalogueError, load_catalogue
+from orchestrator.experiment.spec import SpecError
+
+FOLDER = Path(__file__).resolve().parents[3] / "integration" / "experiments" / "uppercase"
+ROLE = '''\
+from services.base import CsvWorkload
+
+
+class Pinger(CsvWorkload):
+    role = "{name}"
+    defaults = {{"clients": 1, "index": 0, "duration_s": 0}}
+
+    def command(self, ctx):
+        return ["true"]
+
+
+ROLES = [Pinger]
+'''
+
+
+def custom(tmp_path, text: str, name: str = "extra.py") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_a_folder_brings_its_roles_and_model():
+    catalogue = load_catalogue(FOLDER)
+    assert catalogue.custom("model") == {"uppercase": f"{FOLDER}/models/uppercase.py:1"}
+    assert catalogue.origins[("role", "web-origin")] == BUILT_IN
+    assert "udp-uppercase-client" in spec.load(FOLDER).catalogue.roles
+
+
+def test_a_custom_file_adds_a_role(tmp_path):
+    extra = custom(tmp_path, ROLE.format(name="pinger"))
+    catalogue = load_catalogue(tmp_path / "exp.yaml", [extra])
+    assert "pinger" in catalogue.roles and "web-client" in catalogue.roles
+
+
+def test_a_module_that_does_not_import_names_file_and_line(tmp_path):
+    broken = custom(tmp_path, "import os\n\nraise RuntimeError('no licence')\n")
+    syntax = custom(tmp_path, "def f(:\n    pass\n", "syntax.py")
+    with pytest.raises(CatalogueError) as err:
+        load_catalogue(tmp_path, [broken, syntax])
+    assert err.value.problems[0] == (f"{broken}:3:1: does not import: RuntimeError: no licence")
+    assert err.value.problems[1].startswith(f"{syntax}:1:") and "SyntaxError" in \
+        err.value.problems[1]
+
+
+def test_two_roles_of_one_name_and_a_built_in_name_are_refused(tmp_path):
+    first = custom(tmp_path, ROLE.format(name="pinger"), "first.py")
+    second = custom(tmp_path, ROLE.format(name="pinger"), "second.py")
+    clash = custom(tmp_path, ROLE.format(name="web-client"), "clash.py")
+    with pytest.raises(CatalogueError) as err:
+        load_catalogue(tmp_path, [first, second, clash])
+    assert err.value.problems == [
+        f"{second}:4:1: role 'pinger' is already defined at {first}:4",
+        f"{clash}:4:1: role 'web-client' clashes with the built-in role of that name"]
+
+
+def test_a_spec_with_a_bad_custom_module_starts_nothing(tmp_path):
+    broken = custom(tmp_path, "import no_such_module\n")
+    with pytest.raises(SpecError) as err:
+        spec.load(FOLDER, custom=[broken])
+    assert err.value.problems == [f"{broken}:1:1: does not import: ModuleNotFoundError: "
+                                  "No module named 'no_such_module'"]
+
+
+def test_a_module_with_nothing_to_add_is_refused(tmp_path):
+    empty = custom(tmp_path, "X = 1\n")
+    with pytest.raises(CatalogueError, match="defines no ROLES and no MODELS"):
+        load_catalogue(tmp_path, [empty])
