@@ -86,7 +86,9 @@ def linktest(bw, delay, jitter, loss, max_queue, up_bw, down_bw, up_delay, down_
               help="leave out the spec's DNS: hosts name each other by address")
 @click.option("--custom", multiple=True, type=click.Path(path_type=Path),
               help="a Python file adding ROLES and MODELS, as Mininet's --custom (repeatable)")
-def run(spec, scenarios, duration, strict, out, hold, without_dns, custom):
+@click.option("--recalibrate", is_flag=True,
+              help="measure the links anew, not from this boot's earlier calibration")
+def run(spec, scenarios, duration, strict, out, hold, without_dns, custom, recalibrate):
     """Run an experiment (a spec, or a folder with experiment.yaml and its own
     roles and models) and print measured beside predicted."""
     from orchestrator.experiment import spec as spec_module
@@ -94,13 +96,44 @@ def run(spec, scenarios, duration, strict, out, hold, without_dns, custom):
 
     experiment = spec_module.load(spec, duration_s=duration, only=list(scenarios) or None,
                                   without_dns=without_dns, custom=list(custom))
-    run_dir, results = run_experiment(experiment, out, hold=hold)
+    run_dir, results = run_experiment(experiment, out, hold=hold, recalibrate=recalibrate)
     failed = [f"{n}.{c.name}" for n, r in results.items() for c in r.checks if c.ok is False]
     click.echo(f"results: {run_dir}")
     if failed:
         click.echo(f"checks not ok: {', '.join(failed)}")
         if strict:
             sys.exit(1)
+
+
+@cli.command(name="compare")
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option("--scenario", "scenarios", multiple=True, help="only this scenario (repeatable)")
+@click.option("--duration", type=float, help="workload seconds per scenario")
+@click.option("--realizers", default="relay,netem", show_default=True,
+              help="the link realizers to run the spec under, in turn")
+@click.option("--out", type=click.Path(path_type=Path), default=RESULTS_DIR)
+@click.option("--strict", is_flag=True, help="exit 1 if any check fails under any realizer")
+def compare_realizers(spec, scenarios, duration, realizers, out, strict):
+    """Run one spec under each link realizer and show the results side by side."""
+    from orchestrator.experiment import spec as spec_module
+    from orchestrator.experiment.compare import compare
+    from orchestrator.experiment.runner import Console
+
+    chosen = [r.strip() for r in realizers.split(",") if r.strip()]
+    for realizer in chosen:
+        if realizer not in REALIZERS:
+            raise click.BadParameter(f"{realizer!r} is not one of {', '.join(REALIZERS)}",
+                                     param_hint="--realizers")
+
+    def load():
+        return spec_module.load(spec, duration_s=duration, only=list(scenarios) or None)
+
+    load()  # a bad spec is reported before anything runs
+    run_dir = new_run_dir(out, f"compare-{Path(spec).stem}")
+    ok = compare(load, chosen, run_dir, Console(width=None if sys.stdout.isatty() else 120))
+    click.echo(f"results: {run_dir}")
+    if strict and not ok:
+        sys.exit(1)
 
 
 @cli.command(name="list")

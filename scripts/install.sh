@@ -15,6 +15,7 @@ apt_packages=(
   python3-venv python3-pip
   nginx-light squid
   bind9 unbound dnsutils
+  user-mode-linux     # a kernel with sch_netem as a process: make test-netem
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -166,8 +166,12 @@ class Network:
         self.net.start()
 
     def _set_root_sysctl(self, path: str, value: str) -> None:
-        """Change a root-namespace setting for the run; stop() restores it."""
-        self._saved_sysctls.setdefault(path, Path(path).read_text().strip())
+        """Change a root-namespace setting for the run; stop() restores it, and
+        so does `applab clean` after a run killed outright (it is recorded first)."""
+        original = Path(path).read_text().strip()
+        if path not in self._saved_sysctls:
+            self._saved_sysctls[path] = original
+            self._state.record_sysctl(path, original)
         Path(path).write_text(value + "\n")
 
     def _disable_bridge_netfilter(self):

@@ -47,6 +47,21 @@ class RunState:
         with open(self.path / "pids", "a") as pids:
             pids.write(f"{kind} {pid} {mark.split()[0] if mark.strip() else '-'}\n")
 
+    def record_sysctl(self, path: str, original: str) -> None:
+        """A root-namespace setting the run is about to change, and its value
+        before, so a killed run's changes can be undone."""
+        with open(self.path / "sysctls", "a") as sysctls:
+            sysctls.write(json.dumps([path, original]) + "\n")
+
+    def sysctls(self) -> dict[str, str]:
+        """Each changed setting's original value (the first one recorded)."""
+        found: dict[str, str] = {}
+        path = self.path / "sysctls"
+        for line in path.read_text().splitlines() if path.exists() else []:
+            setting, original = json.loads(line)
+            found.setdefault(setting, original)
+        return found
+
     def pids(self) -> list[tuple[str, int, str]]:
         words = (self.path / "pids").read_text().split()
         return [(kind, int(pid), mark)
@@ -97,8 +112,19 @@ def leftovers(run_state: RunState) -> list[str]:
     return found
 
 
+def restore_sysctls(run_state: RunState) -> list[str]:
+    """Put back the root-namespace settings the run changed."""
+    restored = []
+    for path, original in run_state.sysctls().items():
+        if Path(path).read_text().strip() != original:
+            Path(path).write_text(original + "\n")
+            restored.append(f"setting {path} = {original}")
+    return restored
+
+
 def clean(run_state: RunState) -> list[str]:
-    """Kill this run's processes, delete its bridges and interfaces."""
+    """Kill this run's processes, delete its bridges and interfaces, and
+    restore the settings it changed."""
     removed = []
     for kind, pid, mark in run_state.pids():
         proc = _alive(pid, mark)
@@ -112,5 +138,6 @@ def clean(run_state: RunState) -> list[str]:
         run_root(["ovs-vsctl", "--if-exists", "del-br", name], check=False)
         run_root(["ip", "link", "del", name], check=False)
         removed.append(f"interface {name}")
+    removed += restore_sysctls(run_state)
     run_state.remove()
     return removed

@@ -154,6 +154,22 @@ def backlog_growth(rows: list[dict], start: float, end: float,
     return statistics.linear_regression(times, backlog).slope / service_rate_per_s
 
 
+def batch_mean_stderr(values: list[float], batch: int) -> float | None:
+    """Standard error of the mean of a series whose neighbours are correlated
+    (a queue carries over from one second to the next): the spread of the
+    means of ``batch``-long stretches, over the square root of their number."""
+    means = [statistics.fmean(values[k:k + batch])
+             for k in range(0, len(values) - batch + 1, batch)]
+    if len(means) < 2:
+        return None
+    return statistics.stdev(means) / math.sqrt(len(means))
+
+
+def binomial_stderr(rate: float, trials: int) -> float | None:
+    """Standard error of a proportion seen in ``trials`` independent trials."""
+    return math.sqrt(rate * (1 - rate) / trials) if trials else None
+
+
 def mean_utilisation(series: list[dict], start: float, end: float) -> float:
     """Byte-weighted utilisation over the intervals that end inside [start, end]."""
     inside = [r for r in series if start < r["time"] <= end + 0.5]

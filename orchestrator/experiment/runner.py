@@ -1,6 +1,9 @@
 """Running an experiment: every scenario in turn, then the report."""
 from __future__ import annotations
 
+import hashlib
+import json
+import platform
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -8,7 +11,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from orchestrator.emulation.links.realizers import choose_realizer
 from orchestrator.emulation.linktest import run_linktest
+from orchestrator.emulation.state import STATE_ROOT
 from orchestrator.experiment.manifest import new_run_dir, now_iso, write_manifest
 from orchestrator.experiment.report import (
     ScenarioResult,
@@ -18,18 +23,31 @@ from orchestrator.experiment.report import (
     table,
     write_scenario,
 )
-from orchestrator.experiment.scenario import ScenarioRun, write_json
+from orchestrator.experiment.scenario import PhaseClock, ScenarioRun, write_json
 from orchestrator.experiment.spec import Experiment
 from topologies.params import parse_link
 
 # Links worth calibrating: a delay, or a rate low enough to be a bottleneck.
 CALIBRATE_BELOW_MBPS = 1000
+# Calibrations measured since this boot (the state directory is on /run, a tmpfs).
+CALIBRATION_CACHE = STATE_ROOT / "calibration"
+BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 
 
-def calibrate(experiment: Experiment, run_dir: Path, console: Console) -> dict:
+def calibration_key(realizer: str, link: dict) -> str:
+    """What a calibration depends on: the realizer, the link, the kernel and this boot."""
+    identity = {"realizer": realizer, "link": link, "kernel": platform.release(),
+                "boot": BOOT_ID.read_text().strip() if BOOT_ID.exists() else ""}
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def calibrate(experiment: Experiment, run_dir: Path, console: Console,
+              recalibrate: bool = False) -> dict:
     """Measure each constrained link of the first scenario on its own, as
-    `applab linktest` does, for the manifest."""
+    `applab linktest` does, for the manifest; reuse a measurement of the same
+    link, realizer and kernel made since this boot unless ``recalibrate``."""
     spec = next(iter(experiment.scenarios.values()))
+    realizer = choose_realizer(spec.realizer)
     calibration = {}
     for key, link in spec.topology.params.items():
         if not (key == "link" or key.endswith("_link")) or not isinstance(link, dict):
@@ -39,14 +57,24 @@ def calibrate(experiment: Experiment, run_dir: Path, console: Console) -> dict:
                      for d in (directions.up, directions.down))
         if not shaped and not directions.impaired:
             continue
-        result = run_linktest(link, run_dir / "calibration" / key, realizer=spec.realizer,
-                              goodput=shaped)
-        calibration[key] = {"link": link, "realizer": result.realizer,
-                            "rtt_ms": result.rtt_ms, "goodput_mbps": result.goodput_mbps}
-        goodput = result.goodput_mbps["measured"]
-        console.print(f"  calibrated {key}: RTT {result.rtt_ms['median']:.1f} ms "
-                      f"(configured {result.rtt_ms['configured']:.1f})"
-                      + (f", TCP goodput {goodput:.3f} Mb/s" if goodput else ""))
+        cached = CALIBRATION_CACHE / f"{calibration_key(realizer, link)}.json"
+        if cached.exists() and not recalibrate:
+            calibration[key] = {**json.loads(cached.read_text()), "cached": str(cached)}
+        else:
+            result = run_linktest(link, run_dir / "calibration" / key, realizer=realizer,
+                                  goodput=shaped)
+            calibration[key] = {"link": link, "realizer": result.realizer,
+                                "rtt_ms": result.rtt_ms, "goodput_mbps": result.goodput_mbps,
+                                "measured": now_iso()}
+            CALIBRATION_CACHE.mkdir(parents=True, exist_ok=True)
+            cached.write_text(json.dumps(calibration[key]))
+        found = calibration[key]
+        goodput = found["goodput_mbps"]["measured"]
+        console.print(f"  calibrated {key}: RTT {found['rtt_ms']['median']:.1f} ms "
+                      f"(configured {found['rtt_ms']['configured']:.1f})"
+                      + (f", TCP goodput {goodput:.3f} Mb/s" if goodput else "")
+                      + (f" (measured {found['measured']}, this boot)"
+                         if "cached" in found else ""))
     return calibration
 
 
@@ -67,31 +95,38 @@ def _progress(console: Console):
 
 
 def run_experiment(experiment: Experiment, out: Path, hold: bool = False,
-                   console: Console | None = None) -> tuple[Path, dict[str, ScenarioResult]]:
+                   console: Console | None = None,
+                   recalibrate: bool = False) -> tuple[Path, dict[str, ScenarioResult]]:
     # Results are often piped to a file or CI log: give the table room there.
     console = console or Console(width=None if sys.stdout.isatty() else 120)
     run_dir = new_run_dir(Path(out).resolve(), experiment.name)
     run_dir.mkdir(parents=True)
     started = now_iso()
+    clock = PhaseClock()
     console.rule(f"{experiment.name}: {experiment.title}")
-    calibration = calibrate(experiment, run_dir, console)
+    with clock.phase("calibration"):
+        calibration = calibrate(experiment, run_dir, console, recalibrate)
     results: dict[str, ScenarioResult] = {}
     names = list(experiment.scenarios)
     for name in names:
         spec = experiment.scenarios[name]
         console.rule(f"scenario {name}: {spec.scenario_title}")
-        run = ScenarioRun(spec, run_dir / name, console, progress=_progress(console)).execute(
-            hold=hold and name == names[-1])
-        results[name] = evaluate_scenario(spec, run)
-        write_scenario(run_dir / name, results[name])
+        scenario = ScenarioRun(spec, run_dir / name, console, progress=_progress(console),
+                               phases=clock)
+        run = scenario.execute(hold=hold and name == names[-1])
+        with clock.phase("report"):
+            results[name] = evaluate_scenario(spec, run)
+            write_scenario(run_dir / name, results[name])
     first = experiment.scenarios[names[0]]
-    plot(run_dir, results, first.plots)
-    write_json(run_dir / "summary.json", {
-        "experiment": experiment.name,
-        "checks": [{**c.as_dict(), "name": f"{n}.{c.name}"}
-                   for n, r in results.items() for c in r.checks],
-        "scenarios": {n: r.summary() for n, r in results.items()},
-    })
+    with clock.phase("report"):
+        plot(run_dir, results, first.plots)
+        write_json(run_dir / "summary.json", {
+            "experiment": experiment.name,
+            "checks": [{**c.as_dict(), "name": f"{n}.{c.name}"}
+                       for n, r in results.items() for c in r.checks],
+            "scenarios": {n: r.summary() for n, r in results.items()},
+        })
+    phases = phase_summary(clock.seconds, {n: r.run.phases for n, r in results.items()})
     realizers = sorted({r.run.realizer for r in results.values()})
     write_manifest(run_dir, experiment=experiment.name, spec_file=str(experiment.path),
                    spec=experiment.raw,
@@ -100,8 +135,22 @@ def run_experiment(experiment: Experiment, out: Path, hold: bool = False,
                    calibration=calibration, seed=first.seed, started=started,
                    finished=now_iso(),
                    pcaps={n: r.run.pcaps for n, r in results.items() if r.run.pcaps},
-                   phases_s={n: r.run.phases for n, r in results.items()})
+                   phases_s=phases)
     console.print(table(results))
     for line in detail_lines(results):
         console.print(line)
+    console.print(f"wall time {phases['total']:.0f} s, of which the workloads "
+                  f"{phases['all']['workload']:.0f} s; the rest "
+                  f"{100 * phases['overhead_fraction']:.0f} %: "
+                  + ", ".join(f"{k} {v:.1f} s" for k, v in phases["all"].items()
+                              if k != "workload"))
     return run_dir, results
+
+
+def phase_summary(seconds: dict[str, float], per_scenario: dict[str, dict]) -> dict:
+    """Wall time per phase over the whole run and per scenario, and the share
+    of it that is not workload (calibration, bring-up, services, drain,
+    collect, teardown, report)."""
+    total = sum(seconds.values())
+    return {"all": dict(seconds), "scenarios": per_scenario, "total": total,
+            "overhead_fraction": 1 - seconds.get("workload", 0.0) / total if total else 0.0}

@@ -36,7 +36,10 @@ class PhaseClock:
         try:
             yield
         finally:
-            self.seconds[name] = self.seconds.get(name, 0.0) + self.clock() - started
+            self.add(name, self.clock() - started)
+
+    def add(self, name: str, seconds: float) -> None:
+        self.seconds[name] = self.seconds.get(name, 0.0) + seconds
 
 
 @dataclass
@@ -56,7 +59,10 @@ class ScenarioRun:
     window: tuple[float, float] = (0.0, 0.0)
 
     def execute(self, hold: bool = False) -> RunResult:
-        """Run the scenario and return what it measured; tear down in any case."""
+        """Run the scenario and return what it measured; tear down in any case.
+        Its phases' times are added to ``phases`` (shared by an experiment's
+        scenarios) and kept, its own, in the result."""
+        before = dict(self.phases.seconds)
         self.net = Network(self.spec.topology.build(), self.run_dir, realizer=self.spec.realizer,
                            switch=self.spec.switch, tcp_congestion=self.spec.tcp_congestion)
         try:
@@ -64,7 +70,9 @@ class ScenarioRun:
         finally:
             with self.phases.phase("teardown"):
                 self._teardown()
-        result.phases = dict(self.phases.seconds)
+        result.phases = {name: spent - before.get(name, 0.0)
+                         for name, spent in self.phases.seconds.items()
+                         if spent != before.get(name, 0.0)}
         return result
 
     def _run(self, hold: bool) -> RunResult:
@@ -115,8 +123,8 @@ class ScenarioRun:
                     break
                 show(elapsed, self._status(elapsed))
                 time.sleep(PROGRESS_POLL_S)
-        self.phases.seconds["workload"] = min(elapsed, self.spec.duration_s)
-        self.phases.seconds["drain"] = max(0.0, elapsed - self.spec.duration_s)
+        self.phases.add("workload", min(elapsed, self.spec.duration_s))
+        self.phases.add("drain", max(0.0, elapsed - self.spec.duration_s))
         self.timeline.stop()
         self.workloads.finish()
         if self.timeline.failures:

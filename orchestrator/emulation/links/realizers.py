@@ -49,8 +49,11 @@ def netem_available() -> bool:
 
 
 def choose_realizer(requested: str | None = None) -> str:
-    """``requested`` (from a spec) wins over the environment; ``auto`` probes."""
-    choice = (requested or os.environ.get(REALIZER_ENV) or AUTO).lower()
+    """A spec's ``netem`` or ``relay`` wins; its ``auto`` (or none) defers to the
+    environment's choice; ``auto`` there too probes the kernel."""
+    if requested is None or requested.lower() == AUTO:
+        requested = os.environ.get(REALIZER_ENV)
+    choice = (requested or AUTO).lower()
     if choice == AUTO:
         return NETEM if netem_available() else RELAY
     if choice not in REALIZERS:

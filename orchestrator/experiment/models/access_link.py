@@ -29,7 +29,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orchestrator.experiment.metrics import backlog_growth, delay_summary, mean_utilisation
+from orchestrator.experiment.metrics import (
+    backlog_growth,
+    batch_mean_stderr,
+    binomial_stderr,
+    delay_summary,
+    mean_utilisation,
+)
 from orchestrator.experiment.models.base import Quantity, Requires
 
 # Utilisation and queue growth are measured from this long after responses
@@ -38,6 +44,10 @@ SETTLE_S = 1.0
 
 CHECKS = ("access_utilisation", "lan_utilisation", "hit_rate", "mean_delay", "delay_growth",
           "utilisation_before_upgrade", "utilisation_after_drain", "drain_time")
+# The per-second utilisation is averaged over stretches this long to estimate
+# its standard error: a queue below saturation forgets itself within them.
+UTILISATION_BATCH_S = 5
+
 # A request sees an unloaded path when it takes at most RTT + W/R' and this
 # much more: a few full-size frames at the upgraded rate.
 DRAIN_SLACK_S = 0.05
@@ -69,6 +79,9 @@ class Measured:
     mean_delay_s: float | None
     delay_growth: float | None
     hit_rate: float | None
+    # standard errors from the run's own sample: they shrink as it lengthens
+    access_utilisation_stderr: float | None = None
+    hit_rate_stderr: float | None = None
 
 
 def utilisation(rate_per_s: float, wire_bits: float, bw_mbps: float) -> float:
@@ -100,7 +113,9 @@ def predict(i: Inputs, m: Measured) -> list[Quantity]:
     quantities = [
         Quantity("access_utilisation", m.access_utilisation, rho, "",
                  f"λ(1-h)W/R with λ = {i.rate_per_s:g}/s, h = {h:.3f}, {wire_note}, "
-                 f"R = {i.access_bw_mbps:g} Mb/s; measured from the router's byte counters"),
+                 f"R = {i.access_bw_mbps:g} Mb/s; measured from the router's byte counters "
+                 f"(σ from {UTILISATION_BATCH_S} s batch means)",
+                 stderr=m.access_utilisation_stderr),
         Quantity("lan_utilisation", m.lan_utilisation,
                  utilisation(i.rate_per_s, i.wire_bits, i.lan_bw_mbps), "",
                  f"λW/R_lan with R_lan = {i.lan_bw_mbps:g} Mb/s"),
@@ -118,7 +133,8 @@ def predict(i: Inputs, m: Measured) -> list[Quantity]:
         quantities.append(Quantity(
             "hit_rate", m.hit_rate, i.hot_fraction, "",
             "share of requests for popular objects (cached after a warm-up); measured "
-            "from Squid's access log (TCP_HIT/TCP_MEM_HIT against TCP_MISS)"))
+            "from Squid's access log (TCP_HIT/TCP_MEM_HIT against TCP_MISS; binomial σ)",
+            stderr=m.hit_rate_stderr))
     return quantities
 
 
@@ -161,8 +177,12 @@ def from_run(spec, run) -> tuple[Inputs, Measured, dict]:
     delays["queue_peak_s"] = max((r["queue_delay_s"] for r in queued), default=None)
     delays["queue_drops"] = queued[-1]["queue_drops"] - queued[0]["queue_drops"] if queued \
         else None
+    inside = [r["down"] for r in access if settled < r["time"] <= end + 0.5]
     measured = Measured(
         access_utilisation=mean_utilisation(access, settled, end),
+        access_utilisation_stderr=batch_mean_stderr(inside, UTILISATION_BATCH_S),
+        hit_rate_stderr=binomial_stderr(cache["hit_rate"], cache["requests"]) if cache
+        else None,
         lan_utilisation=mean_utilisation(run.utilisation("lan"), settled, end),
         mean_delay_s=delays["mean_s"],
         delay_growth=backlog_growth(rows, settled, end,

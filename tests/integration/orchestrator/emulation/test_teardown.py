@@ -4,13 +4,14 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psutil
 import pytest
 
 from orchestrator.emulation.cleanup import stray_processes
 from orchestrator.emulation.commands import run_in
-from orchestrator.emulation.network import Network, root_namespace_snapshot
+from orchestrator.emulation.network import BRIDGE_NF_SYSCTLS, Network, root_namespace_snapshot
 from orchestrator.emulation.state import all_states
 from orchestrator.errors import CommandError
 from tests.integration.conftest import leftovers
@@ -20,6 +21,19 @@ from topologies import star_lan, two_hosts
 # has not started its relay after this long has failed.
 BRING_UP_TIMEOUT_S = 20
 TEARDOWN_TIMEOUT_S = 30
+
+
+@pytest.fixture
+def bridge_netfilter_on():
+    """bridge-nf-call-iptables at 1, which every run sets to 0 while it runs;
+    the machine's own value is put back afterwards."""
+    path = Path(BRIDGE_NF_SYSCTLS[1])
+    if not path.exists():
+        pytest.skip("no br_netfilter here: nothing for a run to change")
+    original = path.read_text()
+    path.write_text("1\n")
+    yield path
+    path.write_text(original)
 
 
 def wait_for_process(mark: str, timeout: float = BRING_UP_TIMEOUT_S):
@@ -67,13 +81,15 @@ def test_signal_mid_run_tears_down(tmp_path, clean_machine, applab, sig):
     assert leftovers() == []
 
 
-def test_applab_clean_removes_what_a_crashed_run_left(tmp_path, clean_machine, applab):
+def test_applab_clean_removes_what_a_crashed_run_left(tmp_path, clean_machine, applab,
+                                                      bridge_netfilter_on):
     before = root_namespace_snapshot()
     run = applab("linktest", "--bw", "10", "--delay", "50ms", "--out", str(tmp_path))
     wait_for_process("iperf3 -c")
     run.kill()  # no teardown at all
     run.communicate()
     assert leftovers(), "a killed run should have left shells and interfaces"
+    assert bridge_netfilter_on.read_text().strip() == "0"  # the run turned it off
     cleaned = subprocess.run([sys.executable, "-m", "orchestrator.cli", "clean"],
                              capture_output=True, text=True, timeout=60, check=False)
     assert cleaned.returncode == 0, cleaned.stderr
@@ -81,5 +97,6 @@ def test_applab_clean_removes_what_a_crashed_run_left(tmp_path, clean_machine, a
     psutil.wait_procs(stray_processes(), timeout=5)
     assert leftovers() == [] and all_states() == []
     assert root_namespace_snapshot() == before
+    assert bridge_netfilter_on.read_text().strip() == "1"  # and clean put it back
     assert not any("iperf3" in " ".join(p.info["cmdline"] or [])
                    for p in psutil.process_iter(["cmdline"]) if p.pid != os.getpid())

@@ -62,7 +62,7 @@ def test_the_shipped_spec_is_valid():
      "no parameter"),
     ("duration_s: 80", "duration_s: -80", "duration_s", "greater than 0"),
     ("model: access_link", "model: accesslink", "model", "unknown model"),
-    ("      hit_rate: {tolerance: 0.05, textbook: 0.4}", "      hit_ratio: {tolerance: 0.05}",
+    ("      hit_rate: {tolerance: 0.02,", "      hit_ratio: {tolerance: 0.02,",
      "checks.hit_ratio", "no check"),
     ("  access: {node: isp, peers: [gw]", "  access: {node: isp, peers: [gateway]",
      "monitor.access.peers.0", "does not exist"),
@@ -297,7 +297,10 @@ def test_bw_with_units_reaches_everything_as_mbps(tmp_path, monkeypatch, form):
         rtt_ms = {"median": 0.0, "configured": 0.0}
         goodput_mbps = {"measured": 1.5}
 
+    monkeypatch.setattr(runner, "choose_realizer", lambda requested: "relay")
+
     monkeypatch.setattr(runner, "run_linktest",
                         lambda link, *a, **k: calibrated.append(link) or Result())
+    monkeypatch.setattr(runner, "CALIBRATION_CACHE", tmp_path / "cache")
     runner.calibrate(experiment, tmp_path, runner.Console(quiet=True))
     assert {"bw": pytest.approx(1.54)} in calibrated

@@ -66,7 +66,8 @@ def test_relay_less_link_refuses_impairment_at_run_time():
     (False, None, None, RELAY),
     (True, "relay", None, RELAY),
     (True, None, "relay", RELAY),
-    (False, "auto", "netem", RELAY),  # the spec's choice wins over the environment
+    (True, "auto", "relay", RELAY),   # a spec's auto defers to the environment
+    (True, "netem", "relay", NETEM),  # a spec's own choice wins over it
 ])
 def test_choose_realizer(monkeypatch, netem, requested, env, expected):
     monkeypatch.setattr(realizers, "netem_available", lambda: netem)

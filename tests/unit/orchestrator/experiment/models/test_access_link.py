@@ -98,7 +98,7 @@ def test_from_run_reads_services_counters_and_requests():
         workloads={"web-client": WorkloadRun("web-client", "web-client", ["client1"], rows)},
         services={"origin": {"wire_bits_per_response": 99_000,
                              "new_connection_fraction": 0.1},
-                  "cache": {"hit_rate": 0.41}},
+                  "cache": {"hit_rate": 0.41, "requests": 400}},
         links={"access": LinkSeries("access", "isp", ["gw"], 1.54, 1.54, access),
                "lan": LinkSeries("lan", "lan", ["client1"], 1000, 1000, lan)},
         events=[], addresses={}, link_params={}, link_stats={}, pcaps=[])
@@ -112,6 +112,28 @@ def test_from_run_reads_services_counters_and_requests():
     assert delays["completed"] == 20 and m.mean_delay_s == pytest.approx(2.095)
     assert delays["growth_s_per_s"] == pytest.approx(0.01)
     assert delays["queue_drops"] == 15 and delays["queue_peak_s"] == pytest.approx(0.45)
+    assert m.hit_rate_stderr == pytest.approx((0.41 * 0.59 / 400) ** 0.5)
+    assert m.access_utilisation_stderr == 0.0  # a flat series
+
+
+def test_standard_errors_of_a_rate_and_of_a_correlated_series():
+    from orchestrator.experiment.metrics import batch_mean_stderr, binomial_stderr
+
+    assert binomial_stderr(0.4, 100) == pytest.approx(0.049, abs=1e-3)
+    assert binomial_stderr(0.4, 0) is None
+    # batches of 2: means 1, 3, 5 -> stdev 2 over sqrt(3)
+    assert batch_mean_stderr([0, 2, 2, 4, 4, 6], 2) == pytest.approx(2 / 3 ** 0.5)
+    assert batch_mean_stderr([1, 2, 3], 2) is None  # one batch says nothing of spread
+
+
+@pytest.mark.parametrize("stderr, ok", [(0.05, True), (0.01, False), (None, False)])
+def test_a_band_of_sigmas_widens_with_the_samples_own_error(stderr, ok):
+    # 0.72 against 0.64: 0.08 off; 0.03 + 2σ allows it when σ = 0.05, not 0.01
+    quantity = Quantity("access_utilisation", 0.72, 0.64, "", "why", stderr=stderr)
+    check = evaluate(quantity, CheckSpec(tolerance=0.03, sigmas=2, combine="sum"))
+    assert check.ok is ok
+    if stderr == 0.05:
+        assert check.tolerance == "±(0.03 + 2σ) = ±0.13"
 
 
 def test_backlog_growth_follows_arrivals_minus_departures():
