@@ -70,6 +70,9 @@ if [ ! -f "$stamp" ] || ! cmp -s "$repo/pyproject.toml" "$stamp"; then
   cp "$repo/pyproject.toml" "$stamp"
 fi
 
+# A user-mode kernel with sch_netem that runs on this CPU, for make test-netem.
+bash "$repo/scripts/uml/install.sh"
+
 "$venv/bin/python" -c "import mininet.node, orchestrator, topologies" \
   || { echo "install.sh: mininet or applab does not import in $venv" >&2; exit 1; }
 echo "install.sh: ready ($venv)"

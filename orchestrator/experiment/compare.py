@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from orchestrator.experiment.report import ScenarioResult, _fmt
+from orchestrator.experiment.report import ScenarioResult, fmt
 from orchestrator.experiment.runner import run_experiment
 from orchestrator.experiment.scenario import write_json
 from orchestrator.experiment.spec import Experiment
@@ -52,9 +52,9 @@ def side_by_side(found: dict[str, dict[str, ScenarioResult]]) -> tuple[Table, li
                     "ok" if check.ok else "FAIL")
                 row[realizer] = {"measured": measured, "ok": None if check is None
                                  else check.ok}
-                cells += [_fmt(measured), verdict]
+                cells += [fmt(measured), verdict]
             rows.append(row)
-            table.add_row(scenario, quantity.name, _fmt(quantity.predicted), *cells)
+            table.add_row(scenario, quantity.name, fmt(quantity.predicted), *cells)
     return table, rows
 
 

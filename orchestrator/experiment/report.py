@@ -70,7 +70,7 @@ def write_scenario(run_dir: Path, result: ScenarioResult) -> None:
     write_json(run_dir / "summary.json", result.summary())
 
 
-def _fmt(value) -> str:
+def fmt(value) -> str:
     if value is None:
         return "—"
     if abs(value) >= 100 or value == 0:
@@ -94,7 +94,7 @@ def table(results: dict[str, ScenarioResult]) -> Table:
             verdict = "" if check is None or check.ok is None else (
                 "[green]ok[/green]" if check.ok else "[red]FAIL[/red]")
             textbook = check.textbook if check else q.textbook
-            out.add_row(name, label, _fmt(q.measured), _fmt(q.predicted), _fmt(textbook),
+            out.add_row(name, label, fmt(q.measured), fmt(q.predicted), fmt(textbook),
                         verdict, check.tolerance if check else "")
     return out
 

@@ -1,18 +1,23 @@
 #!/bin/sh
 # What `make test-netem` runs inside the user-mode kernel, which has sch_netem:
-# the netem realizer's link test, link fidelity tests and a short access-link
-# (c), then the same short spec under both realizers. Every step runs; the
-# exit status says whether all passed.
-export APPLAB_REALIZER=netem PYTHONDONTWRITEBYTECODE=1 APPLAB_TIMING=uml
+# the netem realizer's link test, the link fidelity tests, a short
+# access-link (c) and (d) (d changes a link's rate at run time), then the same
+# short spec under both realizers side by side. Every step runs; the exit
+# status says whether all passed.
+export APPLAB_REALIZER=netem PYTHONDONTWRITEBYTECODE=1 MPLCONFIGDIR=/tmp/matplotlib
 failed=0
 step() {
   echo "=== $*"
-  "$@" || { echo "=== FAILED: $*"; failed=1; }
+  # Through a pipe: the kernel's console is a terminal, and progress bars
+  # would fill the log.
+  { "$@"; echo $? > /tmp/step-status; } 2>&1 | cat
+  [ "$(cat /tmp/step-status)" = 0 ] || { echo "=== FAILED: $*"; failed=1; }
 }
 step .venv/bin/applab linktest --bw 10 --delay 20ms --json
 step .venv/bin/python -m pytest -p no:cacheprovider -q \
   tests/integration/orchestrator/emulation/links/test_fidelity.py
-step .venv/bin/applab run experiments/access-link.yaml --scenario c --duration 40 --strict
+step .venv/bin/applab run experiments/access-link.yaml --scenario c --scenario d \
+  --duration 40 --strict
 unset APPLAB_REALIZER
 step .venv/bin/applab compare experiments/access-link.yaml --scenario c --duration 40 \
   --realizers relay,netem --strict
