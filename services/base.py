@@ -84,10 +84,14 @@ class Service(Protocol):
 
 class Role:
     """What every role shares: it runs as root unless it says otherwise, and
-    its parameters are its defaults overlaid with the spec's."""
+    its parameters are its defaults overlaid with the spec's. Run as a
+    workload, it runs to completion; one that runs until stopped (a seeding
+    peer, background traffic) sets ``finite = False``: the scenario does not
+    wait for it, and stops it when the others are done."""
 
     user: ClassVar[str | None] = None
     defaults: ClassVar[dict] = {}
+    finite: ClassVar[bool] = True
 
     def _params(self, ctx: HostContext) -> dict:
         return {**self.defaults, **ctx.params}

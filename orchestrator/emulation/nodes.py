@@ -4,12 +4,12 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import time
 
 from mininet.node import Host, OVSSwitch
 from mininet.nodelib import LinuxBridge
 
 from orchestrator.emulation.commands import log_shell, run_in, run_root
+from orchestrator.emulation.waiting import wait_until
 from orchestrator.errors import AppLabError
 
 
@@ -75,6 +75,9 @@ class AppOVSSwitch(LoggedShell, OVSSwitch):
         super().__init__(name, **params)
 
 
+OVS_START_TIMEOUT_S = 10.0
+
+
 def ovs_running() -> bool:
     result = run_root(["ovs-vsctl", "--timeout=2", "show"], check=False)
     return result.returncode == 0
@@ -93,11 +96,7 @@ def ensure_ovs(datapath: str) -> None:
               "--no-monitor", "--system-id=random", "start"])
     run_root(["ovs-vswitchd", "--pidfile", "--detach", "--no-chdir",
               "--log-file=/var/log/openvswitch/ovs-vswitchd.log"])
-    deadline = time.monotonic() + 10
-    while not ovs_running():
-        if time.monotonic() > deadline:
-            raise AppLabError("ovs-vswitchd did not answer within 10 s")
-        time.sleep(0.1)
+    wait_until(ovs_running, OVS_START_TIMEOUT_S, "ovs-vswitchd answering", poll_s=0.1)
 
 
 SWITCH_KINDS = ("lxbr", "ovs", "ovs-user")

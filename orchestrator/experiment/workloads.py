@@ -96,12 +96,12 @@ class WorkloadSet:
 
     @property
     def has_finite(self) -> bool:
-        return any(getattr(role, "finite", True) for role in self.roles.values())
+        return any(role.finite for role in self.roles.values())
 
     def finite_running(self) -> bool:
         with self._lock:
             return any(r.proc.poll() is None for r in self.runs
-                       if getattr(self.roles[r.workload], "finite", True))
+                       if self.roles[r.workload].finite)
 
     def finish(self) -> None:
         """Stop what still runs (workloads that run until stopped, or hung
@@ -110,7 +110,7 @@ class WorkloadSet:
         with self._lock:
             for run in self.runs:
                 if run.proc.poll() is None:
-                    finite = getattr(self.roles[run.workload], "finite", True)
+                    finite = self.roles[run.workload].finite
                     if finite:
                         hung.append(run)
                     else:

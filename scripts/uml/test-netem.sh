@@ -1,9 +1,9 @@
 #!/bin/sh
 # What `make test-netem` runs inside the user-mode kernel, which has sch_netem:
-# the netem realizer's link test, the link fidelity tests, a short
-# access-link (c) and (d) (d changes a link's rate at run time), then the same
-# short spec under both realizers side by side. Every step runs; the exit
-# status says whether all passed.
+# the netem realizer's link tests (one link differing by direction), the link
+# fidelity tests, a short access-link (c) and (d) (d changes a link's rate at
+# run time), then the same short spec under both realizers side by side.
+# Every step runs; the exit status says whether all passed.
 export APPLAB_REALIZER=netem PYTHONDONTWRITEBYTECODE=1 MPLCONFIGDIR=/tmp/matplotlib
 failed=0
 step() {
@@ -14,6 +14,7 @@ step() {
   [ "$(cat /tmp/step-status)" = 0 ] || { echo "=== FAILED: $*"; failed=1; }
 }
 step .venv/bin/applab linktest --bw 10 --delay 20ms --json
+step .venv/bin/applab linktest --up-bw 1 --down-bw 10 --delay 5ms --json
 step .venv/bin/python -m pytest -p no:cacheprovider -q \
   tests/integration/orchestrator/emulation/links/test_fidelity.py
 step .venv/bin/applab run experiments/access-link.yaml --scenario c --scenario d \

@@ -1,0 +1,66 @@
+"""When a scenario's workloads are done, and which exits are failures."""
+import pytest
+
+from orchestrator.experiment.spec import load
+from orchestrator.experiment.supervisor import ServiceFailed
+from orchestrator.experiment.workloads import HostRun, WorkloadSet
+from tests.unit.orchestrator.experiment.test_spec import ACCESS_LINK
+
+
+class FakeProc:
+    def __init__(self, returncode=None):
+        self.returncode = returncode
+        self.signals = []
+
+    def poll(self):
+        return self.returncode
+
+    def send_signal(self, sig):
+        self.signals.append(sig)
+        self.returncode = -sig
+
+    def wait(self, timeout=None):
+        return self.returncode
+
+    def kill(self):
+        self.returncode = -9
+
+
+class FakeCtx:
+    def path(self, name):
+        raise AssertionError("read only for a failure")
+
+
+@pytest.fixture
+def workloads():
+    spec = load(ACCESS_LINK, only=["a"]).scenarios["a"]
+    return WorkloadSet(spec, net=None, contexts=None, services=None)
+
+
+def test_a_run_is_done_when_its_finite_workloads_are(workloads):
+    workloads.runs = [HostRun("web-client", "client1", FakeCtx(), FakeProc(0)),
+                      HostRun("web-client", "client2", FakeCtx(), FakeProc())]
+    assert workloads.has_finite and workloads.finite_running()
+    workloads.runs[1].proc.returncode = 0
+    assert not workloads.finite_running()
+    workloads.finish()  # all exited 0
+
+
+def test_a_workload_that_runs_until_stopped_is_stopped_not_waited_for(workloads, monkeypatch):
+    monkeypatch.setattr(workloads.roles["web-client"], "finite", False)
+    workloads.runs = [HostRun("web-client", "client1", FakeCtx(), FakeProc())]
+    assert not workloads.has_finite and not workloads.finite_running()
+    workloads.finish()
+    assert workloads.runs[0].stopped and workloads.runs[0].proc.signals
+
+
+def test_a_host_stopped_by_the_timeline_has_not_failed(workloads):
+    run = HostRun("web-client", "client1", FakeCtx(), FakeProc(-15), stopped=True)
+    workloads.runs = [run]
+    workloads.finish()
+
+
+def test_a_finite_workload_still_running_at_the_limit_has_hung(workloads):
+    workloads.runs = [HostRun("web-client", "client3", FakeCtx(), FakeProc())]
+    with pytest.raises(ServiceFailed, match="web-client on client3 still running"):
+        workloads.finish()
