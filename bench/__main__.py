@@ -10,7 +10,8 @@ from orchestrator.experiment.manifest import environment, now_iso
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BENCHMARKS = {"bringup": bringup.run, "fidelity": fidelity.run, "relay_rate": relay_rate.run,
-              "experiment_phases": experiment_phases.run}
+              "experiment_phases": lambda: experiment_phases.run(
+                  RESULTS / "experiment_phases.log")}
 
 
 def main(names: list[str]) -> None:

@@ -1,5 +1,6 @@
 """Where `make experiment`'s wall time goes: `applab run` on the default spec,
-timed as a whole command, with the phases its manifest records."""
+timed as a whole command, with the phases its manifest records. Its printed
+report is kept beside the JSON (experiment_phases.log)."""
 from __future__ import annotations
 
 import json
@@ -15,12 +16,15 @@ SPEC = REPO / "experiments" / "access-link.yaml"
 OVERHEAD_GOAL = 0.10
 
 
-def run() -> dict:
+def run(log: Path | None = None) -> dict:
     with TemporaryDirectory() as out:
         started = time.monotonic()
-        subprocess.run([sys.executable, "-m", "orchestrator.cli", "run", str(SPEC), "--out", out],
-                       check=True, cwd=REPO, capture_output=True)
+        report = subprocess.run([sys.executable, "-m", "orchestrator.cli", "run", str(SPEC),
+                                 "--out", out], check=True, cwd=REPO, capture_output=True,
+                                text=True)
         wall = time.monotonic() - started
+        if log is not None:
+            log.write_text(report.stdout)
         manifest = json.loads(next(Path(out).glob("*/manifest.json")).read_text())
     phases = manifest["phases_s"]
     workload = phases["all"].get("workload", 0.0)

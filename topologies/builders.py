@@ -45,11 +45,17 @@ def star_lan(hosts: int, link: dict | None = None, prefix: str = "h") -> AppTopo
 
 def institutional(clients: int, lan_link: dict, access_link: dict,
                   internet_link: dict, servers: tuple[str, ...] = ("origin",),
-                  lan_servers: tuple[str, ...] = (), client_prefix: str = "client") -> AppTopo:
+                  lan_servers: tuple[str, ...] = (), client_prefix: str = "client",
+                  server_links: dict[str, dict] | None = None) -> AppTopo:
     """The textbook's institutional network: clients (and ``lan_servers``,
     e.g. a web cache) on a LAN switch behind router ``gw``, the access link
     gw--``isp``, and each of ``servers`` behind ``isp`` over ``internet_link``
-    ("the public Internet")."""
+    ("the public Internet"), or over its own link in ``server_links``."""
+    server_links = server_links or {}
+    for name in server_links:
+        if name not in servers:
+            raise BuilderError(("server_links", name), f"{name!r} is not one of the servers "
+                               f"({', '.join(servers)})")
     if clients < 1:
         raise ValueError(f"institutional: clients must be >= 1, got {clients}")
     topo = AppTopo()
@@ -60,7 +66,7 @@ def institutional(clients: int, lan_link: dict, access_link: dict,
     topo.addLan("lan", client_names + list(lan_servers), gateway="gw", host_link=lan_link)
     topo.connectRouters("gw", "isp", **access_link)
     for server in servers:
-        topo.addServer(server, "isp", **internet_link)
+        topo.addServer(server, "isp", **server_links.get(server, internet_link))
     return topo.finalize()
 
 

@@ -115,3 +115,12 @@ def test_an_asymmetric_link_counts_each_direction_in_the_rtt():
     from topologies.builders import star
     topo = star({"hs": {"count": 2, "link": {"up": {"delay": "1ms"}, "down": {"delay": "3ms"}}}})
     assert topo.rttMs("h1", "h2") == 8.0
+
+
+def test_a_server_may_have_its_own_link_beyond_the_isp():
+    topo = institutional(2, {"bw": 1000}, {"bw": 1.54}, {"delay": "1s"},
+                         servers=("origin", "root"), server_links={"root": {"delay": "10ms"}})
+    assert topo.rttMs("client1", "origin") == 2000.0
+    assert topo.rttMs("client1", "root") == 20.0
+    with pytest.raises(ValueError, match="'dns' is not one of the servers"):
+        institutional(1, {}, {}, {}, servers=("origin",), server_links={"dns": {}})
