@@ -3,6 +3,7 @@ sampled once a second, and pcaps of the links a spec asks to capture."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 
@@ -27,6 +28,19 @@ def queue_reader(node, interfaces: list[str]):
                     drops += qdisc.get("drops", 0)
         return backlog, drops
     return read
+
+
+def stderr_reader(proc):
+    """What ``proc`` has written to its stderr pipe so far, read without blocking."""
+    os.set_blocking(proc.stderr.fileno(), False)
+    seen = []
+
+    def said() -> str:
+        chunk = proc.stderr.read()
+        if chunk:
+            seen.append(chunk.decode(errors="replace"))
+        return "".join(seen)
+    return said
 
 
 class Monitors:
@@ -79,15 +93,18 @@ class Monitors:
             node = self.net[capture.node]
             intf, _ = node.connectionsTo(self.net[capture.peer])[0]
             pcap = self.run_dir / f"{capture.node}-{intf.name}.pcap"
-            proc = start_in(node, ["tcpdump", "-i", intf.name, "-n", "-U", "-s",
-                                   str(capture.snaplen), "-w", str(pcap)],
+            # --immediate-mode: each packet is written as it comes; libpcap
+            # otherwise holds them up to a second, lost if the run ends sooner.
+            proc = start_in(node, ["tcpdump", "-i", intf.name, "-n", "-U", "--immediate-mode",
+                                   "-s", str(capture.snaplen), "-w", str(pcap)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             self.captures.append((pcap, proc))
-            # tcpdump creates the file once it listens
-            wait_until(pcap.exists, CAPTURE_START_TIMEOUT_S,
-                       f"tcpdump on {capture.node}:{intf.name} started",
-                       gave_up=lambda p=proc: None if p.poll() is None else
-                       p.stderr.read().decode()[-400:])
+            said = stderr_reader(proc)
+            # tcpdump says "listening on" once its capture is active
+            wait_until(lambda said=said: "listening on" in said(), CAPTURE_START_TIMEOUT_S,
+                       f"tcpdump on {capture.node}:{intf.name} listening",
+                       gave_up=lambda p=proc, said=said: None if p.poll() is None
+                       else said()[-400:])
 
     def stop(self) -> None:
         if self.sampler and self.sampler.running:
