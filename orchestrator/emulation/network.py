@@ -283,6 +283,16 @@ class Network:
         self.links[name] = after
         return after
 
+    def queued_bytes(self, node1: str, node2: str) -> dict[str, int]:
+        """Bytes waiting in each end's egress queue of the link node1--node2."""
+        link = self.link_between(node1, node2)
+        found = {}
+        for intf in (link.intf1, link.intf2):
+            qdiscs = json.loads(run_in(intf.node, ["tc", "-s", "-j", "qdisc", "show", "dev",
+                                                   intf.name]))
+            found[intf.node.name] = sum(q.get("backlog", 0) for q in qdiscs if q.get("root"))
+        return found
+
     def set_link_up(self, node1: str, node2: str, up: bool) -> None:
         """Carrier up or down at both ends, as `link s1 h1 down` in Mininet's CLI."""
         link = self.link_between(node1, node2)

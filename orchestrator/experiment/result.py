@@ -1,6 +1,7 @@
 """What one scenario run measured, typed: what models and the report read."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 
@@ -41,11 +42,13 @@ class EventRecord:
     happened_s: float | None = None
     took_s: float | None = None
     error: str = ""
+    detail: dict = field(default_factory=dict)  # what the action saw, e.g. queued bytes
 
     def row(self) -> dict:
         return {"at_s": self.at_s, "happened_s": self.happened_s, "took_s": self.took_s,
                 "kind": self.kind, "target": self.target, "label": self.label,
-                "hosts": " ".join(self.hosts), "error": self.error}
+                "hosts": " ".join(self.hosts), "error": self.error,
+                "detail": json.dumps(self.detail) if self.detail else ""}
 
 
 @dataclass

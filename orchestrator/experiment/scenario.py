@@ -144,12 +144,15 @@ class ScenarioRun:
         status = f"{latest[0]} {100 * latest[1]:.0f}%" if latest else ""
         return status + (" (draining)" if elapsed > self.spec.duration_s else "")
 
-    def act(self, event: Planned) -> None:
-        """Carry out one timeline event."""
+    def act(self, event: Planned) -> dict | None:
+        """Carry out one timeline event; return what it saw."""
         elapsed = time.monotonic() - self.timeline.t0
         if event.kind == "link_set":
-            self.net.set_link(*event.target.split("-", 1), event.change)
+            ends = event.target.split("-", 1)
+            queued = self.net.queued_bytes(*ends)  # what the change found waiting
+            self.net.set_link(*ends, event.change)
             self.monitors.follow_links()
+            return {"queued_bytes": queued}
         elif event.kind in ("link_up", "link_down"):
             self.net.set_link_up(*event.target.split("-", 1), up=event.kind == "link_up")
         elif event.kind in ("service_stop", "service_kill"):

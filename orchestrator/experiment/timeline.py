@@ -2,7 +2,8 @@
 
 The timeline knows nothing of networks or services: it calls ``act`` with
 each planned event at its time, in order, on a thread of its own, and keeps
-an ``EventRecord`` of when it really happened and how long it took. Its
+an ``EventRecord`` of when it really happened, how long it took, and what
+``act`` reported it saw. Its
 clock and wait are injected, so tests drive it without waiting.
 """
 from __future__ import annotations
@@ -38,7 +39,7 @@ def plan(events, workloads) -> list[Planned]:
 
 
 class Timeline:
-    def __init__(self, planned: list[Planned], act: Callable[[Planned], None],
+    def __init__(self, planned: list[Planned], act: Callable[[Planned], dict | None],
                  clock: Callable[[], float] = time.monotonic):
         self.planned = planned
         self.act = act
@@ -64,7 +65,7 @@ class Timeline:
                 return
             record.happened_s = self.clock() - self.t0
             try:
-                self.act(planned)
+                record.detail = self.act(planned) or {}
             except Exception as exc:  # recorded: the run reports it after the workloads
                 record.error = f"{type(exc).__name__}: {exc}"
             record.took_s = self.clock() - self.t0 - record.happened_s

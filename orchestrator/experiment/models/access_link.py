@@ -232,8 +232,9 @@ def upgrade_quantities(i: Inputs, run, upgrade, settled: float) -> tuple[list[Qu
     new_bw = access[-1]["down_mbps"]
     before = [r for r in access if r["time"] <= upgraded_at]
     old_bw = before[0]["down_mbps"] if before else i.access_bw_mbps
-    # The last sample before the upgrade: the queue a second old at most.
-    queued_bits = 8 * before[-1].get("queue_bytes", 0) if before else 0.0
+    # The queue toward the LAN as the upgrade found it (the timeline reads it
+    # just before changing the link).
+    queued_bits = 8 * upgrade.detail["queued_bytes"][run.links["access"].node]
     found = drain(i, run.rows(), upgraded_at, queued_bits, new_bw)
     drained_at = upgraded_at + (found["measured_s"] if found["measured_s"] is not None
                                 else end - upgraded_at)

@@ -22,6 +22,7 @@ def test_events_happen_in_order_at_their_times():
     def act(event):
         done.append((event.kind, clock.now - 100.0))
         clock.now += 0.25  # the action itself takes a while
+        return {"queued_bytes": {"isp": 1500}} if event.kind == "link_set" else None
 
     timeline = Timeline([Planned(5, "link_set", "gw-isp"), Planned(5, "service_stop", "root"),
                          Planned(12, "link_up", "gw-isp")], act, clock=clock)
@@ -30,6 +31,9 @@ def test_events_happen_in_order_at_their_times():
     assert done == [("link_set", 5.0), ("service_stop", 5.25), ("link_up", 12.0)]
     assert [r.happened_s for r in timeline.records] == [5.0, 5.25, 12.0]
     assert [r.took_s for r in timeline.records] == [0.25, 0.25, 0.25]
+    assert timeline.records[0].detail == {"queued_bytes": {"isp": 1500}}
+    assert timeline.records[0].row()["detail"] == '{"queued_bytes": {"isp": 1500}}'
+    assert timeline.records[1].detail == {}
 
 
 def test_a_failing_event_is_recorded_and_the_rest_go_on():
