@@ -23,6 +23,12 @@ from orchestrator.experiment.workloads import WorkloadSet
 PROGRESS_POLL_S = 0.5
 
 
+@contextmanager
+def no_progress(spec):
+    """Show nothing while the workloads run."""
+    yield lambda elapsed, status: None
+
+
 class PhaseClock:
     """Wall time per named phase, summed over repeats."""
 
@@ -48,7 +54,7 @@ class ScenarioRun:
     run_dir: Path
     console: object
     # show(elapsed_s, status) while the workloads run; a context manager gives it
-    progress: Callable = None
+    progress: Callable = no_progress
     phases: PhaseClock = field(default_factory=PhaseClock)
     net: Network | None = None
     contexts: Contexts | None = None
@@ -110,8 +116,8 @@ class ScenarioRun:
         """Start the workloads and the timeline together; wait for the finite
         workloads to finish (they stop themselves after duration and drain)."""
         self.timeline = Timeline(plan(self.spec.events, self.spec.all_workloads), self.act)
-        started = time.monotonic()
-        self.window = (time.time(), time.time() + self.spec.duration_s)
+        started, wall = time.monotonic(), time.time()
+        self.window = (wall, wall + self.spec.duration_s)
         self.workloads.start_due()
         self.timeline.start(started)
         with self.progress(self.spec) as show:
