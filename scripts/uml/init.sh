@@ -16,11 +16,21 @@ mount -t devpts devpts /dev/pts
 for module in veth bridge tun sch_htb sch_netem sch_ingress sch_tbf cls_u32 act_mirred ifb; do
   modprobe -d "$modules_root" "$module" || echo "uml-init: modprobe $module failed"
 done
-for dir in /run /tmp /var/tmp /dev/shm /var/log /var/run "$repo/results"; do
+# Writable scratch space over the host's read-only directories. The host's
+# root stays reachable at /run/host, so a repository under a directory that
+# a tmpfs hides (a clone in /tmp) is bound back in place.
+mount -t tmpfs tmpfs /run
+mkdir -p /run/host /run/out
+mount --bind / /run/host
+for dir in /tmp /var/tmp /dev/shm /var/log; do
   mount -t tmpfs tmpfs "$dir"
 done
+case "$repo" in
+  /run/*|/tmp/*|/var/tmp/*|/dev/shm/*|/var/log/*)
+    mkdir -p "$repo" && mount --bind "/run/host$repo" "$repo" ;;
+esac
+mount -t tmpfs tmpfs "$repo/results"
 # The host directory the run writes its status and results into.
-mkdir -p /run/out
 mount -t hostfs hostfs /run/out -o "$out"
 
 ip link set lo up
