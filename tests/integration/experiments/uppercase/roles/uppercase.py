@@ -23,11 +23,14 @@ class UppercaseServer(Role):
         return {}
 
     def command(self, ctx: HostContext) -> list[str]:
-        return [sys.executable, str(HERE), "serve", "--port", str(self._params(ctx)["port"]),
-                "--ready", str(ctx.path("ready"))]
+        return [sys.executable, str(HERE), "serve", "--port", str(self._params(ctx)["port"])]
 
     def ready(self, ctx: HostContext, probe) -> bool:
-        return ctx.path("ready").exists()
+        # A datagram answered: a file would survive a restart and lie.
+        code, _ = probe.run([sys.executable, str(HERE), "ask", "--server", ctx.ip, "--port",
+                             str(self._params(ctx)["port"]), "--messages", "1",
+                             "--timeout", "0.2"])
+        return code == 0
 
     def metrics(self, ctx: HostContext) -> dict:
         return {}
@@ -49,18 +52,19 @@ class UppercaseClient(CsvWorkload):
 ROLES = [UppercaseServer, UppercaseClient]
 
 
-def serve(port: int, ready: Path) -> None:
+def serve(port: int) -> None:
     server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     server.bind(("", port))
-    ready.write_text("listening\n")
     while True:
         message, client = server.recvfrom(2048)
         server.sendto(message.decode().upper().encode(), client)
 
 
-def ask(server: str, port: int, messages: int, out: Path) -> None:
+def ask(server: str, port: int, messages: int, out: Path | None, timeout: float) -> int:
+    """Send the sentences; write each with its reply and RTT to ``out``.
+    Without ``out`` (a readiness probe), exit 0 only if every one was answered."""
     client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    client.settimeout(2.0)
+    client.settimeout(timeout)
     rows = []
     for k in range(messages):
         sentence = f"sentence number {k} in lower case"
@@ -72,23 +76,26 @@ def ask(server: str, port: int, messages: int, out: Path) -> None:
             reply = ""
         rows.append({"sent": sentence, "reply": reply,
                      "rtt_s": time.monotonic() - sent if reply else ""})
+        if out is None:
+            continue
         time.sleep(0.05)
-    with open(out, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["sent", "reply", "rtt_s"])
-        writer.writeheader()
-        writer.writerows(rows)
+        with open(out, "w", newline="") as handle:  # as it goes: a stop keeps what was done
+            writer = csv.DictWriter(handle, fieldnames=["sent", "reply", "rtt_s"])
+            writer.writeheader()
+            writer.writerows(rows)
+    return 0 if all(r["reply"] for r in rows) else 1
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("what", choices=["serve", "ask"])
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--ready", type=Path)
     parser.add_argument("--server")
     parser.add_argument("--messages", type=int)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--timeout", type=float, default=2.0)
     args = parser.parse_args()
     if args.what == "serve":
-        serve(args.port, args.ready)
+        serve(args.port)
     else:
-        ask(args.server, args.port, args.messages, args.out)
+        sys.exit(ask(args.server, args.port, args.messages, args.out, args.timeout))
