@@ -283,15 +283,22 @@ class Network:
         self.links[name] = after
         return after
 
+    def queue_stats(self, node: str, interfaces: list[str]) -> tuple[int, int]:
+        """Backlog bytes and drops of the root qdiscs on ``node``'s ``interfaces``."""
+        backlog = drops = 0
+        for intf in interfaces:
+            for qdisc in json.loads(run_in(self.net[node], ["tc", "-s", "-j", "qdisc", "show",
+                                                            "dev", intf])):
+                if qdisc.get("root"):
+                    backlog += qdisc.get("backlog", 0)
+                    drops += qdisc.get("drops", 0)
+        return backlog, drops
+
     def queued_bytes(self, node1: str, node2: str) -> dict[str, int]:
         """Bytes waiting in each end's egress queue of the link node1--node2."""
         link = self.link_between(node1, node2)
-        found = {}
-        for intf in (link.intf1, link.intf2):
-            qdiscs = json.loads(run_in(intf.node, ["tc", "-s", "-j", "qdisc", "show", "dev",
-                                                   intf.name]))
-            found[intf.node.name] = sum(q.get("backlog", 0) for q in qdiscs if q.get("root"))
-        return found
+        return {intf.node.name: self.queue_stats(intf.node.name, [intf.name])[0]
+                for intf in (link.intf1, link.intf2)}
 
     def set_link_up(self, node1: str, node2: str, up: bool) -> None:
         """Carrier up or down at both ends, as `link s1 h1 down` in Mininet's CLI."""

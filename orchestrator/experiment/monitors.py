@@ -2,12 +2,12 @@
 sampled once a second, and pcaps of the links a spec asks to capture."""
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
+from functools import partial
 
-from orchestrator.emulation.commands import run_in, start_in
+from orchestrator.emulation.commands import start_in
 from orchestrator.emulation.waiting import stop_process, wait_until
 from orchestrator.errors import AppLabError
 from orchestrator.experiment.metrics import CounterSampler, LinkGroup
@@ -15,19 +15,6 @@ from orchestrator.experiment.result import LinkSeries
 
 CAPTURE_START_TIMEOUT_S = 15.0
 CAPTURE_STOP_TIMEOUT_S = 5.0
-
-
-def queue_reader(node, interfaces: list[str]):
-    """Backlog bytes and drops of the root qdiscs on ``interfaces``."""
-    def read() -> tuple[int, int]:
-        backlog = drops = 0
-        for intf in interfaces:
-            for qdisc in json.loads(run_in(node, ["tc", "-s", "-j", "qdisc", "show", "dev", intf])):
-                if qdisc.get("root"):
-                    backlog += qdisc.get("backlog", 0)
-                    drops += qdisc.get("drops", 0)
-        return backlog, drops
-    return read
 
 
 def stderr_reader(proc):
@@ -65,7 +52,8 @@ class Monitors:
         node = self.net[monitor.node]
         interfaces = [mine.name for peer in monitor.peers
                       for mine, _ in node.connectionsTo(self.net[peer])]
-        reader = queue_reader(node, interfaces) if monitor.queue else None
+        reader = partial(self.net.queue_stats, monitor.node, interfaces) if monitor.queue \
+            else None
         return LinkGroup(name, node.pid, interfaces, *self.capacity(name, monitor), reader)
 
     def follow_links(self) -> None:

@@ -39,14 +39,15 @@ class UppercaseServer(Role):
 class UppercaseClient(CsvWorkload):
     role = "udp-uppercase-client"
     service_refs = ("server",)
-    defaults = {"server": None, "port": 12000, "messages": 10, "clients": 1, "index": 0,
-                "duration_s": 0}
+    defaults = {"server": None, "port": 12000, "messages": 10, "timeout_s": 2.0,
+                "clients": 1, "index": 0, "duration_s": 0}
 
     def command(self, ctx: HostContext) -> list[str]:
         p = self._params(ctx)
         return [sys.executable, str(HERE), "ask", "--server",
                 ctx.address_of_service(p["server"]), "--port", str(p["port"]),
-                "--messages", str(p["messages"]), "--out", str(ctx.path(self.output))]
+                "--messages", str(p["messages"]), "--timeout", str(p["timeout_s"]),
+                "--out", str(ctx.path(self.output))]
 
 
 ROLES = [UppercaseServer, UppercaseClient]
@@ -68,19 +69,19 @@ def ask(server: str, port: int, messages: int, out: Path | None, timeout: float)
     rows = []
     for k in range(messages):
         sentence = f"sentence number {k} in lower case"
-        sent = time.monotonic()
-        client.sendto(sentence.encode(), (server, port))
+        sent_at, sent = time.time(), time.monotonic()
         try:
+            client.sendto(sentence.encode(), (server, port))
             reply = client.recvfrom(2048)[0].decode()
-        except TimeoutError:
+        except OSError:  # no answer in time, or no route while the link is down
             reply = ""
-        rows.append({"sent": sentence, "reply": reply,
+        rows.append({"sent": sentence, "reply": reply, "at": sent_at,
                      "rtt_s": time.monotonic() - sent if reply else ""})
         if out is None:
             continue
         time.sleep(0.05)
         with open(out, "w", newline="") as handle:  # as it goes: a stop keeps what was done
-            writer = csv.DictWriter(handle, fieldnames=["sent", "reply", "rtt_s"])
+            writer = csv.DictWriter(handle, fieldnames=["sent", "reply", "at", "rtt_s"])
             writer.writeheader()
             writer.writerows(rows)
     return 0 if all(r["reply"] for r in rows) else 1
