@@ -14,7 +14,7 @@ from pathlib import Path
 
 from orchestrator.emulation.commands import run_in, start_in
 from orchestrator.emulation.network import Network
-from orchestrator.emulation.waiting import wait_until
+from orchestrator.emulation.waiting import stop_process, wait_until
 from orchestrator.errors import AppLabError
 from topologies import two_hosts
 from topologies.params import parse_link
@@ -28,6 +28,7 @@ GOODPUT_SECONDS = 5
 GOODPUT_OMIT_SECONDS = 1
 IPERF_PORT = 5201
 SERVER_READY_TIMEOUT_S = 5.0
+IPERF_STOP_TIMEOUT_S = 5.0
 
 _RTT = re.compile(r"time=([0-9.]+) ms")
 _RECEIVED = re.compile(r"(\d+) packets transmitted, (\d+) received")
@@ -72,9 +73,7 @@ def tcp_goodput_mbps(client, server, server_ip: str, seconds: int) -> float:
         report = json.loads(out)
         return report["end"]["sum_received"]["bits_per_second"] / 1e6
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-        proc.wait(5)
+        stop_process(proc, IPERF_STOP_TIMEOUT_S)
 
 
 @dataclass

@@ -193,10 +193,7 @@ class ScenarioRun:
             if self.monitors is not None:
                 self.monitors.stop()
             if self.workloads is not None:
-                for run in self.workloads.runs:
-                    if run.proc.poll() is None:
-                        run.proc.kill()
-                        run.proc.wait()
+                self.workloads.kill_all()
             if self.services is not None:
                 self.services.stop_all()
         finally:

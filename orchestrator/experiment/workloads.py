@@ -3,6 +3,7 @@ stopped and started again on some hosts by the timeline (churn), and read
 at the end. A run ends when every finite workload has finished."""
 from __future__ import annotations
 
+import signal
 import threading
 from dataclasses import dataclass
 
@@ -124,6 +125,12 @@ class WorkloadSet:
                 raise ServiceFailed(f"workload {run.workload} on {run.host} exited "
                                     f"{run.proc.returncode}: "
                                     f"{run.ctx.path('stderr.log').read_text()[-800:]}")
+
+    def kill_all(self) -> None:
+        """SIGKILL whatever still runs: teardown after a failure or Ctrl-C."""
+        with self._lock:
+            for run in self.runs:
+                stop_process(run.proc, 0, signal.SIGKILL)
 
     def results(self) -> dict[str, WorkloadRun]:
         found = {name: WorkloadRun(name, w.role, list(w.hosts)) for name, w in self.specs.items()}

@@ -64,3 +64,11 @@ def test_a_finite_workload_still_running_at_the_limit_has_hung(workloads):
     workloads.runs = [HostRun("web-client", "client3", FakeCtx(), FakeProc())]
     with pytest.raises(ServiceFailed, match="web-client on client3 still running"):
         workloads.finish()
+
+
+def test_teardown_kills_what_still_runs_and_leaves_the_rest(workloads):
+    running, done = FakeProc(), FakeProc(0)
+    workloads.runs = [HostRun("web-client", "client1", FakeCtx(), running),
+                      HostRun("web-client", "client2", FakeCtx(), done)]
+    workloads.kill_all()
+    assert running.signals == [9] and done.signals == []
