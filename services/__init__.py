@@ -8,6 +8,10 @@ from services.cookie_sites import WebApp
 from services.dns_authoritative import BindAuthoritative
 from services.dns_client import DnsClient
 from services.dns_resolver import UnboundResolver
+from services.imap_server import DovecotImap
+from services.mail_queue import MailQueueWatch
+from services.mail_server import PostfixMailServer
+from services.mail_user import MailReader, MailSender
 from services.nginx_origin import NginxOrigin
 from services.page_client import PageClient
 from services.squid_cache import SquidCache
@@ -15,6 +19,8 @@ from services.web_client import WebClient
 
 REGISTRY = {cls.role: cls for cls in (NginxOrigin, SquidCache, WebClient, PageClient,
                                       ConditionalClient, WebApp, CookieClient,
-                                      BindAuthoritative, UnboundResolver, DnsClient)}
+                                      BindAuthoritative, UnboundResolver, DnsClient,
+                                      PostfixMailServer, DovecotImap, MailSender, MailReader,
+                                      MailQueueWatch)}
 
 __all__ = ["REGISTRY"]

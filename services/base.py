@@ -90,8 +90,15 @@ class Role:
     wait for it, and stops it when the others are done."""
 
     user: ClassVar[str | None] = None
+    # Its daemons drop to other users (not to one owner of its home): the home
+    # must then lie where any user can reach it.
+    runs_as_others: ClassVar[bool] = False
     defaults: ClassVar[dict] = {}
     finite: ClassVar[bool] = True
+
+    def owners(self, ctx: HostContext) -> dict[Path, str]:
+        """Directories (made if missing) to give, with what is in them, to a user."""
+        return {ctx.home: self.user} if self.user else {}
 
     def _params(self, ctx: HostContext) -> dict:
         return {**self.defaults, **ctx.params}

@@ -13,6 +13,7 @@ Anything written for Mininet's ``Topo`` (``addHost``/``addSwitch``/
 from __future__ import annotations
 
 import ipaddress
+import itertools
 from collections import deque
 
 from mininet.topo import Topo
@@ -146,9 +147,8 @@ class AppTopo(Topo):
                      params2={"ip": f"{gateway_ip}/{subnet.prefixlen}"}, **link_opts)
         return subnet
 
-    def rttMs(self, node1: str, node2: str) -> float:
-        """Round-trip propagation delay between two nodes along the fewest-hop
-        path: each link's delay in each of its directions, as in TCLink."""
+    def path(self, node1: str, node2: str) -> list[str]:
+        """The nodes of the fewest-hop path from node1 to node2, both included."""
         neighbours: dict[str, list[str]] = {}
         for a, b in self.links():
             neighbours.setdefault(a, []).append(b)
@@ -163,12 +163,29 @@ class AppTopo(Topo):
                     frontier.append(neighbour)
         if node2 not in previous:
             raise ValueError(f"no path from {node1} to {node2}")
-        rtt = 0.0
-        node = node2
-        while previous[node] is not None:
-            rtt += self.linkDirections(previous[node], node).rtt_ms
-            node = previous[node]
-        return rtt
+        nodes = [node2]
+        while previous[nodes[-1]] is not None:
+            nodes.append(previous[nodes[-1]])
+        return nodes[::-1]
+
+    def rttMs(self, node1: str, node2: str) -> float:
+        """Round-trip propagation delay between two nodes along the fewest-hop
+        path: each link's delay in each of its directions, as in TCLink."""
+        hops = self.path(node1, node2)
+        return sum(self.linkDirections(a, b).rtt_ms for a, b in itertools.pairwise(hops))
+
+    def rateMbps(self, node1: str, node2: str) -> float | None:
+        """The smallest rate on the path in the direction node1 -> node2 (the
+        bottleneck); None if no link on it limits the rate."""
+        hops = self.path(node1, node2)
+        rates = []
+        for a, b in itertools.pairwise(hops):
+            info = self.linkInfo(a, b)
+            directions = self.linkDirections(a, b)
+            leaving = directions.leaving(first_end=info["node1"] == a)
+            if leaving.bw_mbps is not None:
+                rates.append(leaving.bw_mbps)
+        return min(rates, default=None)
 
     # Routing
 

@@ -1,6 +1,8 @@
 """The one wait-until loop and the one way to stop a process."""
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import subprocess
 import time
@@ -34,14 +36,20 @@ def wait_until(condition: Callable[[], bool], timeout_s: float, what: str,
 
 
 def stop_process(proc: subprocess.Popen, timeout_s: float,
-                 first: signal.Signals = signal.SIGTERM) -> int | None:
+                 first: signal.Signals = signal.SIGTERM, group: bool = False) -> int | None:
     """Send ``first``; SIGKILL if it has not exited after ``timeout_s``.
-    Returns its exit status (None if it was not ours to reap)."""
+    ``group``: signal its whole process group (a daemon started through a
+    script, whose children would outlive it). Returns its exit status (None
+    if it was not ours to reap)."""
+    def send(sig):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig) if group else proc.send_signal(sig)
+
     if proc.poll() is None:
-        proc.send_signal(first)
+        send(first)
         try:
             proc.wait(timeout_s)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            send(signal.SIGKILL)
             proc.wait()
     return proc.returncode

@@ -11,6 +11,11 @@ from services.base import HostContext
 from topologies.names import Names
 
 
+def _not_files(folder: str, names: list[str]) -> set[str]:
+    base = Path(folder)
+    return {n for n in names if not (base / n).is_file() and not (base / n).is_dir()}
+
+
 @dataclass
 class Contexts:
     spec: ResolvedSpec
@@ -19,19 +24,21 @@ class Contexts:
     names: Names | None = None
     homes: dict[str, Path] = field(default_factory=dict)  # started services' homes
 
-    def make(self, name: str, host: str, params: dict, user: str | None = None) -> HostContext:
+    def make(self, name: str, host: str, params: dict, role=None) -> HostContext:
+        reached_by_others = role is not None and (
+            getattr(role, "user", None) is not None or getattr(role, "runs_as_others", False))
         return HostContext(name=name, host=host, ip=self.addresses.get(host, ""),
-                           home=self.home(host, name, user), params=params,
+                           home=self.home(host, name, reached_by_others), params=params,
                            addresses=self.addresses,
                            services={n: s.host for n, s in self.spec.services.items()},
                            seed=self.spec.seed, homes=dict(self.homes), names=self.names,
                            resolver=self.spec.dns.resolver if self.names else None)
 
-    def home(self, host: str, name: str, user: str | None) -> Path:
+    def home(self, host: str, name: str, reached_by_others: bool) -> Path:
         """A private directory: under the results, or, for a daemon that drops
-        to another user, under the runtime directory (the results may sit
+        to other users, under the runtime directory (the results may sit
         below a directory only root may enter); ``keep`` copies it back."""
-        if user is None:
+        if not reached_by_others:
             return self.results_home(host, name)
         return self.runtime_dir / host / name
 
@@ -48,15 +55,19 @@ class Contexts:
         for path, text in role.config(ctx).items():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
-        if role.user:
-            for path in [ctx.home, *ctx.home.rglob("*")]:
-                shutil.chown(path, user=role.user)
+        owners = role.owners(ctx) if hasattr(role, "owners") else (
+            {ctx.home: role.user} if getattr(role, "user", None) else {})
+        for top, user in owners.items():
+            top.mkdir(parents=True, exist_ok=True)
+            for path in [top, *top.rglob("*")]:
+                shutil.chown(path, user=user)
 
     def keep(self, ctx: HostContext) -> None:
-        """Copy a runtime home into the results."""
+        """Copy a runtime home into the results: its files, not its sockets
+        and pipes."""
         target = self.results_home(ctx.host, ctx.name)
         if ctx.home != target:
-            shutil.copytree(ctx.home, target, dirs_exist_ok=True)
+            shutil.copytree(ctx.home, target, dirs_exist_ok=True, ignore=_not_files)
 
     def remove_runtime(self) -> None:
         shutil.rmtree(self.runtime_dir, ignore_errors=True)

@@ -207,10 +207,14 @@ def delay_summary(rows: list[dict], start: float, end: float) -> dict:
 
 
 def write_csv(path: Path, rows: list[dict]) -> None:
+    """Rows with the union of their columns (workloads of different roles
+    log different ones), first seen first; a row without a column leaves it
+    empty."""
     if not rows:
         path.write_text("")
         return
+    columns = list(dict.fromkeys(key for row in rows for key in row))
     with open(path, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)

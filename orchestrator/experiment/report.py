@@ -162,6 +162,23 @@ def plot(run_dir: Path, results: dict[str, ScenarioResult], kinds: list[str]) ->
         ax.set_ylabel("page-load time (s)")
         ax.set_yscale("log")
         written.append(_finish(fig, ax, run_dir / "page_load.png"))
+    if "mail_queue" in kinds:
+        # Scenarios that watched a queue: its length and the mail fetched so far.
+        watched = {n: r for n, r in results.items() if r.details.get("queue")}
+        if watched:
+            fig, ax = plt.subplots(figsize=(8, 4))
+            for name, result in watched.items():
+                times, lengths = zip(*result.details["queue"], strict=True)
+                line, = ax.step(times, lengths, where="post",
+                                label=f"{name}: messages in the sender's queue")
+                fetched = sorted(result.details.get("fetched_s", []))
+                if fetched:
+                    ax.step(fetched, range(1, len(fetched) + 1), where="post", linestyle=":",
+                            color=line.get_color(), label=f"{name}: messages fetched")
+                _mark_events(ax, result.run, line.get_color())
+            ax.set_xlabel("time since workload start (s)")
+            ax.set_ylabel("messages")
+            written.append(_finish(fig, ax, run_dir / "mail_queue.png"))
     return written
 
 

@@ -260,7 +260,8 @@ class ResolvedSpec(_Strict):
     events: list[EventSpec] = Field(default_factory=list)
     monitor: dict[str, MonitorSpec] = Field(default_factory=dict)
     captures: list[CaptureSpec] = Field(default_factory=list)
-    plots: list[Literal["utilisation", "delay_cdf", "delay_time", "page_load"]] = Field(
+    plots: list[Literal["utilisation", "delay_cdf", "delay_time", "page_load",
+                        "mail_queue"]] = Field(
         default_factory=list)
     dns: DnsSpec | None = None
     scenario: str = ""

@@ -59,10 +59,17 @@ class RunningService:
         return self.proc is not None and self.proc.poll() is None
 
 
-def start_order(services: dict) -> list[str]:
-    """Spec order, moved so that each service comes after those it names in ``after``."""
+def start_order(services: dict, roles: dict | None = None) -> list[str]:
+    """Spec order, moved so that each service comes after those it names in
+    ``after`` and in its role's service parameters (an IMAP server's MTA)."""
     ordered: list[str] = []
     visiting: set[str] = set()
+
+    def dependencies(name):
+        spec = services[name]
+        refs = getattr((roles or {}).get(spec.role), "service_refs", ())
+        named = [spec.params.get(key) for key in refs]
+        return [*spec.after, *(n for n in named if n in services and n not in spec.after)]
 
     def visit(name):
         if name in ordered:
@@ -70,7 +77,7 @@ def start_order(services: dict) -> list[str]:
         if name in visiting:
             raise AppLabError(f"services depend on each other in a cycle through {name!r}")
         visiting.add(name)
-        for dependency in services[name].after:
+        for dependency in dependencies(name):
             visit(dependency)
         visiting.discard(name)
         ordered.append(name)
@@ -86,7 +93,7 @@ class ServiceSupervisor:
         self.running: dict[str, RunningService] = {}
 
     def start_all(self) -> None:
-        for name in start_order(self.spec.services):
+        for name in start_order(self.spec.services, self.spec.catalogue.roles):
             self.start(name)
 
     def start(self, name: str) -> None:
@@ -95,7 +102,7 @@ class ServiceSupervisor:
         running = self.running.get(name)
         if running is None:
             role = self.spec.catalogue.roles[spec.role]()
-            ctx = self.contexts.make(name, spec.host, spec.params, role.user)
+            ctx = self.contexts.make(name, spec.host, spec.params, role)
             running = RunningService(name, role, ctx, self.net[spec.host])
             self.running[name] = running
             self.contexts.write_config(role, ctx)
@@ -129,12 +136,12 @@ class ServiceSupervisor:
                 os.killpg(running.proc.pid, signal.SIGKILL)
             running.proc.wait()
         else:
-            stop_process(running.proc, STOP_TIMEOUT_S)
+            stop_process(running.proc, STOP_TIMEOUT_S, group=True)
 
     def stop_all(self) -> None:
         for running in reversed(list(self.running.values())):
             if running.proc is not None:
-                stop_process(running.proc, STOP_TIMEOUT_S)
+                stop_process(running.proc, STOP_TIMEOUT_S, group=True)
 
     def metrics(self) -> dict[str, dict]:
         """Each service's own metrics, with its readiness time; runtime homes

@@ -9,12 +9,14 @@ from orchestrator.experiment.models import (
           conditional_get,
           cookies,
           dns,
+          email,
           http_hol,
           http_pages,
 )
 from orchestrator.experiment.models.base import Check, Quantity, Requires, evaluate
 
 MODELS = {"access_link": access_link, "http_pages": http_pages, "http_hol": http_hol,
-          "conditional_get": conditional_get, "cookies": cookies, "dns": dns}
+          "conditional_get": conditional_get, "cookies": cookies, "dns": dns,
+          "email": email}
 
 __all__ = ["MODELS", "Check", "Quantity", "Requires", "evaluate"]
