@@ -15,6 +15,7 @@ apt_packages=(
   python3-venv python3-pip
   nginx-light squid
   bind9 unbound dnsutils
+  postfix dovecot-imapd swaks
   user-mode-linux     # a kernel with sch_netem as a process: make test-netem
 )
 
@@ -31,6 +32,9 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install.sh: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # Postfix gets no system-wide configuration: each emulated mail server
+  # writes its own.
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
   apt-get update -q
   # policy-rc.d keeps the packaged daemons from starting system-wide: applab
   # starts its own instances inside emulated hosts.
@@ -48,7 +52,8 @@ fi
 # Nor may they start at the next boot: a system-wide resolver would ask the
 # real root servers, and its resolvconf hook would take over /etc/resolv.conf.
 packaged_daemons=(nginx.service squid.service named.service named-resolvconf.service
-                  unbound.service unbound-resolvconf.service)
+                  unbound.service unbound-resolvconf.service postfix.service
+                  dovecot.service dovecot.socket)
 if [ -d /run/systemd/system ]; then
   for unit in "${packaged_daemons[@]}"; do
     if systemctl is-enabled --quiet "$unit" 2>/dev/null; then

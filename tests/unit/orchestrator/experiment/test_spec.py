@@ -304,3 +304,25 @@ def test_bw_with_units_reaches_everything_as_mbps(tmp_path, monkeypatch, form):
     monkeypatch.setattr(runner, "CALIBRATION_CACHE", tmp_path / "cache")
     runner.calibrate(experiment, tmp_path, runner.Console(quiet=True))
     assert {"bw": pytest.approx(1.54)} in calibrated
+
+
+EMAIL = REPO / "experiments" / "email.yaml"
+
+
+@pytest.mark.parametrize("old, new, field, says", [
+    ("to: [bob@hamburger.edu], messages: 3}", "to: [bob@hamburger.com], messages: 3}",
+     "workloads.alice.params.to.0", "no mail-server holds the domain 'hamburger.com'"),
+    ("to: [bob@hamburger.edu], messages: 3}", "to: [rob@hamburger.edu], messages: 3}",
+     "workloads.alice.params.to.0", "hamburger.edu has no mailbox 'rob'"),
+    ("params: {server: hmb-imap, user: bob@hamburger.edu, expect: 3}",
+     "params: {server: hmb-mta, user: bob@hamburger.edu, expect: 3}",
+     "workloads.bob.params.server", "imap-server"),
+])
+def test_bad_mail_input_names_file_line_and_field(tmp_path, old, new, field, says):
+    text = EMAIL.read_text()
+    assert old in text, old
+    text = text.replace(old, new, 1)
+    path = write(tmp_path, text)
+    line = text[:text.index(new)].count("\n") + 1
+    match = [p for p in problems(path) if f": {field}: " in p]
+    assert match and match[0].startswith(f"{path}:{line}:") and says in match[0], match
