@@ -57,7 +57,8 @@ def evaluate_scenario(spec: ResolvedSpec, run: RunResult) -> ScenarioResult:
 
 def write_scenario(run_dir: Path, result: ScenarioResult) -> None:
     """requests.csv (every workload's rows, with the workload named where
-    there are several), utilisation.csv, events.csv and summary.json."""
+    there are several), utilisation.csv, events.csv, summary.json, and a
+    CSV for each table the model gives (``details["tables"]``)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     several = len(result.run.workloads) > 1
     write_csv(run_dir / "requests.csv",
@@ -67,6 +68,8 @@ def write_scenario(run_dir: Path, result: ScenarioResult) -> None:
             for row in series.rows]
     write_csv(run_dir / "utilisation.csv", rows)
     write_csv(run_dir / "events.csv", [e.row() for e in result.run.events])
+    for name, rows in result.details.get("tables", {}).items():
+        write_csv(run_dir / f"{name}.csv", rows)
     write_json(run_dir / "summary.json", result.summary())
 
 

@@ -92,7 +92,7 @@ class MailWorld:
                 if all(r[k] == normal[mid][k] for k in HEADER_KEYS)]
         returned = {r["bounce_of"] for r in self.fetched if r["bounce_of"] in bounced}
         stages = [self.stages(normal[mid], row) for mid, row in distinct.items()]
-        details["stages"] = stages
+        details["tables"] = {"messages": stages}   # messages.csv: each message's way
         details["fetched_s"] = [float(r["fetched"]) - self.run.window[0]
                                 for r in distinct.values()]
         details["bounces"] = sorted(returned)
@@ -158,8 +158,10 @@ class MailWorld:
         first = next((n for n, s in self.servers.items()
                       if sent["queue_id"] in self.logs.get(n, {})), None)
         hops = self.chain(first, sent["queue_id"]) if first else []
-        row = {"message_id": sent["message_id"], "submission_s": float(sent["submit_s"]),
-               "hops": [h[0] for h in hops],
+        row = {"message_id": sent["message_id"], "from": sent["from"], "to": sent["to"],
+               "digest": sent["digest"], "queue_id": sent["queue_id"],
+               "submitted": float(sent["submit_end"]), "fetched": float(fetched["fetched"]),
+               "submission_s": float(sent["submit_s"]), "hops": " ".join(h[0] for h in hops),
                "attempts": sum(len(h[1]["attempts"]) for h in hops)}
         done = [h[2] for h in hops if h[2] is not None]
         if not hops or len(done) < len(hops) or done[-1]["relay"] != "virtual":
@@ -173,6 +175,7 @@ class MailWorld:
         in_mailbox = self.run.services.get(hops[-1][0], {}).get("mailbox", {}).get(
             sent["message_id"])
         if in_mailbox is not None:
+            row["delivered"] = in_mailbox
             row["imap_s"] = float(fetched["fetched"]) - in_mailbox
         return row
 

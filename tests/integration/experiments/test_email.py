@@ -84,7 +84,7 @@ def test_an_outage_delays_mail_and_loses_none(tmp_path, clean_machine):
     assert (measured["messages_delivered"], measured["duplicates"]) == (4, 0)
     assert measured["queue_peak"] == 4
     # Each message was refused at least once, then sent: Postfix retried.
-    assert all(row["attempts"] >= 2 for row in result.details["stages"])
+    assert all(row["attempts"] >= 2 for row in result.details["tables"]["messages"])
     assert "Connection refused" in result.details["queue_listing"]
     assert mail_daemons() == [] and no_runtime_homes_left()
 
