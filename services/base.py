@@ -62,6 +62,9 @@ class Probe(Protocol):
 
     def tcp_open(self, ip: str, port: int) -> bool: ...
 
+    def greeting(self, ip: str, port: int) -> str:
+        """The first line a server sends on a new connection ("" if none)."""
+
     def run(self, argv: list[str]) -> tuple[int, str]: ...
 
 
@@ -80,6 +83,15 @@ class Service(Protocol):
     def ready(self, ctx: HostContext, probe: Probe) -> bool: ...
 
     def metrics(self, ctx: HostContext) -> dict: ...
+
+
+def service_role_problems(params: dict, spec, key: str, role: str,
+                          what: str) -> list[tuple[tuple, str]]:
+    """``params[key]`` must name a service of ``role`` in the spec."""
+    service = spec.services.get(params.get(key) or "")
+    if service is None or service.role != role:
+        return [((key,), f"name the {role} service {what}")]
+    return []
 
 
 class Role:

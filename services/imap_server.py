@@ -6,7 +6,7 @@ from __future__ import annotations
 import pwd
 from pathlib import Path
 
-from services.base import HostContext, Probe, Role
+from services.base import HostContext, Probe, Role, service_role_problems
 from services.mail_server import MAILBOX_USER
 from services.templates import render
 
@@ -21,10 +21,11 @@ class DovecotImap(Role):
 
     @staticmethod
     def param_problems(params: dict, spec) -> list[tuple[tuple, str]]:
-        mta = spec.services.get(params.get("mta") or "")
-        if mta is None:
-            return [(("mta",), "name the mail-server service whose mailboxes this serves")]
-        if mta.role != "mail-server" or not mta.params.get("domain"):
+        wrong = service_role_problems(params, spec, "mta", "mail-server",
+                                      "whose mailboxes this serves")
+        if wrong:
+            return wrong
+        if not spec.services[params["mta"]].params.get("domain"):
             return [(("mta",), f"{params['mta']!r} is not a mail-server with mailboxes "
                               "(a domain)")]
         return []
@@ -42,9 +43,7 @@ class DovecotImap(Role):
         return ["dovecot", "-F", "-c", str(ctx.path("dovecot.conf"))]
 
     def ready(self, ctx: HostContext, probe: Probe) -> bool:
-        code, out = probe.run(["bash", "-c", f"exec 3<>/dev/tcp/{ctx.ip}/{IMAP_PORT}; "
-                               "read -t 2 -r greeting <&3; echo \"$greeting\""])
-        return code == 0 and out.startswith("* OK")
+        return probe.greeting(ctx.ip, IMAP_PORT).startswith("* OK")
 
     def metrics(self, ctx: HostContext) -> dict:
         log = ctx.path("dovecot.log")

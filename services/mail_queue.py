@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from services.base import CsvWorkload, HostContext
+from services.base import CsvWorkload, HostContext, service_role_problems
 
 QUEUES = ("incoming", "active", "deferred", "hold")
 FIELDS = ["time", *QUEUES, "total", "listing"]
@@ -31,10 +31,7 @@ class MailQueueWatch(CsvWorkload):
 
     @staticmethod
     def param_problems(params: dict, spec) -> list[tuple[tuple, str]]:
-        mta = spec.services.get(params.get("mta") or "")
-        if mta is None or mta.role != "mail-server":
-            return [(("mta",), "name the mail-server service whose queue to watch")]
-        return []
+        return service_role_problems(params, spec, "mta", "mail-server", "whose queue to watch")
 
     def command(self, ctx: HostContext) -> list[str]:
         p = self._params(ctx)

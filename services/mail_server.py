@@ -165,9 +165,7 @@ class PostfixMailServer(Role):
                 "postfix", "-c", str(ctx.path("etc")), "start-fg"]
 
     def ready(self, ctx: HostContext, probe: Probe) -> bool:
-        code, out = probe.run(["bash", "-c", f"exec 3<>/dev/tcp/{ctx.ip}/{SMTP_PORT}; "
-                               "read -t 2 -r banner <&3; echo \"$banner\""])
-        return code == 0 and out.startswith("220")
+        return probe.greeting(ctx.ip, SMTP_PORT).startswith("220")
 
     def metrics(self, ctx: HostContext) -> dict:
         log = ctx.path("postfix.log")

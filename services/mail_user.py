@@ -24,7 +24,7 @@ import time
 from email.message import EmailMessage
 from pathlib import Path
 
-from services.base import CsvWorkload, HostContext
+from services.base import CsvWorkload, HostContext, service_role_problems
 
 SMTP_PORT = 25
 IMAP_PORT = 143
@@ -91,11 +91,8 @@ class MailSender(CsvWorkload):
 
     @staticmethod
     def param_problems(params: dict, spec) -> list[tuple[tuple, str]]:
-        problems = []
-        server = spec.services.get(params.get("server") or "")
-        if server is None or server.role != "mail-server":
-            problems.append((("server",), "name the mail-server service that takes this "
-                             "agent's mail"))
+        problems = service_role_problems(params, spec, "server", "mail-server",
+                                         "that takes this agent's mail")
         if not params.get("from"):
             problems.append((("from",), "give the sender's address"))
         if not params.get("to") and not params.get("bounce_to"):
@@ -134,10 +131,8 @@ class MailReader(CsvWorkload):
 
     @staticmethod
     def param_problems(params: dict, spec) -> list[tuple[tuple, str]]:
-        problems = []
-        server = spec.services.get(params.get("server") or "")
-        if server is None or server.role != "imap-server":
-            problems.append((("server",), "name the imap-server service of the mailbox"))
+        problems = service_role_problems(params, spec, "server", "imap-server",
+                                         "of the mailbox")
         if not params.get("user"):
             problems.append((("user",), "give the mailbox's address"))
         problems += addresses_problems(params, spec, ("user",), must_exist=True)

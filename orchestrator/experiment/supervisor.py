@@ -32,6 +32,11 @@ class HostProbe:
         code, _ = self.run(["bash", "-c", f"exec 3<>/dev/tcp/{ip}/{port}"])
         return code == 0
 
+    def greeting(self, ip: str, port: int) -> str:
+        code, out = self.run(["bash", "-c", f"exec 3<>/dev/tcp/{ip}/{port}; "
+                              "read -t 2 -r line <&3; echo \"$line\""])
+        return out.strip() if code == 0 else ""
+
     def run(self, argv: list[str]) -> tuple[int, str]:
         code, out, _ = execute(self.node, argv)
         return code, out
