@@ -309,18 +309,24 @@ class MailWorld:
                                   "maximal_backoff_s": params["maximal_backoff_s"],
                                   "relay_s": relay, "bound_s": bound}
         fetched = {r["message_id"]: float(r["fetched"]) for r in self.fetched}
-        waits = [max(fetched[m] for m in ids if m in fetched) - end
-                 for end, ids in during.items() if any(m in fetched for m in ids)]
+        ends = sorted(during)
+        # Each message waited from the end of the last outage before it came.
+        waits = [fetched[m] - max(e for e in ends if e <= fetched[m])
+                 for ids in during.values() for m in ids
+                 if m in fetched and any(e <= fetched[m] for e in ends)]
         if waits:
-            found += [
-                Quantity("retry_wait", max(waits), bound, "s",
-                         "last delivery of the mail submitted during an outage, after the "
-                         "outage's end; the retry model's longest: queue_run_delay "
-                         f"{params['queue_run_delay_s']} s + maximal_backoff_time "
-                         f"{params['maximal_backoff_s']} s + one relay"),
-                Quantity("retry_wait_share", max(waits) / bound, None, "",
-                         "that wait as a share of the longest the retry model allows"),
-            ]
+            single = len(during) == 1
+            found.append(Quantity(
+                "retry_wait", max(waits), bound if single else None, "s",
+                "last delivery of the mail submitted during an outage, after the end of "
+                "the outage before it came; the retry model's longest: queue_run_delay "
+                f"{params['queue_run_delay_s']} s + maximal_backoff_time "
+                f"{params['maximal_backoff_s']} s + one relay"
+                + ("" if single else " (several outages: a backlog also waits its turn)")))
+            if single:
+                found.append(Quantity(
+                    "retry_wait_share", max(waits) / bound, None, "",
+                    "that wait as a share of the longest the retry model allows"))
         return found
 
 
