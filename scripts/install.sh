@@ -16,6 +16,7 @@ apt_packages=(
   nginx-light squid
   bind9 unbound dnsutils
   postfix dovecot-imapd swaks
+  opentracker
   user-mode-linux     # a kernel with sch_netem as a process: make test-netem
 )
 
@@ -53,7 +54,7 @@ fi
 # real root servers, and its resolvconf hook would take over /etc/resolv.conf.
 packaged_daemons=(nginx.service squid.service named.service named-resolvconf.service
                   unbound.service unbound-resolvconf.service postfix.service
-                  dovecot.service dovecot.socket)
+                  dovecot.service dovecot.socket opentracker.service)
 if [ -d /run/systemd/system ]; then
   for unit in "${packaged_daemons[@]}"; do
     if systemctl is-enabled --quiet "$unit" 2>/dev/null; then

@@ -2,12 +2,15 @@
 
 Adding a role means adding one module and one entry here.
 """
+from services.bt_peer import BtPeer, BtSeed
+from services.bt_tracker import OpenTracker
 from services.conditional_client import ConditionalClient
 from services.cookie_client import CookieClient
 from services.cookie_sites import WebApp
 from services.dns_authoritative import BindAuthoritative
 from services.dns_client import DnsClient
 from services.dns_resolver import UnboundResolver
+from services.file_client import FileClient
 from services.imap_server import DovecotImap
 from services.mail_queue import MailQueueWatch
 from services.mail_server import PostfixMailServer
@@ -21,6 +24,7 @@ REGISTRY = {cls.role: cls for cls in (NginxOrigin, SquidCache, WebClient, PageCl
                                       ConditionalClient, WebApp, CookieClient,
                                       BindAuthoritative, UnboundResolver, DnsClient,
                                       PostfixMailServer, DovecotImap, MailSender, MailReader,
-                                      MailQueueWatch)}
+                                      MailQueueWatch, OpenTracker, BtPeer, BtSeed,
+                                      FileClient)}
 
 __all__ = ["REGISTRY"]

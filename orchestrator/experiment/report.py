@@ -165,6 +165,31 @@ def plot(run_dir: Path, results: dict[str, ScenarioResult], kinds: list[str]) ->
         ax.set_ylabel("page-load time (s)")
         ax.set_yscale("log")
         written.append(_finish(fig, ax, run_dir / "page_load.png"))
+    if "distribution" in kinds:
+        # The slide's figure: both bounds against N, and each scenario's time.
+        measured = [r.details for r in results.values() if "distribution_s" in r.details]
+        if measured:
+            from orchestrator.experiment.models.distribution import cs_bound_s, p2p_bound_s
+
+            fig, ax = plt.subplots(figsize=(8, 4))
+            first = measured[0]
+            largest = max(d["n"] for d in measured)
+            ns = list(range(1, max(35, largest) + 1))
+            per_client = min(first["uploads"])
+            ax.plot(ns, [cs_bound_s(n, first["f_bits"], first["u_s"], first["d_min"])
+                         for n in ns], color="tab:red", label="client-server bound")
+            ax.plot(ns, [p2p_bound_s(n, first["f_bits"], first["u_s"], first["d_min"],
+                                     [per_client] * n) for n in ns],
+                    color="tab:blue", label="P2P bound")
+            for mode, color in (("client-server", "tab:red"), ("P2P", "tab:blue")):
+                points = [(d["n"], d["distribution_s"]) for d in measured
+                          if d["mode"] == mode and d["distribution_s"] is not None]
+                if points:
+                    ax.plot(*zip(*sorted(points), strict=True), "o", color=color,
+                            label=f"{mode}: measured")
+            ax.set_xlabel("N (clients)")
+            ax.set_ylabel("time to distribute the file (s)")
+            written.append(_finish(fig, ax, run_dir / "distribution.png"))
     if "mail_queue" in kinds:
         # Scenarios that watched a queue: its length and the mail fetched so far.
         watched = {n: r for n, r in results.items() if r.details.get("queue")}

@@ -261,7 +261,7 @@ class ResolvedSpec(_Strict):
     monitor: dict[str, MonitorSpec] = Field(default_factory=dict)
     captures: list[CaptureSpec] = Field(default_factory=list)
     plots: list[Literal["utilisation", "delay_cdf", "delay_time", "page_load",
-                        "mail_queue"]] = Field(
+                        "mail_queue", "distribution"]] = Field(
         default_factory=list)
     dns: DnsSpec | None = None
     scenario: str = ""

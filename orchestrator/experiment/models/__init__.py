@@ -8,6 +8,7 @@ from orchestrator.experiment.models import (
           access_link,
           conditional_get,
           cookies,
+          distribution,
           dns,
           email,
           http_hol,
@@ -17,6 +18,7 @@ from orchestrator.experiment.models.base import Check, Quantity, Requires, evalu
 
 MODELS = {"access_link": access_link, "http_pages": http_pages, "http_hol": http_hol,
           "conditional_get": conditional_get, "cookies": cookies, "dns": dns,
+          "distribution": distribution,
           "email": email}
 
 __all__ = ["MODELS", "Check", "Quantity", "Requires", "evaluate"]

@@ -1,0 +1,100 @@
+"""Distributing a file of F bits to N clients (Kurose & Ross, "P2P file
+distribution"): the time until the last client has it, against the slides'
+lower bounds, with the server's upload u_s, each client's upload u_i and the
+slowest client's download d_min read from the topology's links:
+
+- client-server (an HTTP server, clients downloading in parallel):
+  D_cs >= max{N F / u_s, F / d_min};
+- P2P (a BitTorrent swarm, the server its initial seed):
+  D_P2P >= max{F / u_s, F / d_min, N F / (u_s + sum u_i)}.
+
+A scenario is one of the two at one N; the plot puts every scenario's
+measurement on the two bounds' curves. Each time runs from the first
+client's start to the last one's finish, as the clients logged them.
+"""
+from __future__ import annotations
+
+from orchestrator.experiment.models.base import Quantity, Requires
+
+CHECKS = ("distribution_time", "bound_ratio", "copies_intact", "cs_bound_over_p2p")
+REQUIRES = Requires()
+CLIENT_ROLES = {"file-client": "client-server", "bt-peer": "P2P"}
+
+
+def cs_bound_s(n: int, f_bits: float, u_s: float, d_min: float) -> float:
+    return max(n * f_bits / u_s, f_bits / d_min)
+
+
+def p2p_bound_s(n: int, f_bits: float, u_s: float, d_min: float, uploads: list[float]) -> float:
+    return max(f_bits / u_s, f_bits / d_min, n * f_bits / (u_s + sum(uploads)))
+
+
+def host_rates_bps(topo, host: str) -> tuple[float, float]:
+    """A host's upload and download: its one access link's rates each way."""
+    [peer] = [b if a == host else a for a, b in topo.links() if host in (a, b)]
+    up, down = topo.rateMbps(host, peer), topo.rateMbps(peer, host)
+    if up is None or down is None:
+        raise ValueError(f"{host}'s link has no rate: the bounds need u and d")
+    return up * 1e6, down * 1e6
+
+
+def setting(spec) -> dict:
+    """N, F, the server, and the rates the bounds take, from the spec."""
+    topo = spec.topology.build()
+    [(name, workload)] = [(n, w) for n, w in spec.all_workloads.items()
+                          if w.role in CLIENT_ROLES]
+    mode = CLIENT_ROLES[workload.role]
+    if mode == "P2P":
+        tracker = spec.services[workload.params["tracker"]]
+        f_bits = 8 * tracker.params.get("file_bytes", 2_500_000)
+        server_host = next(w.hosts[0] for w in spec.all_workloads.values()
+                           if w.role == "bt-seed")
+    else:
+        server = spec.services[workload.params["server"]]
+        f_bits = server.params.get("object_bits", 100_000)
+        server_host = server.host
+    u_s, _ = host_rates_bps(topo, server_host)
+    rates = [host_rates_bps(topo, host) for host in workload.hosts]
+    return {"mode": mode, "workload": name, "n": len(workload.hosts), "f_bits": f_bits,
+            "u_s": u_s, "uploads": [u for u, _ in rates], "d_min": min(d for _, d in rates)}
+
+
+def quantities(spec, run) -> tuple[list[Quantity], dict]:
+    s = setting(spec)
+    rows = run.rows(s["workload"])
+    done = [r for r in rows if r["kind"] == "completed"]
+    started = [float(r["time"]) for r in rows if r["kind"] == "started"]
+    finished = len({r["client"] for r in done})
+    d_measured = (max(float(r["time"]) for r in done) - min(started)
+                  if done and started and finished == s["n"] else None)
+    cs = cs_bound_s(s["n"], s["f_bits"], s["u_s"], s["d_min"])
+    p2p = p2p_bound_s(s["n"], s["f_bits"], s["u_s"], s["d_min"], s["uploads"])
+    bound = cs if s["mode"] == "client-server" else p2p
+    intact = [r for r in done if r["intact"] == "True"]
+    formula = ("max{N F/u_s, F/d_min}" if s["mode"] == "client-server"
+               else "max{F/u_s, F/d_min, N F/(u_s + Σu_i)}")
+    found = [
+        Quantity("distribution_time", d_measured, bound, "s",
+                 f"{s['mode']}, N = {s['n']}: the slides' lower bound {formula} with "
+                 f"F = {s['f_bits'] / 1e6:g} Mb, u_s = {s['u_s'] / 1e6:g} Mb/s, "
+                 f"u = {min(s['uploads']) / 1e6:g} Mb/s, d_min = {s['d_min'] / 1e6:g} Mb/s"),
+        Quantity("bound_ratio", d_measured / bound if d_measured else None, 1.0, "",
+                 "measured time over the bound: never below 1 beyond the measurement's error"),
+        Quantity("copies_intact", len(intact) / s["n"], 1.0, "",
+                 "clients whose copy has the file's SHA-256"),
+    ]
+    if s["mode"] == "P2P":
+        found.append(Quantity(
+            "cs_bound_over_p2p", cs / d_measured if d_measured else None, None, "",
+            f"the client-server bound at N = {s['n']} ({cs:.1f} s) over the swarm's measured "
+            "time: how much faster P2P distributes"))
+    return found, {**s, "distribution_s": d_measured, "bound_s": bound,
+                   "cs_bound_s": cs, "p2p_bound_s": p2p, "finished": finished}
+
+
+def report_lines(details: dict) -> list[str]:
+    measured = details.get("distribution_s")
+    return [f"{details['mode']} N={details['n']}: D = "
+            + (f"{measured:.2f} s" if measured is not None else "not finished")
+            + f", bound {details['bound_s']:.2f} s (client-server bound "
+            f"{details['cs_bound_s']:.2f} s, P2P bound {details['p2p_bound_s']:.2f} s)"]

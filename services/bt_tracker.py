@@ -1,0 +1,52 @@
+"""opentracker (Debian's) as the swarm's tracker. Debian builds it
+whitelist-only, so its configuration whitelists the one torrent it tracks:
+the swarm's file (``file_bytes`` of seeded content, ``piece_kb`` pieces),
+written here with its .torrent for the peers to take.
+
+Peers announce once when they start (and when they finish or stop): each
+learns the peers already there from the tracker, and later ones connect to
+it. opentracker's half-hour announce interval is therefore no obstacle."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from services import torrent
+from services.base import HostContext, Probe, Role
+
+TRACKER_PORT = 6969
+
+
+def announce_url(ip: str) -> str:
+    return f"http://{ip}:{TRACKER_PORT}/announce"
+
+
+class OpenTracker(Role):
+    role = "bt-tracker"
+    runs_as_others = True   # it chroots to its home and drops to nobody
+    defaults = {"file_bytes": 2_500_000, "piece_kb": torrent.DEFAULT_PIECE_KB,
+                "content_seed": 1}
+
+    def swarm_file(self, ctx: HostContext) -> torrent.Torrent:
+        p = self._params(ctx)
+        return torrent.make(ctx.path("swarm"), p["file_bytes"], p["content_seed"],
+                            p["piece_kb"], announce_url(ctx.ip))
+
+    def config(self, ctx: HostContext) -> dict[Path, str]:
+        # The content and .torrent are binary: written here, beside the home's
+        # text files, for the peers to take from it.
+        made = self.swarm_file(ctx)
+        # -w is read relative to -d (its chroot): the whitelist sits in the home.
+        return {ctx.path("whitelist"): made.info_hash + "\n",
+                ctx.path("swarm.json"): (
+                    f'{{"info_hash": "{made.info_hash}", "sha256": "{made.sha256}"}}\n')}
+
+    def command(self, ctx: HostContext) -> list[str]:
+        return ["opentracker", "-i", ctx.ip, "-p", str(TRACKER_PORT), "-P", str(TRACKER_PORT),
+                "-d", str(ctx.home), "-u", "nobody", "-w", "whitelist", "-A", ctx.ip]
+
+    def ready(self, ctx: HostContext, probe: Probe) -> bool:
+        return probe.tcp_open(ctx.ip, TRACKER_PORT)
+
+    def metrics(self, ctx: HostContext) -> dict:
+        return {"announce": announce_url(ctx.ip)}
+
