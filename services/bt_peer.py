@@ -8,8 +8,9 @@ a peer whose client is throttled rather than its link.
 
 Each second a peer logs its progress and, per neighbour, the rates both ways
 and who chokes whom; it logs when it finished and whether its copy matches.
-A leecher stays to seed after finishing, and leaves once the tracker counts
-every member of the swarm complete (``clients`` leechers and ``seeds``)."""
+A leecher stays to seed after finishing, and leaves once the tracker has
+counted every leecher's completion (``clients`` of them): the scrape's
+``downloaded`` only grows, where its ``complete`` drops as peers leave."""
 from __future__ import annotations
 
 import argparse
@@ -20,14 +21,17 @@ import shutil
 import signal
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from services.base import CsvWorkload, HostContext, service_role_problems
+from services.bt_tracker import scrape_url
 from services.torrent import FILE_NAME
 
 LISTEN_PORT = 6881
 # How often a peer looks at its torrent: the resolution of its completion time.
 POLL_S = 0.1
+SCRAPE_TIMEOUT_S = 2.0
 FIELDS = ["kind", "time", "peer", "progress", "pieces", "down_bps", "up_bps", "neighbour",
           "choked_by_us", "choking_us", "optimistic", "detail", "intact"]
 # libtorrent's regular unchoke slots and the slides' 10 s re-evaluation.
@@ -66,7 +70,7 @@ class BtPeer(CsvWorkload):
     output = "peer.csv"
     service_refs = ("tracker",)
     seeding = False
-    defaults = {"tracker": None, "seeds": 1, "upload_kbps": 0, "download_kbps": 0,
+    defaults = {"tracker": None, "upload_kbps": 0, "download_kbps": 0,
                 "record_s": 1.0, "drain_s": 30}
 
     @staticmethod
@@ -77,13 +81,14 @@ class BtPeer(CsvWorkload):
     def config(self, ctx: HostContext) -> dict[Path, str]:
         p = self._params(ctx)
         swarm = ctx.homes[p["tracker"]] / "swarm"
+        published = json.loads((ctx.homes[p["tracker"]] / "swarm.json").read_text())
         return {ctx.path("peer.json"): json.dumps({
             "name": ctx.host, "listen": ctx.ip, "torrent": str(swarm / "shared.torrent"),
             "publisher_copy": str(swarm / FILE_NAME) if self.seeding else None,
             "save": str(ctx.path("download")),
-            "sha256": json.loads((ctx.homes[p["tracker"]] / "swarm.json").read_text())["sha256"],
-            "swarm_size": int(p.get("clients", 1)) + int(p["seeds"]) if not self.seeding
-            else None,
+            "sha256": published["sha256"],
+            "scrape": scrape_url(ctx.address_of_service(p["tracker"]), published["info_hash"]),
+            "leechers": None if self.seeding else int(p.get("clients", 1)),
             "upload_kbps": p["upload_kbps"], "download_kbps": p["download_kbps"],
             "record_s": p["record_s"],
             "deadline_s": float(p["duration_s"]) + float(p["drain_s"])}, indent=1)}
@@ -116,8 +121,9 @@ def run_peer(config: dict, out: Path) -> int:
     # limited and always unchoked. Every emulated host is private-range, so
     # the filter is emptied: limits and tit-for-tat apply between them.
     session.set_peer_class_filter(lt.ip_filter())
+    info = lt.torrent_info(config["torrent"])
     params = lt.add_torrent_params()
-    params.ti = lt.torrent_info(config["torrent"])
+    params.ti = info
     params.save_path = str(save)
     handle = session.add_torrent(params)
     started = time.time()
@@ -154,11 +160,23 @@ def run_peer(config: dict, out: Path) -> int:
                     "optimistic": int(bool(peer.flags & peer.optimistic_unchoke)),
                     "detail": f"{peer.total_download} {peer.total_upload}"})
             handle_out.flush()
-            if completed is not None and config["swarm_size"] is not None:
-                handle.scrape_tracker()
-                if status.num_complete >= config["swarm_size"]:
-                    break
+            if completed is not None and config["leechers"] is not None and \
+                    completions(config["scrape"]) >= config["leechers"]:
+                break
     return 0
+
+
+def completions(scrape_url: str) -> int:
+    """How many completions the tracker has counted (its scrape's
+    ``downloaded``); 0 if it does not answer."""
+    import libtorrent as lt
+
+    try:
+        with urllib.request.urlopen(scrape_url, timeout=SCRAPE_TIMEOUT_S) as reply:
+            files = lt.bdecode(reply.read()).get(b"files", {})
+    except OSError:
+        return 0
+    return next(iter(files.values()), {}).get(b"downloaded", 0)
 
 
 def sha256(path: Path) -> str:

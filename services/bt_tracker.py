@@ -8,6 +8,7 @@ learns the peers already there from the tracker, and later ones connect to
 it. opentracker's half-hour announce interval is therefore no obstacle."""
 from __future__ import annotations
 
+import urllib.parse
 from pathlib import Path
 
 from services import torrent
@@ -18,6 +19,11 @@ TRACKER_PORT = 6969
 
 def announce_url(ip: str) -> str:
     return f"http://{ip}:{TRACKER_PORT}/announce"
+
+
+def scrape_url(ip: str, info_hash_hex: str) -> str:
+    return (f"http://{ip}:{TRACKER_PORT}/scrape?info_hash="
+            f"{urllib.parse.quote(bytes.fromhex(info_hash_hex))}")
 
 
 class OpenTracker(Role):

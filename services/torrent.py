@@ -32,10 +32,9 @@ def make(folder: Path, size_bytes: int, seed: int, piece_kb: int, announce: str)
     folder.mkdir(parents=True, exist_ok=True)
     data = content(size_bytes, seed)
     (folder / FILE_NAME).write_bytes(data)
-    storage = lt.file_storage()
-    lt.add_files(storage, str(folder / FILE_NAME))
     # v1 only: opentracker's whitelist holds v1 info-hashes.
-    creator = lt.create_torrent(storage, piece_kb * 1024, flags=lt.create_torrent.v1_only)
+    creator = lt.create_torrent(lt.list_files(str(folder / FILE_NAME)), piece_kb * 1024,
+                                flags=lt.create_torrent.v1_only)
     creator.add_tracker(announce)
     lt.set_piece_hashes(creator, str(folder))
     encoded = lt.bencode(creator.generate())

@@ -1,0 +1,81 @@
+"""p2p-vs-cs, short: a real swarm completes with intact copies, libtorrent's
+limits hold between emulated hosts (its local-peer class is emptied), both
+times respect their bounds at N = 4, and nothing of the swarm is left."""
+from pathlib import Path
+
+import psutil
+import pytest
+
+from orchestrator.experiment import spec
+from orchestrator.experiment.runner import run_experiment
+
+SPEC = Path(__file__).resolve().parents[3] / "experiments" / "p2p-vs-cs.yaml"
+# The completion time is read every 0.1 s; the shortest time here is ~2 s.
+READING_ERROR = 0.05
+
+
+def variant(tmp_path, count: int, extra: str = "") -> Path:
+    """The spec with the N = 5 scenarios at N = ``count``."""
+    text = SPEC.read_text()
+    old = "topology: {params: {groups: {clients: {count: 5}}}}"
+    assert text.count(old) == 2
+    text = text.replace(old, f"topology: {{params: {{groups: {{clients: {{count: {count}}}}}}}}}")
+    if extra:
+        old_swarm = "swarm: {role: bt-peer, hosts: clients, params: {tracker: tracker}}"
+        text = text.replace(old_swarm, old_swarm + extra, 1)
+    path = tmp_path / "p2p-vs-cs.yaml"
+    path.write_text(text)
+    return path
+
+
+def measured(result) -> dict:
+    return {q.name: q.measured for q in result.quantities}
+
+
+def swarm_processes() -> list[str]:
+    return [" ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])
+            if any("opentracker" in part or "services.bt_peer" in part
+                   for part in p.info["cmdline"] or [])]
+
+
+def test_a_seed_and_three_peers_complete_with_intact_copies(tmp_path, clean_machine):
+    _, results = run_experiment(spec.load(variant(tmp_path, 3), only=["p2p-5"]),
+                                tmp_path / "out")
+    result = results["p2p-5"]
+    done = [r for r in result.run.rows("swarm") if r["kind"] == "completed"]
+    assert sorted(r["client"] for r in done) == ["peer1", "peer2", "peer3"]
+    assert all(r["intact"] == "True" for r in done)
+    assert measured(result)["bound_ratio"] >= 1 - READING_ERROR
+    # The peers traded among themselves, not only with the seed.
+    neighbours = {r["neighbour"] for r in result.run.rows("swarm") if r["kind"] == "neighbour"}
+    addresses = result.run.addresses
+    assert {addresses["peer2"], addresses["peer3"]} <= neighbours
+    assert swarm_processes() == []
+
+
+def test_libtorrent_limits_hold_between_emulated_hosts(tmp_path, clean_machine):
+    """A seed throttled by libtorrent to 2 Mb/s on its 10 Mb/s link: one peer
+    takes F / 2 Mb/s. libtorrent exempts local (private-range) peers from
+    limits unless its peer-class filter is emptied: then it would take F / 10."""
+    path = variant(tmp_path, 1)
+    text = path.read_text().replace(
+        "seed: {role: bt-seed, hosts: server, params: {tracker: tracker}}",
+        "seed: {role: bt-seed, hosts: server, params: {tracker: tracker, upload_kbps: 2000}}")
+    path.write_text(text)
+    _, results = run_experiment(spec.load(path, only=["p2p-5"]), tmp_path / "out")
+    time_s = measured(results["p2p-5"])["distribution_time"]
+    limited_s = 20e6 / 2e6
+    assert time_s == pytest.approx(limited_s, rel=0.2), time_s
+    assert swarm_processes() == []
+
+
+def test_at_n_4_each_time_respects_its_bound(tmp_path, clean_machine):
+    _, results = run_experiment(spec.load(variant(tmp_path, 4), only=["cs-5", "p2p-5"]),
+                                tmp_path / "out")
+    cs, p2p = measured(results["cs-5"]), measured(results["p2p-5"])
+    details = results["p2p-5"].details
+    assert details["p2p_bound_s"] < details["cs_bound_s"]
+    assert 1 - READING_ERROR <= cs["bound_ratio"] <= 1.15
+    assert p2p["bound_ratio"] >= 1 - READING_ERROR
+    assert cs["copies_intact"] == p2p["copies_intact"] == 1.0
+    assert swarm_processes() == []

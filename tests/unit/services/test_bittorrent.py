@@ -1,0 +1,66 @@
+"""BitTorrent roles: a peer's session stays inside the emulation, the swarm's
+torrent is the same on every run, the tracker whitelists it, and a file
+client checks its copy."""
+import pytest
+
+from services import torrent
+from services.base import HostContext
+from services.bt_peer import LISTEN_PORT, session_settings
+from services.bt_tracker import OpenTracker, announce_url
+
+
+def test_a_peer_finds_no_one_outside_the_emulation_and_speaks_tcp_only():
+    settings = session_settings("10.0.0.5", upload_kbps=0, download_kbps=0)
+    for off in ("enable_dht", "enable_lsd", "enable_upnp", "enable_natpmp",
+                "enable_incoming_utp", "enable_outgoing_utp"):
+        assert settings[off] is False, off
+    assert settings["listen_interfaces"] == f"10.0.0.5:{LISTEN_PORT}"
+    assert settings["outgoing_interfaces"] == "10.0.0.5"
+    assert settings["unchoke_slots_limit"] == 4 and settings["unchoke_interval"] == 10
+    assert settings["optimistic_unchoke_interval"] == 30
+
+
+def test_rate_limits_are_in_bytes_per_second():
+    settings = session_settings("10.0.0.5", upload_kbps=1000, download_kbps=8)
+    assert settings["upload_rate_limit"] == 125_000 and settings["download_rate_limit"] == 1000
+
+
+def test_the_swarm_file_and_its_info_hash_are_the_same_on_every_run(tmp_path):
+    one = torrent.make(tmp_path / "a", 300_000, seed=3, piece_kb=256,
+                       announce="http://10.0.0.1:6969/announce")
+    two = torrent.make(tmp_path / "b", 300_000, seed=3, piece_kb=256,
+                       announce="http://10.0.0.9:6969/announce")
+    other = torrent.make(tmp_path / "c", 300_000, seed=4, piece_kb=256,
+                         announce="http://10.0.0.1:6969/announce")
+    assert one.info_hash == two.info_hash != other.info_hash  # the tracker is not hashed
+    assert len(one.info_hash) == 40 and one.data.stat().st_size == 300_000
+    import libtorrent as lt
+    info = lt.torrent_info(str(one.torrent))
+    assert info.piece_length() == 256 * 1024 and info.num_pieces() == 2
+    assert not info.info_hashes().has_v2()  # v1 only, as opentracker's whitelist wants
+
+
+def test_the_tracker_whitelists_the_swarm_it_tracks(tmp_path):
+    ctx = HostContext(name="tracker", host="tracker", ip="10.0.0.1", home=tmp_path / "t",
+                      params={"file_bytes": 100_000})
+    ctx.home.mkdir()
+    files = OpenTracker().config(ctx)
+    made = torrent.make(tmp_path / "again", 100_000, 1, torrent.DEFAULT_PIECE_KB,
+                        announce_url("10.0.0.1"))
+    assert files[ctx.path("whitelist")] == made.info_hash + "\n"
+    assert (ctx.path("swarm", "shared.torrent")).exists()
+    argv = OpenTracker().command(ctx)
+    assert argv[argv.index("-w") + 1] == "whitelist"  # relative to its chroot, -d
+    assert argv[argv.index("-d") + 1] == str(ctx.home) and "root" not in argv
+
+
+@pytest.mark.parametrize("n, cs_hours, p2p_hours", [(1, 0.1, 0.1), (10, 1.0, 0.5),
+                                                    (30, 3.0, 0.75)])
+def test_the_bounds_of_the_slides_example(n, cs_hours, p2p_hours):
+    """F/u = 1 hour, u_s = 10u, d_min = u_s: at N = 30, 3 hours against 0.75."""
+    from orchestrator.experiment.models.distribution import cs_bound_s, p2p_bound_s
+
+    u, f = 1.0, 3600.0
+    u_s = d_min = 10 * u
+    assert cs_bound_s(n, f, u_s, d_min) / 3600 == pytest.approx(cs_hours)
+    assert p2p_bound_s(n, f, u_s, d_min, [u] * n) / 3600 == pytest.approx(p2p_hours)
