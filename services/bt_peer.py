@@ -106,6 +106,18 @@ class BtSeed(BtPeer):
     finite = False
 
 
+def peer_class_filter():
+    """Every address in libtorrent's global peer class. By default it puts
+    private-range peers in its local class instead: never rate limited and
+    always unchoked. Every emulated host is private-range, so without this
+    no limit and no tit-for-tat would apply between them."""
+    import libtorrent as lt
+
+    rules = lt.ip_filter()
+    rules.add_rule("0.0.0.0", "255.255.255.255", 1 << lt.session.global_peer_class_id)
+    return rules
+
+
 def run_peer(config: dict, out: Path) -> int:
     import libtorrent as lt
 
@@ -117,10 +129,7 @@ def run_peer(config: dict, out: Path) -> int:
         shutil.copy(config["publisher_copy"], save / FILE_NAME)
     session = lt.session(session_settings(config["listen"], config["upload_kbps"],
                                           config["download_kbps"]))
-    # libtorrent puts private-range peers in its local class: never rate
-    # limited and always unchoked. Every emulated host is private-range, so
-    # the filter is emptied: limits and tit-for-tat apply between them.
-    session.set_peer_class_filter(lt.ip_filter())
+    session.set_peer_class_filter(peer_class_filter())
     info = lt.torrent_info(config["torrent"])
     params = lt.add_torrent_params()
     params.ti = info

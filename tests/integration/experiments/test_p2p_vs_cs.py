@@ -4,7 +4,6 @@ times respect their bounds at N = 4, and nothing of the swarm is left."""
 from pathlib import Path
 
 import psutil
-import pytest
 
 from orchestrator.experiment import spec
 from orchestrator.experiment.runner import run_experiment
@@ -12,6 +11,9 @@ from orchestrator.experiment.runner import run_experiment
 SPEC = Path(__file__).resolve().parents[3] / "experiments" / "p2p-vs-cs.yaml"
 # The completion time is read every 0.1 s; the shortest time here is ~2 s.
 READING_ERROR = 0.05
+# libtorrent's limiter hands out its quota in bursts and counts protocol
+# bytes too: a limited transfer ran at 87 % of its limit here.
+LIMITER_SHORTFALL = 0.35
 
 
 def variant(tmp_path, count: int, extra: str = "") -> Path:
@@ -64,8 +66,8 @@ def test_libtorrent_limits_hold_between_emulated_hosts(tmp_path, clean_machine):
     path.write_text(text)
     _, results = run_experiment(spec.load(path, only=["p2p-5"]), tmp_path / "out")
     time_s = measured(results["p2p-5"])["distribution_time"]
-    limited_s = 20e6 / 2e6
-    assert time_s == pytest.approx(limited_s, rel=0.2), time_s
+    limited_s = 20e6 / 2e6   # 10 s; unlimited, the link gives 2.6 s
+    assert limited_s * (1 - READING_ERROR) <= time_s <= limited_s * (1 + LIMITER_SHORTFALL)
     assert swarm_processes() == []
 
 
