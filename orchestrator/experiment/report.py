@@ -41,7 +41,8 @@ class ScenarioResult:
                 "quantities": [asdict(q) for q in self.quantities],
                 "details": self.details, "services": self.run.services,
                 "link_stats": self.run.link_stats, "window": self.run.window,
-                "events": [e.row() for e in self.run.events], "phases_s": self.run.phases}
+                "events": [e.row() for e in self.run.events], "phases_s": self.run.phases,
+                "resources": self.run.resources}
 
 
 def evaluate_scenario(spec: ResolvedSpec, run: RunResult) -> ScenarioResult:

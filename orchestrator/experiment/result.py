@@ -64,6 +64,7 @@ class RunResult:
     link_stats: dict[str, dict]
     pcaps: list[str]
     phases: dict[str, float] = field(default_factory=dict)  # seconds per phase
+    resources: dict = field(default_factory=dict)  # CPU seconds, memory peak (resources.py)
 
     def rows(self, workload: str | None = None) -> list[dict]:
         """The rows of one workload, or of all in turn."""

@@ -14,6 +14,7 @@ from orchestrator.emulation import hold as hold_state
 from orchestrator.emulation.network import Network
 from orchestrator.experiment.contexts import Contexts
 from orchestrator.experiment.monitors import Monitors
+from orchestrator.experiment.resources import ResourceMeter
 from orchestrator.experiment.result import RunResult
 from orchestrator.experiment.spec import ResolvedSpec
 from orchestrator.experiment.supervisor import ServiceFailed, ServiceSupervisor
@@ -63,12 +64,14 @@ class ScenarioRun:
     monitors: Monitors | None = None
     timeline: Timeline | None = None
     window: tuple[float, float] = (0.0, 0.0)
+    meter: ResourceMeter = field(default_factory=ResourceMeter)
 
     def execute(self, hold: bool = False) -> RunResult:
         """Run the scenario and return what it measured; tear down in any case.
         Its phases' times are added to ``phases`` (shared by an experiment's
         scenarios) and kept, its own, in the result."""
         before = dict(self.phases.seconds)
+        self.meter.start()
         self.net = Network(self.spec.topology.build(), self.run_dir, realizer=self.spec.realizer,
                            switch=self.spec.switch, tcp_congestion=self.spec.tcp_congestion)
         try:
@@ -79,6 +82,12 @@ class ScenarioRun:
         result.phases = {name: spent - before.get(name, 0.0)
                          for name, spent in self.phases.seconds.items()
                          if spent != before.get(name, 0.0)}
+        result.resources = self.meter.stop()
+        self.console.print(f"  CPU {result.resources['cpu_s']:.0f} s in "
+                           f"{result.resources['wall_s']:.0f} s "
+                           f"({100 * result.resources['cpu_share']:.0f} % of the cores); "
+                           f"memory in use peaked {result.resources['memory_added_mb']:.0f} MB "
+                           "above the start")
         return result
 
     def _run(self, hold: bool) -> RunResult:
@@ -128,6 +137,7 @@ class ScenarioRun:
                         not finite_left and elapsed >= self._ends_no_sooner_than_s()):
                     break
                 show(elapsed, self._status(elapsed))
+                self.meter.sample()
                 time.sleep(PROGRESS_POLL_S)
         self.phases.add("workload", min(elapsed, self.spec.duration_s))
         self.phases.add("drain", max(0.0, elapsed - self.spec.duration_s))

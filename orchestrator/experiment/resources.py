@@ -1,0 +1,45 @@
+"""What a scenario cost the machine: CPU seconds of this process and of every
+process it started (reaped children: daemons, workloads, relays, shells), and
+the machine's memory in use at its peak, sampled while the workloads run."""
+from __future__ import annotations
+
+import resource
+import time
+from collections.abc import Callable
+
+import psutil
+
+
+def cpu_seconds() -> float:
+    own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                         resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def memory_used_bytes() -> int:
+    return psutil.virtual_memory().used
+
+
+class ResourceMeter:
+    def __init__(self, cpu: Callable[[], float] = cpu_seconds,
+                 memory: Callable[[], int] = memory_used_bytes,
+                 clock: Callable[[], float] = time.monotonic):
+        self.cpu, self.memory, self.clock = cpu, memory, clock
+        self.cpu_start = self.wall_start = 0.0
+        self.memory_start = self.memory_peak = 0
+
+    def start(self) -> None:
+        self.cpu_start, self.wall_start = self.cpu(), self.clock()
+        self.memory_start = self.memory_peak = self.memory()
+
+    def sample(self) -> None:
+        self.memory_peak = max(self.memory_peak, self.memory())
+
+    def stop(self) -> dict:
+        """CPU seconds and wall seconds since start, the CPU's share of the
+        machine's cores, and the memory the run added at its peak."""
+        cpu, wall = self.cpu() - self.cpu_start, self.clock() - self.wall_start
+        cores = psutil.cpu_count() or 1
+        return {"cpu_s": cpu, "wall_s": wall,
+                "cpu_share": cpu / (wall * cores) if wall > 0 else None,
+                "memory_added_mb": (self.memory_peak - self.memory_start) / 1e6}

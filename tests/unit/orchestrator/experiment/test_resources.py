@@ -1,0 +1,20 @@
+from orchestrator.experiment.resources import ResourceMeter, cpu_seconds
+
+
+def test_cpu_wall_and_the_memory_peak_between_start_and_stop():
+    cpu, memory, clock = iter([10.0, 25.0]), iter([1_000e6, 1_500e6, 1_200e6]), iter([0.0, 10.0])
+    meter = ResourceMeter(cpu=lambda: next(cpu), memory=lambda: int(next(memory)),
+                          clock=lambda: next(clock))
+    meter.start()
+    meter.sample()
+    meter.sample()
+    found = meter.stop()
+    assert found["cpu_s"] == 15.0 and found["wall_s"] == 10.0
+    assert found["memory_added_mb"] == 500.0
+    assert 0 < found["cpu_share"] <= 1.5
+
+
+def test_cpu_seconds_count_this_process():
+    before = cpu_seconds()
+    sum(i * i for i in range(300_000))
+    assert cpu_seconds() > before
