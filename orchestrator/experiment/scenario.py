@@ -82,12 +82,10 @@ class ScenarioRun:
         result.phases = {name: spent - before.get(name, 0.0)
                          for name, spent in self.phases.seconds.items()
                          if spent != before.get(name, 0.0)}
-        result.resources = self.meter.stop()
-        self.console.print(f"  CPU {result.resources['cpu_s']:.0f} s in "
-                           f"{result.resources['wall_s']:.0f} s "
-                           f"({100 * result.resources['cpu_share']:.0f} % of the cores); "
-                           f"memory in use peaked {result.resources['memory_added_mb']:.0f} MB "
-                           "above the start")
+        used = result.resources = self.meter.stop()
+        self.console.print(f"  CPU {used['cpu_s']:.0f} s in {used['wall_s']:.0f} s "
+                           f"({100 * (used['cpu_share'] or 0):.0f} % of the cores); memory in "
+                           f"use peaked {used['memory_added_mb']:.0f} MB above the start")
         return result
 
     def _run(self, hold: bool) -> RunResult:
