@@ -94,6 +94,13 @@ def service_role_problems(params: dict, spec, key: str, role: str,
     return []
 
 
+def whole_number_problems(params: dict, keys: tuple[str, ...],
+                          at_least: int) -> list[tuple[tuple, str]]:
+    """Each of ``keys`` given in ``params`` is a whole number, at least ``at_least``."""
+    return [((key,), f"a whole number, at least {at_least}") for key in keys
+            if key in params and (type(params[key]) is not int or params[key] < at_least)]
+
+
 class Role:
     """What every role shares: it runs as root unless it says otherwise, and
     its parameters are its defaults overlaid with the spec's. Run as a

@@ -1,4 +1,5 @@
-"""Bytes an HTTP response puts on the wire: what a link's byte counter sees."""
+"""Bytes a TCP payload (an HTTP response, an SMTP message) puts on the wire:
+what a link's byte counter sees and its shaper paces."""
 from __future__ import annotations
 
 import math

@@ -13,7 +13,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from services.base import HostContext, Probe, Role
+from services.base import HostContext, Probe, Role, whole_number_problems
 from services.templates import render
 
 SMTP_PORT = 25
@@ -22,8 +22,8 @@ MAILBOX_USER = "mail"
 # Postfix's log: "Nov 29 20:10:01 mail.crepes.fr postfix/smtp[123]: 4ABC12: to=<...>, ..."
 LOG_LINE = re.compile(r"^\w{3} +\d+ [\d:]+ \S+ postfix/(?P<daemon>[\w/-]+)"
                       r"\[\d+\]: (?P<text>.*)$")
-QUEUE_ID = re.compile(r"^(?P<qid>[0-9A-F]{6,}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,}z"
-                      r"[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]+): (?P<rest>.*)$")
+# Short queue ids (hexadecimal): the configuration leaves long ones off.
+QUEUE_ID = re.compile(r"^(?P<qid>[0-9A-F]{6,}): (?P<rest>.*)$")
 FIELD = re.compile(r"(\w+)=(<[^>]*>|[^,]*)")
 STATUS = re.compile(r"status=(?P<status>\w+) \((?P<reply>.*)\)$")
 QUEUED_AS = re.compile(r"queued as (?P<qid>\w+)")
@@ -117,12 +117,9 @@ class PostfixMailServer(Role):
                                  "(a backup MX), or both"))
         if params.get("users") and not params.get("domain"):
             problems.append((("users",), "users have mailboxes in a domain: give domain"))
-        for key in ("queue_run_delay_s", "minimal_backoff_s", "maximal_backoff_s",
-                    "destination_concurrency"):
-            value = params.get(key)
-            if value is not None and (not isinstance(value, int) or value < 1):
-                problems.append(((key,), "a whole number, at least 1"))
-        return problems
+        return problems + whole_number_problems(
+            params, ("queue_run_delay_s", "minimal_backoff_s", "maximal_backoff_s",
+                     "destination_concurrency"), at_least=1)
 
     def hostname(self, ctx: HostContext) -> str:
         name = ctx.names.name_of(ctx.host) if ctx.names else None

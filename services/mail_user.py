@@ -24,7 +24,12 @@ import time
 from email.message import EmailMessage
 from pathlib import Path
 
-from services.base import CsvWorkload, HostContext, service_role_problems
+from services.base import (
+    CsvWorkload,
+    HostContext,
+    service_role_problems,
+    whole_number_problems,
+)
 
 SMTP_PORT = 25
 IMAP_PORT = 143
@@ -99,9 +104,7 @@ class MailSender(CsvWorkload):
             problems.append((("to",), "give the recipients' addresses"))
         problems += addresses_problems(params, spec, ("from", "to"), must_exist=True)
         problems += addresses_problems(params, spec, ("bounce_to",), must_exist=False)
-        if not isinstance(params.get("messages", 1), int) or params.get("messages", 1) < 0:
-            problems.append((("messages",), "a whole number of messages"))
-        return problems
+        return problems + whole_number_problems(params, ("messages",), at_least=0)
 
     def config(self, ctx: HostContext) -> dict[Path, str]:
         p = self._params(ctx)
@@ -136,9 +139,7 @@ class MailReader(CsvWorkload):
         if not params.get("user"):
             problems.append((("user",), "give the mailbox's address"))
         problems += addresses_problems(params, spec, ("user",), must_exist=True)
-        if not isinstance(params.get("expect", 1), int) or params.get("expect", 1) < 0:
-            problems.append((("expect",), "a whole number of messages"))
-        return problems
+        return problems + whole_number_problems(params, ("expect",), at_least=0)
 
     def config(self, ctx: HostContext) -> dict[Path, str]:
         p = self._params(ctx)

@@ -23,8 +23,9 @@ def memory_used_bytes() -> int:
 class ResourceMeter:
     def __init__(self, cpu: Callable[[], float] = cpu_seconds,
                  memory: Callable[[], int] = memory_used_bytes,
-                 clock: Callable[[], float] = time.monotonic):
-        self.cpu, self.memory, self.clock = cpu, memory, clock
+                 clock: Callable[[], float] = time.monotonic,
+                 cores: int = psutil.cpu_count() or 1):
+        self.cpu, self.memory, self.clock, self.cores = cpu, memory, clock, cores
         self.cpu_start = self.wall_start = 0.0
         self.memory_start = self.memory_peak = 0
 
@@ -39,7 +40,6 @@ class ResourceMeter:
         """CPU seconds and wall seconds since start, the CPU's share of the
         machine's cores, and the memory the run added at its peak."""
         cpu, wall = self.cpu() - self.cpu_start, self.clock() - self.wall_start
-        cores = psutil.cpu_count() or 1
         return {"cpu_s": cpu, "wall_s": wall,
-                "cpu_share": cpu / (wall * cores) if wall > 0 else None,
+                "cpu_share": cpu / (wall * self.cores) if wall > 0 else None,
                 "memory_added_mb": (self.memory_peak - self.memory_start) / 1e6}

@@ -2,8 +2,6 @@
 ready, stopped, killed or started again by the timeline, and read at the end."""
 from __future__ import annotations
 
-import contextlib
-import os
 import signal
 import time
 from dataclasses import dataclass
@@ -136,12 +134,8 @@ class ServiceSupervisor:
         running = self.running[name]
         if not running.alive:
             raise ServiceFailed(f"service {name} is not running")
-        if kill:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(running.proc.pid, signal.SIGKILL)
-            running.proc.wait()
-        else:
-            stop_process(running.proc, STOP_TIMEOUT_S, group=True)
+        stop_process(running.proc, 0 if kill else STOP_TIMEOUT_S,
+                     signal.SIGKILL if kill else signal.SIGTERM, group=True)
 
     def stop_all(self) -> None:
         for running in reversed(list(self.running.values())):

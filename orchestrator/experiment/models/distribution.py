@@ -44,14 +44,16 @@ def setting(spec) -> dict:
     [(name, workload)] = [(n, w) for n, w in spec.all_workloads.items()
                           if w.role in CLIENT_ROLES]
     mode = CLIENT_ROLES[workload.role]
+    def params_of(service):  # a service's parameters over its role's defaults
+        return {**spec.catalogue.roles[service.role].defaults, **service.params}
+
     if mode == "P2P":
-        tracker = spec.services[workload.params["tracker"]]
-        f_bits = 8 * tracker.params.get("file_bytes", 2_500_000)
+        f_bits = 8 * params_of(spec.services[workload.params["tracker"]])["file_bytes"]
         server_host = next(w.hosts[0] for w in spec.all_workloads.values()
                            if w.role == "bt-seed")
     else:
         server = spec.services[workload.params["server"]]
-        f_bits = server.params.get("object_bits", 100_000)
+        f_bits = params_of(server)["object_bits"]
         server_host = server.host
     u_s, _ = host_rates_bps(topo, server_host)
     rates = [host_rates_bps(topo, host) for host in workload.hosts]

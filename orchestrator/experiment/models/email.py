@@ -32,6 +32,7 @@ from orchestrator.experiment.models.smtp_dialogue import (
     exchange_table,
     round_trips,
 )
+from services.http_wire import wire_bytes
 from services.mail_server import PostfixMailServer
 
 CHECKS = ("messages_delivered", "messages_lost", "duplicates", "headers_identical",
@@ -40,11 +41,6 @@ CHECKS = ("messages_delivered", "messages_lost", "duplicates", "headers_identica
           "seven_bit_crlf_dot", "queue_peak", "retry_wait", "retry_wait_share",
           "throughput", "batch_transfer_time")
 REQUIRES = Requires(workload_roles=())
-# Bytes on the wire per byte of SMTP content in full-size segments: a 1448-byte
-# TCP payload (MSS with timestamps) travels in a 1514-byte Ethernet frame, and
-# links shape whole frames.
-FRAMING = 1514 / 1448
-POSTFIX_DEFAULTS = PostfixMailServer.defaults
 HEADER_KEYS = ("from", "to", "subject", "date", "digest")
 RECEIVED_BY = re.compile(r"\bby (\S+)")
 
@@ -221,7 +217,8 @@ class MailWorld:
         rtt_s = self.topo.rttMs(client_host, server_host) / 1000
         rate = self.topo.rateMbps(client_host, server_host)
         first_bytes = first.content_bytes[0] if first.content_bytes else 0
-        transmit_s = FRAMING * 8 * first_bytes / (rate * 1e6) if rate else 0.0
+        # Links shape whole frames: the content with its segments' headers.
+        transmit_s = 8 * wire_bytes(first_bytes) / (rate * 1e6) if rate else 0.0
         table = exchange_table(first)
         through_message = next((i + 1 for i, row in enumerate(table) if "." in row["sent"]),
                                None)
@@ -264,9 +261,10 @@ class MailWorld:
             span = max(d.syn + (d.message_accepted_s(d.messages) or 0) for d in connections) \
                 - min(d.syn for d in connections)
             total = sum(sum(d.content_bytes) for d in connections)
+            wire = sum(wire_bytes(b) for d in connections for b in d.content_bytes)
             found.append(Quantity(
                 "batch_transfer_time", span,
-                FRAMING * 8 * total / (rate * 1e6) + len(exchanges) * rtt_s, "s",
+                8 * wire / (rate * 1e6) + len(exchanges) * rtt_s, "s",
                 f"first SYN to last acceptance of {messages} messages, {total} B in all: "
                 f"L/R at the path's {rate:g} Mb/s (whole frames) + {len(exchanges)} RTTs",
                 rtt_s=rtt_s))
@@ -301,7 +299,8 @@ class MailWorld:
                 f"submitted while {name} was down"))
         sender = next((w.params.get("server") for w in self.spec.all_workloads.values()
                        if w.role == "mail-sender"), None)
-        params = {**POSTFIX_DEFAULTS, **(self.servers[sender].params if sender else {})}
+        params = {**PostfixMailServer.defaults,
+                  **(self.servers[sender].params if sender else {})}
         relay = len(round_trips(True)) * self.topo.rttMs(
             self.servers[sender].host, self.servers[name].host) / 1000 if sender else 0.0
         bound = params["queue_run_delay_s"] + params["maximal_backoff_s"] + relay

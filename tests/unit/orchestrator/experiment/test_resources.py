@@ -4,14 +4,14 @@ from orchestrator.experiment.resources import ResourceMeter, cpu_seconds
 def test_cpu_wall_and_the_memory_peak_between_start_and_stop():
     cpu, memory, clock = iter([10.0, 25.0]), iter([1_000e6, 1_500e6, 1_200e6]), iter([0.0, 10.0])
     meter = ResourceMeter(cpu=lambda: next(cpu), memory=lambda: int(next(memory)),
-                          clock=lambda: next(clock))
+                          clock=lambda: next(clock), cores=2)
     meter.start()
     meter.sample()
     meter.sample()
     found = meter.stop()
     assert found["cpu_s"] == 15.0 and found["wall_s"] == 10.0
     assert found["memory_added_mb"] == 500.0
-    assert 0 < found["cpu_share"] <= 1.5
+    assert found["cpu_share"] == 0.75  # 15 CPU-seconds in 10 s on 2 cores
 
 
 def test_cpu_seconds_count_this_process():
