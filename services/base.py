@@ -101,6 +101,12 @@ def whole_number_problems(params: dict, keys: tuple[str, ...],
             if key in params and (type(params[key]) is not int or params[key] < at_least)]
 
 
+def boolean_problems(params: dict, keys: tuple[str, ...]) -> list[tuple[tuple, str]]:
+    """Each of ``keys`` given in ``params`` is true or false."""
+    return [((key,), "true or false") for key in keys
+            if key in params and type(params[key]) is not bool]
+
+
 class Role:
     """What every role shares: it runs as root unless it says otherwise, and
     its parameters are its defaults overlaid with the spec's. Run as a

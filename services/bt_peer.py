@@ -4,13 +4,19 @@ from its tracker (``tracker``, a bt-tracker service).
 Rates: the textbook's u and d are the host's access link (its ``up`` and
 ``down`` bw), enforced by the emulation for every byte, protocol included;
 ``upload_kbps``/``download_kbps`` add libtorrent's own limits (0: none), for
-a peer whose client is throttled rather than its link.
+a peer whose client is throttled rather than its link. A ``free_rider``
+unchokes no one, not even optimistically, so it sends no data while its
+requests still go out (a tiny upload limit would throttle those too).
 
-Each second a peer logs its progress and, per neighbour, the rates both ways
-and who chokes whom; it logs when it finished and whether its copy matches.
+Each second a peer logs the pieces it holds and, per neighbour, the rates
+both ways, who chokes whom and who is interested; each piece it starts to
+request, with how many neighbours have it against the other pieces it could
+have taken (rarest first); when it finished and whether its copy matches;
+when it left, and why (stopped, done, or its deadline).
 A leecher stays to seed after finishing, and leaves once the tracker has
 counted every leecher's completion (``clients`` of them): the scrape's
-``downloaded`` only grows, where its ``complete`` drops as peers leave."""
+``downloaded`` only grows, where its ``complete`` drops as peers leave.
+With ``leave_when_done`` it leaves as soon as it has the file."""
 from __future__ import annotations
 
 import argparse
@@ -24,7 +30,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from services.base import CsvWorkload, HostContext, service_role_problems
+from services.base import CsvWorkload, HostContext, boolean_problems, service_role_problems
 from services.bt_tracker import scrape_url
 from services.torrent import FILE_NAME
 
@@ -33,17 +39,31 @@ LISTEN_PORT = 6881
 POLL_S = 0.1
 SCRAPE_TIMEOUT_S = 2.0
 FIELDS = ["kind", "time", "peer", "progress", "pieces", "down_bps", "up_bps", "neighbour",
-          "choked_by_us", "choking_us", "optimistic", "detail", "intact"]
-# libtorrent's regular unchoke slots and the slides' 10 s re-evaluation.
-UNCHOKE_SLOTS = 4
+          "choked_by_us", "choking_us", "optimistic", "interested", "piece", "availability",
+          "detail", "intact"]
+# The slides' tit-for-tat: four regular unchokes re-evaluated every 10 s, and
+# one optimistic unchoke every 30 s. libtorrent's slot limit counts both.
+REGULAR_UNCHOKE_SLOTS = 4
+OPTIMISTIC_UNCHOKE_SLOTS = 1
 UNCHOKE_INTERVAL_S = 10
 OPTIMISTIC_UNCHOKE_INTERVAL_S = 30
+# libtorrent keeps at least one optimistic slot, first filled on its first
+# tick (before any neighbour could want a piece from a peer holding none);
+# a free-rider's next optimistic round is put beyond any run.
+FREE_RIDER_OPTIMISTIC_INTERVAL_S = 10 ** 6
+# libtorrent's unchoke slot limit for each way of unchoking. The publisher
+# unchokes everyone who wants a piece, so its upload is shared evenly: with
+# slots, libtorrent's round robin keeps its first picks for at least a
+# minute, and who those were would decide a short run.
+UNCHOKES = {"tit-for-tat": REGULAR_UNCHOKE_SLOTS + OPTIMISTIC_UNCHOKE_SLOTS,
+            "everyone": -1, "no-one": 0}
 
 
-def session_settings(listen_ip: str, upload_kbps: int, download_kbps: int) -> dict:
+def session_settings(listen_ip: str, upload_kbps: int, download_kbps: int,
+                     unchokes: str = "tit-for-tat") -> dict:
     """libtorrent's settings: the emulation's address only; nothing that finds
     peers or opens ports outside it (DHT, LSD, UPnP, NAT-PMP); TCP only (no
-    uTP, so runs compare); the slides' tit-for-tat."""
+    uTP, so runs compare); whom it unchokes (``UNCHOKES``)."""
     return {
         "listen_interfaces": f"{listen_ip}:{LISTEN_PORT}",
         "outgoing_interfaces": listen_ip,
@@ -52,10 +72,15 @@ def session_settings(listen_ip: str, upload_kbps: int, download_kbps: int) -> di
         "enable_incoming_utp": False, "enable_outgoing_utp": False,
         "enable_incoming_tcp": True, "enable_outgoing_tcp": True,
         "upload_rate_limit": upload_kbps * 125, "download_rate_limit": download_kbps * 125,
-        "choking_algorithm": 0,            # fixed_slots_choker: tit-for-tat on 4 slots
-        "unchoke_slots_limit": UNCHOKE_SLOTS,
+        "choking_algorithm": 0,            # fixed_slots_choker
+        "unchoke_slots_limit": UNCHOKES[unchokes],
+        "num_optimistic_unchoke_slots": OPTIMISTIC_UNCHOKE_SLOTS,
         "unchoke_interval": UNCHOKE_INTERVAL_S,
-        "optimistic_unchoke_interval": OPTIMISTIC_UNCHOKE_INTERVAL_S,
+        "optimistic_unchoke_interval": FREE_RIDER_OPTIMISTIC_INTERVAL_S
+        if unchokes == "no-one" else OPTIMISTIC_UNCHOKE_INTERVAL_S,
+        # The fast extension's "allowed fast" pieces may be fetched while
+        # choked: a free-rider would get a whole small file that way.
+        "allowed_fast_set_size": 0,
         "allow_multiple_connections_per_ip": True,
         "min_reconnect_time": 1,
         "user_agent": "applab",
@@ -71,12 +96,14 @@ class BtPeer(CsvWorkload):
     service_refs = ("tracker",)
     seeding = False
     defaults = {"tracker": None, "upload_kbps": 0, "download_kbps": 0,
+                "free_rider": False, "leave_when_done": False,
                 "record_s": 1.0, "drain_s": 30}
 
     @staticmethod
     def param_problems(params: dict, spec) -> list[tuple[tuple, str]]:
         return service_role_problems(params, spec, "tracker", "bt-tracker",
-                                     "whose torrent this peer shares")
+                                     "whose torrent this peer shares") + \
+            boolean_problems(params, ("free_rider", "leave_when_done"))
 
     def config(self, ctx: HostContext) -> dict[Path, str]:
         p = self._params(ctx)
@@ -89,9 +116,14 @@ class BtPeer(CsvWorkload):
             "sha256": published["sha256"],
             "scrape": scrape_url(ctx.address_of_service(p["tracker"]), published["info_hash"]),
             "leechers": None if self.seeding else int(p.get("clients", 1)),
+            "leave_when_done": bool(p["leave_when_done"]),
             "upload_kbps": p["upload_kbps"], "download_kbps": p["download_kbps"],
+            "unchokes": self.unchokes(p),
             "record_s": p["record_s"],
             "deadline_s": float(p["duration_s"]) + float(p["drain_s"])}, indent=1)}
+
+    def unchokes(self, params: dict) -> str:
+        return "no-one" if params["free_rider"] else "tit-for-tat"
 
     def command(self, ctx: HostContext) -> list[str]:
         return [sys.executable, "-m", "services.bt_peer", "--config", str(ctx.path("peer.json")),
@@ -99,11 +131,15 @@ class BtPeer(CsvWorkload):
 
 
 class BtSeed(BtPeer):
-    """The initial seed: the publisher's copy, served until the run ends."""
+    """The initial seed: the publisher's copy, served to every peer that
+    wants a piece until the run ends."""
 
     role = "bt-seed"
     seeding = True
     finite = False
+
+    def unchokes(self, params: dict) -> str:
+        return "everyone"
 
 
 def peer_class_filter():
@@ -128,7 +164,7 @@ def run_peer(config: dict, out: Path) -> int:
     if config["publisher_copy"]:
         shutil.copy(config["publisher_copy"], save / FILE_NAME)
     session = lt.session(session_settings(config["listen"], config["upload_kbps"],
-                                          config["download_kbps"]))
+                                          config["download_kbps"], config["unchokes"]))
     session.set_peer_class_filter(peer_class_filter())
     info = lt.torrent_info(config["torrent"])
     params = lt.add_torrent_params()
@@ -143,6 +179,7 @@ def run_peer(config: dict, out: Path) -> int:
         writer.writeheader()
         writer.writerow({"kind": "started", "time": f"{started:.3f}", "peer": config["name"]})
         next_record = time.monotonic()
+        requested: set[int] = set()
         while not stopping and time.monotonic() < deadline:
             time.sleep(POLL_S)
             now = time.time()
@@ -152,13 +189,18 @@ def run_peer(config: dict, out: Path) -> int:
                 writer.writerow({"kind": "completed", "time": f"{now:.3f}",
                                  "peer": config["name"],
                                  "intact": sha256(save / FILE_NAME) == config["sha256"]})
+            if not status.is_seeding:
+                for row in new_requests(handle, status.pieces, requested):
+                    writer.writerow({"time": f"{now:.3f}", "peer": config["name"], **row})
             if time.monotonic() < next_record:
                 continue
             next_record += config["record_s"]
             writer.writerow({"kind": "progress", "time": f"{now:.3f}", "peer": config["name"],
                              "progress": f"{status.progress:.4f}",
-                             "pieces": sum(status.pieces), "down_bps": 8 * status.download_rate,
-                             "up_bps": 8 * status.upload_rate})
+                             "pieces": "".join("1" if held else "0" for held in status.pieces),
+                             "down_bps": 8 * status.download_rate,
+                             "up_bps": 8 * status.upload_rate,
+                             "detail": status.total_payload_upload})
             for peer in handle.get_peer_info():
                 writer.writerow({
                     "kind": "neighbour", "time": f"{now:.3f}", "peer": config["name"],
@@ -167,12 +209,48 @@ def run_peer(config: dict, out: Path) -> int:
                     "choked_by_us": int(bool(peer.flags & peer.choked)),
                     "choking_us": int(bool(peer.flags & peer.remote_choked)),
                     "optimistic": int(bool(peer.flags & peer.optimistic_unchoke)),
+                    "interested": int(bool(peer.flags & peer.remote_interested)),
                     "detail": f"{peer.total_download} {peer.total_upload}"})
             handle_out.flush()
-            if completed is not None and config["leechers"] is not None and \
-                    completions(config["scrape"]) >= config["leechers"]:
+            if completed is not None and config["leechers"] is not None and (
+                    config["leave_when_done"]
+                    or completions(config["scrape"]) >= config["leechers"]):
                 break
+        writer.writerow({"kind": "left", "time": f"{time.time():.3f}", "peer": config["name"],
+                         "detail": "stopped" if stopping else
+                         "done" if completed is not None else "deadline"})
     return 0
+
+
+def new_requests(handle, held: list[bool], requested: set[int]) -> list[dict]:
+    """The pieces this peer has begun to request since last asked, each with
+    the neighbour asked, how many neighbours have the piece and, in
+    ``detail``, how many have each piece it could have asked that neighbour
+    for instead (one it has, we lack, and nobody is fetching for us)."""
+    queue = handle.get_download_queue()
+    in_flight = {p["piece_index"] for p in queue}
+    started = {p["piece_index"]: asked_peer(p) for p in queue
+               if p["piece_index"] not in requested}
+    if not started:
+        return []
+    requested.update(started)
+    availability = handle.piece_availability()
+    has = {peer.ip[0]: peer.pieces for peer in handle.get_peer_info()}
+    rows = []
+    for index, neighbour in sorted(started.items()):
+        theirs = has.get(neighbour, [])
+        candidates = [availability[i] for i, have in enumerate(theirs)
+                      if have and not held[i] and (i == index or i not in in_flight)]
+        rows.append({"kind": "request", "piece": index, "neighbour": neighbour,
+                     "availability": availability[index],
+                     "detail": " ".join(map(str, candidates))})
+    return rows
+
+
+def asked_peer(piece: dict) -> str | None:
+    """The address of the neighbour a piece's first requested block went to."""
+    return next((b["peer"][0] for b in piece["blocks"] if b["peer"][0] not in ("", "0.0.0.0")),
+                None)
 
 
 def completions(scrape_url: str) -> int:

@@ -191,6 +191,15 @@ def plot(run_dir: Path, results: dict[str, ScenarioResult], kinds: list[str]) ->
             ax.set_xlabel("N (clients)")
             ax.set_ylabel("time to distribute the file (s)")
             written.append(_finish(fig, ax, run_dir / "distribution.png"))
+    if "bt_progress" in kinds:
+        written += _scenario_panels(results, "progress", _draw_progress,
+                                    run_dir / "bt_progress.png")
+    if "bt_availability" in kinds:
+        written += _scenario_panels(results, "availability", _draw_availability,
+                                    run_dir / "bt_availability.png")
+    if "bt_unchoke" in kinds:
+        written += _scenario_panels(results, "unchoke_graph", _draw_unchoke_graph,
+                                    run_dir / "bt_unchoke.png", width=6)
     if "mail_queue" in kinds:
         # Scenarios that watched a queue: its length and the mail fetched so far.
         watched = {n: r for n, r in results.items() if r.details.get("queue")}
@@ -217,6 +226,81 @@ def _mark_events(ax, run: RunResult, color) -> None:
         ax.axvline(at_s, color=color, linestyle="--", linewidth=1)
         ax.annotate(label, (at_s, 1), xycoords=("data", "axes fraction"), rotation=90,
                     va="top", ha="right", fontsize="x-small", color=color)
+
+
+def _scenario_panels(results: dict[str, ScenarioResult], key: str, draw, path: Path,
+                     width: float = 7) -> list[Path]:
+    """One panel per scenario whose details have ``key``, drawn by ``draw``."""
+    shown = {n: r for n, r in results.items() if r.details.get(key)}
+    if not shown:
+        return []
+    fig, axes = plt.subplots(1, len(shown), figsize=(width * len(shown), width * 0.7),
+                             squeeze=False)
+    for ax, (name, result) in zip(axes[0], shown.items(), strict=True):
+        draw(ax, result.details)
+        ax.set_title(f"{name}: {result.spec.scenario_title}", fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return [path]
+
+
+def _draw_progress(ax, details: dict) -> None:
+    """Each leecher's share of the file over time; free-riders dashed."""
+    riders = details.get("free_riders", [])
+    for host, series in sorted(details["progress"].items()):
+        times, shares = zip(*series, strict=True)
+        rider = host in riders
+        ax.plot(times, shares, linewidth=2 if rider else 1, linestyle="--" if rider else "-",
+                label=f"{host} (free-rider)" if rider else host)
+    ax.set_xlabel("time since the swarm started (s)")
+    ax.set_ylabel("share of the file held")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="xx-small", ncol=2)
+
+
+def _draw_availability(ax, details: dict) -> None:
+    """How many running peers hold each piece, second by second."""
+    times = [t for t, _ in details["availability"]]
+    counts = [c for _, c in details["availability"]]
+    image = ax.imshow(list(zip(*counts, strict=True)), aspect="auto", origin="lower",
+                      interpolation="nearest", cmap="viridis",
+                      extent=(times[0], times[-1] + 1, -0.5, len(counts[0]) - 0.5))
+    ax.figure.colorbar(image, ax=ax, label="peers holding the piece")
+    for piece in details.get("lost_pieces", []):
+        ax.axhline(piece, color="red", linewidth=0.5)
+    ax.set_xlabel("time since the swarm started (s)")
+    ax.set_ylabel("piece (red: lost)")
+
+
+def _draw_unchoke_graph(ax, details: dict) -> None:
+    """Who unchoked whom, as a matrix (a graph of 25 peers is a hairball):
+    the colour is the seconds a row's peer held a column's peer in a regular
+    slot; an orange dot's size, the seconds it held it optimistically."""
+    graph = details["unchoke_graph"]
+    hosts = sorted(set(graph) | {o for n in graph.values() for o in n},
+                   key=lambda h: (len(h), h))
+    index = {h: i for i, h in enumerate(hosts)}
+    regular = [[0] * len(hosts) for _ in hosts]
+    dots = []
+    for giver, edges in graph.items():
+        for taker, seconds in edges.items():
+            regular[index[giver]][index[taker]] = seconds["regular"]
+            if seconds["optimistic"]:
+                dots.append((index[taker], index[giver], seconds["optimistic"]))
+    image = ax.imshow(regular, cmap="Blues", interpolation="nearest")
+    ax.figure.colorbar(image, ax=ax, label="seconds in a regular slot")
+    if dots:
+        most = max(d[2] for d in dots)
+        ax.scatter([d[0] for d in dots], [d[1] for d in dots], color="tab:orange",
+                   s=[4 + 40 * d[2] / most for d in dots], label="optimistic (size: seconds)")
+        ax.legend(fontsize="x-small", loc="upper right")
+    riders = set(details.get("free_riders", []))
+    labels = [f"{h}*" if h in riders else h for h in hosts]
+    ax.set_xticks(range(len(hosts)), labels, rotation=90, fontsize="xx-small")
+    ax.set_yticks(range(len(hosts)), labels, fontsize="xx-small")
+    ax.set_xlabel("unchoked peer (* free-rider)")
+    ax.set_ylabel("unchoking peer")
 
 
 def _finish(fig, ax, path: Path, **legend) -> Path:

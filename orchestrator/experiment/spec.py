@@ -261,7 +261,8 @@ class ResolvedSpec(_Strict):
     monitor: dict[str, MonitorSpec] = Field(default_factory=dict)
     captures: list[CaptureSpec] = Field(default_factory=list)
     plots: list[Literal["utilisation", "delay_cdf", "delay_time", "page_load",
-                        "mail_queue", "distribution"]] = Field(
+                        "mail_queue", "distribution", "bt_progress",
+                        "bt_availability", "bt_unchoke"]] = Field(
         default_factory=list)
     dns: DnsSpec | None = None
     scenario: str = ""
@@ -553,6 +554,11 @@ def _check_model(spec: ResolvedSpec, problems: _Problems) -> None:
             problems.add(("workloads",) if spec.workloads else ("workload",),
                          f"the {spec.model} model reads one {role} workload "
                          f"(this scenario has {roles.count(role)})")
+    for role in needs.pooled_workload_roles:
+        if role not in roles:
+            problems.add(("workloads",) if spec.workloads else ("workload",),
+                         f"the {spec.model} model reads {role} workloads "
+                         "(this scenario has none)")
 
 
 def _check_link(value, at: tuple, key: str, problems: _Problems) -> dict | None:

@@ -6,6 +6,7 @@ Each model module offers ``CHECKS`` (the names a spec may check), ``REQUIRES``
 ``quantities(spec, run) -> (quantities, details)`` over a typed ``RunResult``."""
 from orchestrator.experiment.models import (
           access_link,
+          bittorrent,
           conditional_get,
           cookies,
           distribution,
@@ -18,7 +19,7 @@ from orchestrator.experiment.models.base import Check, Quantity, Requires, evalu
 
 MODELS = {"access_link": access_link, "http_pages": http_pages, "http_hol": http_hol,
           "conditional_get": conditional_get, "cookies": cookies, "dns": dns,
-          "distribution": distribution,
+          "distribution": distribution, "bittorrent": bittorrent,
           "email": email}
 
 __all__ = ["MODELS", "Check", "Quantity", "Requires", "evaluate"]

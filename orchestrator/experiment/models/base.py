@@ -7,10 +7,13 @@ from dataclasses import asdict, dataclass, field
 @dataclass(frozen=True)
 class Requires:
     """What a model reads from a scenario, checked with the spec: monitors by
-    name (with what each must watch) and workloads by role."""
+    name (with what each must watch), and workloads by role: exactly one of
+    each of ``workload_roles``, one or more of each of ``pooled_workload_roles``
+    (a model that pools, say, every BitTorrent leecher)."""
 
     monitors: dict[str, str] = field(default_factory=dict)
     workload_roles: tuple[str, ...] = ()
+    pooled_workload_roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

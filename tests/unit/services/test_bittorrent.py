@@ -5,7 +5,8 @@ import pytest
 
 from services import torrent
 from services.base import HostContext
-from services.bt_peer import LISTEN_PORT, session_settings
+from services.bt_peer import (FREE_RIDER_OPTIMISTIC_INTERVAL_S, LISTEN_PORT, new_requests,
+                              session_settings)
 from services.bt_tracker import OpenTracker, announce_url
 
 
@@ -16,8 +17,54 @@ def test_a_peer_finds_no_one_outside_the_emulation_and_speaks_tcp_only():
         assert settings[off] is False, off
     assert settings["listen_interfaces"] == f"10.0.0.5:{LISTEN_PORT}"
     assert settings["outgoing_interfaces"] == "10.0.0.5"
-    assert settings["unchoke_slots_limit"] == 4 and settings["unchoke_interval"] == 10
+    regular = settings["unchoke_slots_limit"] - settings["num_optimistic_unchoke_slots"]
+    assert regular == 4 and settings["unchoke_interval"] == 10
+    assert settings["num_optimistic_unchoke_slots"] == 1
     assert settings["optimistic_unchoke_interval"] == 30
+
+
+def test_the_publisher_unchokes_everyone_and_a_free_rider_no_one():
+    assert session_settings("10.0.0.5", 0, 0, "everyone")["unchoke_slots_limit"] == -1
+    rider = session_settings("10.0.0.5", 0, 0, "no-one")
+    assert rider["unchoke_slots_limit"] == 0
+    # libtorrent keeps one optimistic slot whatever the limit: never refilled.
+    assert rider["optimistic_unchoke_interval"] == FREE_RIDER_OPTIMISTIC_INTERVAL_S
+    assert rider["allowed_fast_set_size"] == 0
+
+
+class FakeTorrent:
+    """What new_requests reads of a libtorrent handle."""
+
+    def __init__(self, queue, availability, neighbours):
+        self.queue, self.availability, self.neighbours = queue, availability, neighbours
+
+    def get_download_queue(self):
+        return [{"piece_index": i, "blocks": [{"peer": ("", 0)}, {"peer": (ip, 6881)}]}
+                for i, ip in self.queue]
+
+    def piece_availability(self):
+        return self.availability
+
+    def get_peer_info(self):
+        class Peer:
+            def __init__(self, ip, pieces):
+                self.ip, self.pieces = (ip, 6881), pieces
+        return [Peer(ip, pieces) for ip, pieces in self.neighbours.items()]
+
+
+def test_a_request_is_logged_once_with_the_rarity_of_what_its_neighbour_offered():
+    held = [True, False, False, False, False]
+    handle = FakeTorrent(queue=[(3, "10.0.0.7")], availability=[5, 1, 4, 2, 3],
+                         neighbours={"10.0.0.7": [True, False, True, True, True]})
+    requested: set[int] = set()
+    [row] = new_requests(handle, held, requested)
+    # Piece 1 is rarer, but the neighbour asked has not got it; piece 0 is held.
+    assert row == {"kind": "request", "piece": 3, "neighbour": "10.0.0.7",
+                   "availability": 2, "detail": "4 2 3"}
+    assert new_requests(handle, held, requested) == []
+    handle.queue.append((4, "10.0.0.7"))
+    [later] = new_requests(handle, held, requested)
+    assert later["piece"] == 4 and later["detail"] == "4 3"   # 3 is in flight
 
 
 def test_rate_limits_are_in_bytes_per_second():
