@@ -16,7 +16,7 @@ apt_packages=(
   nginx-light squid
   bind9 unbound dnsutils
   postfix dovecot-imapd swaks
-  opentracker
+  opentracker aria2   # a tracker; an ordinary BitTorrent client to join the swarm
   user-mode-linux     # a kernel with sch_netem as a process: make test-netem
 )
 

@@ -2,6 +2,7 @@
 
 Adding a role means adding one module and one entry here.
 """
+from services.bt_aria2 import Aria2Peer
 from services.bt_peer import BtPeer, BtSeed
 from services.bt_tracker import OpenTracker
 from services.conditional_client import ConditionalClient
@@ -25,6 +26,6 @@ REGISTRY = {cls.role: cls for cls in (NginxOrigin, SquidCache, WebClient, PageCl
                                       BindAuthoritative, UnboundResolver, DnsClient,
                                       PostfixMailServer, DovecotImap, MailSender, MailReader,
                                       MailQueueWatch, OpenTracker, BtPeer, BtSeed,
-                                      FileClient)}
+                                      Aria2Peer, FileClient)}
 
 __all__ = ["REGISTRY"]

@@ -1,6 +1,7 @@
-"""p2p-vs-cs, short: a real swarm completes with intact copies, libtorrent's
-limits hold between emulated hosts (its local-peer class is emptied), both
-times respect their bounds at N = 4, and nothing of the swarm is left."""
+"""p2p-vs-cs, short: a real swarm completes with intact copies, an ordinary
+client (aria2) joins it, libtorrent's limits hold between emulated hosts (its
+local-peer class is emptied), both times respect their bounds at N = 4, and
+nothing of the swarm is left."""
 from pathlib import Path
 
 import psutil
@@ -36,8 +37,8 @@ def measured(result) -> dict:
 
 def swarm_processes() -> list[str]:
     return [" ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])
-            if any("opentracker" in part or "services.bt_peer" in part
-                   for part in p.info["cmdline"] or [])]
+            if any(name in part for part in p.info["cmdline"] or []
+                   for name in ("opentracker", "services.bt_peer", "aria2c"))]
 
 
 def test_a_seed_and_three_peers_complete_with_intact_copies(tmp_path, clean_machine):
@@ -52,6 +53,23 @@ def test_a_seed_and_three_peers_complete_with_intact_copies(tmp_path, clean_mach
     neighbours = {r["neighbour"] for r in result.run.rows("swarm") if r["kind"] == "neighbour"}
     addresses = result.run.addresses
     assert {addresses["peer2"], addresses["peer3"]} <= neighbours
+    assert swarm_processes() == []
+
+
+def test_an_ordinary_client_joins_the_swarm(tmp_path, clean_machine):
+    """aria2, knowing only the .torrent, finds the swarm through the tracker
+    and gets an intact copy from libtorrent peers."""
+    path = variant(tmp_path, 3)
+    swarm = "      swarm: {role: bt-peer, hosts: clients, params: {tracker: tracker}}\n"
+    text = path.read_text()
+    at = text.index(swarm, text.index("  p2p-5:"))
+    path.write_text(text[:at] + swarm.replace("hosts: clients", 'hosts: "peer[1-2]"')
+                    + "      ordinary: {role: bt-aria2, hosts: peer3, params: {tracker: tracker}}\n"
+                    + text[at + len(swarm):])
+    _, results = run_experiment(spec.load(path, only=["p2p-5"]), tmp_path / "out")
+    rows = results["p2p-5"].run.rows("ordinary")
+    assert [(r["kind"], r.get("intact")) for r in rows if r["kind"] == "completed"] == \
+        [("completed", "True")]
     assert swarm_processes() == []
 
 

@@ -5,8 +5,12 @@ import pytest
 
 from services import torrent
 from services.base import HostContext
-from services.bt_peer import (FREE_RIDER_OPTIMISTIC_INTERVAL_S, LISTEN_PORT, new_requests,
-                              session_settings)
+from services.bt_peer import (
+    FREE_RIDER_OPTIMISTIC_INTERVAL_S,
+    LISTEN_PORT,
+    new_requests,
+    session_settings,
+)
 from services.bt_tracker import OpenTracker, announce_url
 
 
