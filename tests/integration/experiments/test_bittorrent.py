@@ -1,0 +1,53 @@
+"""bittorrent, short (eight leechers, a 4 MB file): a free-rider sends no
+piece data and the others still complete, requests favour rare pieces, and
+a seed that leaves too early leaves named pieces lost; nothing is left."""
+from pathlib import Path
+
+from orchestrator.experiment import spec
+from orchestrator.experiment.runner import run_experiment
+from tests.integration.experiments.test_p2p_vs_cs import swarm_processes
+
+SPEC = Path(__file__).resolve().parents[3] / "experiments" / "bittorrent.yaml"
+# Rarer than random: the spec's own bound for requested/available rarity.
+RARER_THAN_RANDOM = 0.9
+
+
+def short(tmp_path) -> Path:
+    text = SPEC.read_text()
+    for old, new in (("peers: {count: 24,", "peers: {count: 8,"),
+                     ("file_bytes: 15000000", "file_bytes: 4000000"),
+                     ("peer24: {free_rider: true}", "peer8: {free_rider: true}"),
+                     ("{at: 30, workload: seed, action: stop",
+                      "{at: 3, workload: seed, action: stop"),
+                     ("duration_s: 70", "duration_s: 20")):
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path / "bittorrent.yaml"
+    path.write_text(text)
+    return path
+
+
+def measured(result) -> dict:
+    return {q.name: q.measured for q in result.quantities}
+
+
+def test_a_free_rider_sends_nothing_and_requests_favour_rare_pieces(tmp_path, clean_machine):
+    _, results = run_experiment(spec.load(short(tmp_path), only=["free-rider"]),
+                                tmp_path / "out")
+    found = measured(results["free-rider"])
+    assert found["all_complete"] == 1.0
+    assert found["free_rider_sent_mb"] == 0.0
+    # What it got came from leechers and the seed, each way counted.
+    assert sum(results["free-rider"].details["free_rider_sources_mb"].values()) > 0
+    assert found["requested_availability_ratio"] < RARER_THAN_RANDOM
+    assert swarm_processes() == []
+
+
+def test_a_seed_leaving_early_strands_named_pieces(tmp_path, clean_machine):
+    _, results = run_experiment(spec.load(short(tmp_path), only=["seed-leaves"]),
+                                tmp_path / "out")
+    result = results["seed-leaves"]
+    lost = result.details["lost_pieces"]
+    assert lost and measured(result)["pieces_lost"] == len(lost)
+    assert measured(result)["all_complete"] == 0.0
+    assert swarm_processes() == []
