@@ -17,6 +17,7 @@ apt_packages=(
   bind9 unbound dnsutils
   postfix dovecot-imapd swaks
   opentracker aria2   # a tracker; an ordinary BitTorrent client to join the swarm
+  ffmpeg              # the DASH ladder
   user-mode-linux     # a kernel with sch_netem as a process: make test-netem
 )
 
