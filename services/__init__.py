@@ -8,6 +8,7 @@ from services.bt_tracker import OpenTracker
 from services.conditional_client import ConditionalClient
 from services.cookie_client import CookieClient
 from services.cookie_sites import WebApp
+from services.dash_player import DashPlayer
 from services.dns_authoritative import BindAuthoritative
 from services.dns_client import DnsClient
 from services.dns_resolver import UnboundResolver
@@ -26,6 +27,6 @@ REGISTRY = {cls.role: cls for cls in (NginxOrigin, SquidCache, WebClient, PageCl
                                       BindAuthoritative, UnboundResolver, DnsClient,
                                       PostfixMailServer, DovecotImap, MailSender, MailReader,
                                       MailQueueWatch, OpenTracker, BtPeer, BtSeed,
-                                      Aria2Peer, FileClient)}
+                                      Aria2Peer, FileClient, DashPlayer)}
 
 __all__ = ["REGISTRY"]

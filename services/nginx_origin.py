@@ -5,6 +5,7 @@ import statistics
 from pathlib import Path
 
 from services.base import HostContext, Probe, Role
+from services.dash import content as dash_content
 from services.http_wire import wire_bytes
 from services.templates import render
 
@@ -26,7 +27,8 @@ class NginxOrigin(Role):
     role = "web-origin"
     defaults = {"port": 80, "object_bits": 100_000, "expires": "10m",
                 "keepalive_timeout_s": 600, "keepalive": True, "h2c_port": 0,
-                "page_objects": [], "page_base_bytes": 2000}
+                "page_objects": [], "page_base_bytes": 2000,
+                "video_s": 0, "segment_s": 2}
 
 
     def object_bytes(self, ctx: HostContext) -> int:
@@ -38,12 +40,17 @@ class NginxOrigin(Role):
         files = {ctx.path("nginx.conf"): render(
             "nginx.conf.j2", ctx=ctx, port=p["port"], expires=p["expires"],
             keepalive=p["keepalive"], keepalive_timeout_s=p["keepalive_timeout_s"],
-            h2c_port=p["h2c_port"])}
+            h2c_port=p["h2c_port"], video=self.video(ctx))}
         files[ctx.path("www", "object.bin")] = "x" * self.object_bytes(ctx)
         files[ctx.path("tmp", ".keep")] = ""
         if p["page_objects"]:
             files.update(page_files(ctx.path("www"), p["page_base_bytes"], p["page_objects"]))
         return files
+
+    def video(self, ctx: HostContext) -> Path | None:
+        """The DASH ladder served under /video/ (``video_s`` of it; 0: none)."""
+        p = self._params(ctx)
+        return dash_content.build(p["video_s"], p["segment_s"]) if p["video_s"] else None
 
     def command(self, ctx: HostContext) -> list[str]:
         return ["nginx", "-c", str(ctx.path("nginx.conf")), "-p", str(ctx.home),

@@ -197,6 +197,9 @@ def plot(run_dir: Path, results: dict[str, ScenarioResult], kinds: list[str]) ->
     if "bt_availability" in kinds:
         written += _scenario_panels(results, "availability", _draw_availability,
                                     run_dir / "bt_availability.png")
+    if "dash_playback" in kinds:
+        written += _scenario_panels(results, "segments", _draw_playback,
+                                    run_dir / "dash_playback.png")
     if "bt_unchoke" in kinds:
         written += _scenario_panels(results, "unchoke_graph", _draw_unchoke_graph,
                                     run_dir / "bt_unchoke.png", width=6)
@@ -237,7 +240,7 @@ def _scenario_panels(results: dict[str, ScenarioResult], key: str, draw, path: P
     fig, axes = plt.subplots(1, len(shown), figsize=(width * len(shown), width * 0.7),
                              squeeze=False)
     for ax, (name, result) in zip(axes[0], shown.items(), strict=True):
-        draw(ax, result.details)
+        draw(ax, result)
         ax.set_title(f"{name}: {result.spec.scenario_title}", fontsize="small")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -245,8 +248,9 @@ def _scenario_panels(results: dict[str, ScenarioResult], key: str, draw, path: P
     return [path]
 
 
-def _draw_progress(ax, details: dict) -> None:
+def _draw_progress(ax, result: ScenarioResult) -> None:
     """Each leecher's share of the file over time; free-riders dashed."""
+    details = result.details
     riders = details.get("free_riders", [])
     for host, series in sorted(details["progress"].items()):
         times, shares = zip(*series, strict=True)
@@ -259,8 +263,9 @@ def _draw_progress(ax, details: dict) -> None:
     ax.legend(fontsize="xx-small", ncol=2)
 
 
-def _draw_availability(ax, details: dict) -> None:
+def _draw_availability(ax, result: ScenarioResult) -> None:
     """How many running peers hold each piece, second by second."""
+    details = result.details
     times = [t for t, _ in details["availability"]]
     counts = [c for _, c in details["availability"]]
     image = ax.imshow(list(zip(*counts, strict=True)), aspect="auto", origin="lower",
@@ -273,10 +278,35 @@ def _draw_availability(ax, details: dict) -> None:
     ax.set_ylabel("piece (red: lost)")
 
 
-def _draw_unchoke_graph(ax, details: dict) -> None:
+def _draw_playback(ax, result: ScenarioResult) -> None:
+    """Each player's bitrate (steps) and buffer (dotted, right axis), with the
+    bottleneck's capacity and the timeline's events."""
+    details = result.details
+    buffers = ax.twinx()
+    for host, segments in sorted(details["segments"].items()):
+        times = [s["t"] for s in segments]
+        line, = ax.step(times, [s["bitrate_mbps"] for s in segments], where="post",
+                        label=f"{host} bitrate")
+        buffers.plot(times, [s["buffer_s"] for s in segments], linestyle=":",
+                     color=line.get_color(), label=f"{host} buffer")
+    for phase in details.get("schedule", []):
+        ax.plot([phase["from"], phase["to"]], [phase["mbps"]] * 2, color="black",
+                linewidth=2, alpha=0.4)
+    _mark_events(ax, result.run, "grey")
+    ax.set_xlabel("time since the workloads started (s)")
+    ax.set_ylabel("bitrate, and the link's capacity in grey (Mb/s)")
+    buffers.set_ylabel("buffer (s)")
+    ax.set_ylim(bottom=0)
+    buffers.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="x-small", loc="upper left")
+
+
+def _draw_unchoke_graph(ax, result: ScenarioResult) -> None:
     """Who unchoked whom, as a matrix (a graph of 25 peers is a hairball):
     the colour is the seconds a row's peer held a column's peer in a regular
     slot; an orange dot's size, the seconds it held it optimistically."""
+    details = result.details
     graph = details["unchoke_graph"]
     hosts = sorted(set(graph) | {o for n in graph.values() for o in n},
                    key=lambda h: (len(h), h))

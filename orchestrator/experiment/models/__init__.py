@@ -9,6 +9,7 @@ from orchestrator.experiment.models import (
           bittorrent,
           conditional_get,
           cookies,
+          dash,
           distribution,
           dns,
           email,
@@ -19,7 +20,7 @@ from orchestrator.experiment.models.base import Check, Quantity, Requires, evalu
 
 MODELS = {"access_link": access_link, "http_pages": http_pages, "http_hol": http_hol,
           "conditional_get": conditional_get, "cookies": cookies, "dns": dns,
-          "distribution": distribution, "bittorrent": bittorrent,
+          "distribution": distribution, "bittorrent": bittorrent, "dash": dash,
           "email": email}
 
 __all__ = ["MODELS", "Check", "Quantity", "Requires", "evaluate"]

@@ -1,0 +1,152 @@
+"""DASH (Kurose & Ross, "Video streaming and content distribution
+networks"): the client measures the bandwidth, asks for one segment at a
+time and picks the highest rate it can sustain; a playout buffer absorbs
+the rest.
+
+Read from each player's segment log: the QoE figures players are compared
+by (services/dash/qoe.py), and, under a bandwidth schedule on the monitor
+``bottleneck``, whether the rate-based rule picks, in each steady phase, the
+highest representation below its safety factor times the phase's goodput.
+"""
+from __future__ import annotations
+
+import json
+import statistics
+from collections import Counter
+from dataclasses import asdict
+
+from orchestrator.experiment.models.base import Quantity, Requires
+from services.dash.abr import highest_at_most
+from services.dash.qoe import LAMBDA, qoe
+from services.http_wire import wire_bytes
+
+CHECKS = ("average_bitrate_mbps", "switches", "rebuffer_count", "rebuffer_ratio", "startup_s",
+          "linear_qoe", "rate_follows_bandwidth")
+REQUIRES = Requires(pooled_workload_roles=("dash-player",))
+PLAYER_ROLE = "dash-player"
+# A phase's first seconds belong to the change: the rate rule's estimate is
+# the harmonic mean of its last three segments, up to 2 s apart each.
+SETTLE_S = 10.0
+# A segment's payload share of what crosses the link (HTTP, TCP, IP and
+# Ethernet headers), for a segment of the middle rung.
+TYPICAL_SEGMENT_BYTES = 375_000
+GOODPUT_SHARE = TYPICAL_SEGMENT_BYTES / wire_bytes(TYPICAL_SEGMENT_BYTES)
+
+
+def quantities(spec, run) -> tuple[list[Quantity], dict]:
+    sessions = {}
+    bitrates = set()
+    for name, workload in spec.all_workloads.items():
+        if workload.role != PLAYER_ROLE or name not in run.workloads:
+            continue
+        by_host: dict[str, list[dict]] = {}
+        for row in run.workloads[name].rows:
+            by_host.setdefault(row["client"], []).append(row)
+        for host, rows in by_host.items():
+            sessions[host] = (workload.params_for(host), rows)
+            bitrates |= {float(r["bitrate_bps"]) for r in rows if r["kind"] == "segment"}
+    top = max(bitrates, default=0.0)
+    figures = {host: session_qoe(rows, top) for host, (_, rows) in sessions.items()}
+    done = [f for f in figures.values() if f is not None]
+
+    def mean(field: str) -> float | None:
+        values = [getattr(f, field) for f in done if getattr(f, field) is not None]
+        return statistics.fmean(values) if values else None
+
+    found = [
+        Quantity("average_bitrate_mbps", mean("average_bitrate_mbps"), None, "Mb/s",
+                 "bitrate of the segments played, averaged over players"),
+        Quantity("switches", mean("switches"), None, "", "representation changes per player"),
+        Quantity("rebuffer_count", mean("rebuffer_count"), None, "",
+                 "stalls after play started, per player"),
+        Quantity("rebuffer_ratio", mean("rebuffer_ratio"), 0.0, "",
+                 "time stalled over time stalled and playing"),
+        Quantity("startup_s", mean("startup_s"), None, "s",
+                 "from the player's start to the first frame shown"),
+        Quantity("linear_qoe", mean("linear_qoe"), None, "",
+                 f"per segment: Mb/s - {LAMBDA:g}·|Mb/s switched| - μ·s stalled "
+                 f"(μ = {top / 1e6:g}, the top rung)")]
+    details = {"sessions": {h: asdict(f) for h, f in figures.items() if f is not None},
+               "segments": {h: segment_series(rows, run.window[0])
+                            for h, (_, rows) in sessions.items()}}
+    if "bottleneck" in run.links:
+        phases = bandwidth_phases(run.links["bottleneck"].rows, run.window[0])
+        details["schedule"] = phases
+        followed = rate_rule_phases(sessions, phases, sorted(bitrates), run.window[0])
+        if followed:
+            details["rate_phases"] = followed
+            found.append(rate_rule_quantity(followed))
+    return found, details
+
+
+def rate_rule_quantity(followed: list[dict]) -> Quantity:
+    judged = [p for p in followed if p["picked"] is not None]
+    return Quantity(
+        "rate_follows_bandwidth",
+        sum(p["picked"] == p["predicted"] for p in judged) / len(judged) if judged else None,
+        1.0, "", f"steady phases (after {SETTLE_S:g} s) in which the rate rule's most played "
+        f"rung is the highest below safety × bandwidth × {GOODPUT_SHARE:.3f} (the payload's "
+        "share of the wire)")
+
+
+def session_qoe(rows: list[dict], top_bps: float):
+    segments = [r for r in rows if r["kind"] == "segment"]
+    finished = next((r for r in rows if r["kind"] == "finished"), None)
+    if not segments:
+        return None
+    if finished is not None:
+        ending = json.loads(finished["detail"])
+        stalls, played, startup = ending["stalls_s"], ending["played_s"], ending["startup_s"]
+    else:   # cut short by the run's end: what the last segment saw
+        stalls = [float(segments[-1]["stalled_s"])] if float(segments[-1]["stalled_s"]) else []
+        played, startup = None, None
+    return qoe([float(r["bitrate_bps"]) for r in segments], stalls,
+               played if played is not None else 0.0, startup, top_bps)
+
+
+def segment_series(rows: list[dict], start: float) -> list[dict]:
+    return [{"t": float(r["time"]) - start, "bitrate_mbps": float(r["bitrate_bps"]) / 1e6,
+             "buffer_s": float(r["buffer_s"]), "throughput_mbps": float(r["throughput_bps"]) / 1e6,
+             "edge": r["edge"]} for r in rows if r["kind"] == "segment"]
+
+
+def bandwidth_phases(samples: list[dict], start: float) -> list[dict]:
+    """Runs of samples at one capacity: [{from, to, mbps}] in seconds."""
+    phases: list[dict] = []
+    for sample in samples:
+        t, mbps = float(sample["time"]) - start, float(sample["down_mbps"])
+        if phases and phases[-1]["mbps"] == mbps:
+            phases[-1]["to"] = t
+        else:
+            phases.append({"from": t, "to": t, "mbps": mbps})
+    return phases
+
+
+def rate_rule_phases(sessions: dict, phases: list[dict], ladder: list[float],
+                     start: float) -> list[dict]:
+    """For each phase and rate-rule player: the rung it played most after
+    the settling time, against the highest rung below the rule's limit."""
+    found = []
+    for host, (params, rows) in sessions.items():
+        if params.get("rule", "rate") != "rate":
+            continue
+        safety = float(params.get("safety", 0.8))
+        for phase in phases:
+            picked = Counter(
+                float(r["bitrate_bps"]) for r in rows if r["kind"] == "segment" and
+                phase["from"] + SETTLE_S <= float(r["time"]) - start <= phase["to"])
+            limit = safety * phase["mbps"] * 1e6 * GOODPUT_SHARE
+            found.append({"host": host, **phase,
+                          "predicted": ladder[highest_at_most(ladder, limit)] if ladder else None,
+                          "picked": picked.most_common(1)[0][0] if picked else None})
+    return found
+
+
+def report_lines(details: dict) -> list[str]:
+    lines = []
+    for phase in details.get("rate_phases", []):
+        shown = "—" if phase["picked"] is None else f"{phase['picked'] / 1e6:g}"
+        lines.append(f"{phase['host']} {phase['from']:.0f}-{phase['to']:.0f} s at "
+                     f"{phase['mbps']:g} Mb/s: played {shown} Mb/s, predicted "
+                     f"{phase['predicted'] / 1e6:g} Mb/s")
+    return lines

@@ -1,0 +1,164 @@
+"""An adaptive DASH player, one process per client host: it reads the MPD,
+then asks for one segment at a time, each at the representation its ABR rule
+picks from the throughput it measured and its playout buffer; it waits while
+the buffer is full, stalls when it runs dry, and logs every segment.
+
+    python -m services.dash_player --config player.json --out segments.csv
+
+A segment that fails (a dead server, a refused connection) is asked again
+after ``RETRY_S``; a new connection resolves the server's name again, so a
+CDN's DNS can send it elsewhere.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from services.base import CsvWorkload, HostContext, service_role_problems
+from services.dash import abr
+from services.dash.mpd import parse
+from services.dash.playout import Playout
+
+FIELDS = ["kind", "time", "segment", "representation", "bitrate_bps", "bytes",
+          "download_s", "throughput_bps", "buffer_s", "stalled_s", "edge", "detail"]
+RETRY_S = 0.5
+REQUEST_TIMEOUT_S = 5.0
+
+
+class DashPlayer(CsvWorkload):
+    role = "dash-player"
+    output = "segments.csv"
+    service_refs = ("server",)
+    defaults = {"server": None, "path": "/video/manifest.mpd", "rule": "rate",
+                "safety": 0.8, "startup_s": 2.0, "max_buffer_s": 20.0}
+
+    @staticmethod
+    def param_problems(params: dict, spec) -> list[tuple[tuple, str]]:
+        problems = service_role_problems(params, spec, "server", "web-origin",
+                                         "the server of the MPD")
+        if "rule" in params and params["rule"] not in abr.RULES:
+            problems.append((("rule",), f"one of {', '.join(abr.RULES)}"))
+        for key in ("safety", "startup_s", "max_buffer_s"):
+            if key in params and not (isinstance(params[key], int | float)
+                                      and not isinstance(params[key], bool)
+                                      and params[key] > 0):
+                problems.append(((key,), "a positive number"))
+        return problems
+
+    def config(self, ctx: HostContext) -> dict[Path, str]:
+        p = self._params(ctx)
+        return {ctx.path("player.json"): json.dumps({
+            "url": f"http://{ctx.url_host(p['server'])}{p['path']}", "rule": p["rule"],
+            "safety": p["safety"], "startup_s": p["startup_s"],
+            "max_buffer_s": p["max_buffer_s"],
+            "deadline_s": float(p["duration_s"])}, indent=1)}
+
+    def command(self, ctx: HostContext) -> list[str]:
+        return [sys.executable, "-m", "services.dash_player",
+                "--config", str(ctx.path("player.json")), "--out", str(ctx.path(self.output))]
+
+
+def make_rule(name: str, safety: float, segment_s: float, max_buffer_s: float):
+    if name == "rate":
+        return abr.RateBased(safety=safety)
+    if name == "bba":
+        return abr.BufferBased(reservoir_s=max_buffer_s / 4, cushion_s=max_buffer_s / 2)
+    # BOLA reaches the top rung at its target: the level a full buffer is
+    # topped up from, one segment below the most it holds.
+    return abr.Bola(segment_s=segment_s, minimum_buffer_s=max_buffer_s / 2,
+                    target_buffer_s=max_buffer_s - segment_s)
+
+
+def fetch(client: httpx.Client, url: str, deadline: float) -> tuple[int, str, float]:
+    """GET ``url`` until it answers or the deadline: (bytes, server address,
+    seconds spent on failures)."""
+    failed_s = 0.0
+    while True:
+        began = time.monotonic()
+        try:
+            with client.stream("GET", url) as reply:
+                reply.raise_for_status()
+                stream = reply.extensions.get("network_stream")
+                edge = stream.get_extra_info("server_addr")[0] if stream else ""
+                size = sum(len(chunk) for chunk in reply.iter_bytes())
+            return size, edge, failed_s
+        except httpx.HTTPError:
+            if time.monotonic() + RETRY_S > deadline:
+                raise
+            time.sleep(RETRY_S)
+            failed_s += time.monotonic() - began
+
+
+def run_player(config: dict, out: Path) -> int:
+    start = time.monotonic()
+    deadline = start + config["deadline_s"]
+
+    def clock() -> float:
+        return time.monotonic() - start
+
+    with httpx.Client(timeout=REQUEST_TIMEOUT_S) as client, \
+            open(out, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=FIELDS)
+        writer.writeheader()
+        writer.writerow({"kind": "started", "time": f"{time.time():.3f}"})
+        video = parse(client.get(config["url"]).raise_for_status().text)
+        base = config["url"].rsplit("/", 1)[0]
+        rule = make_rule(config["rule"], config["safety"], video.segment_s,
+                         config["max_buffer_s"])
+        playout = Playout(startup_s=config["startup_s"])
+        throughputs: list[float] = []
+        last = None
+        for number in range(video.segments):
+            # A full buffer waits until a segment's room is free.
+            room = playout.level(clock()) - (config["max_buffer_s"] - video.segment_s)
+            if room > 0:
+                time.sleep(room)
+            playout.advance(clock())
+            state = abr.PlayerState(video.bitrates_bps, playout.level(clock()),
+                                    tuple(throughputs), last)
+            choice = rule.choose(state)
+            if choice != last:
+                fetch(client, f"{base}/{video.representations[choice].init}", deadline)
+            began = clock()
+            size, edge, failed_s = fetch(client, f"{base}/{video.segment_url(choice, number)}",
+                                         deadline)
+            took = clock() - began - failed_s
+            throughputs.append(8 * size / took)
+            length = min(video.segment_s, video.duration_s - number * video.segment_s)
+            playout.add(clock(), length)
+            writer.writerow({"kind": "segment", "time": f"{time.time():.3f}",
+                             "segment": number, "representation": choice,
+                             "bitrate_bps": int(video.bitrates_bps[choice]), "bytes": size,
+                             "download_s": f"{took:.4f}",
+                             "throughput_bps": f"{throughputs[-1]:.0f}",
+                             "buffer_s": f"{playout.level(clock()):.3f}",
+                             "stalled_s": f"{playout.stalled_s(clock()):.3f}", "edge": edge,
+                             "detail": f"{failed_s:.3f}" if failed_s else ""})
+            handle.flush()
+            last = choice
+        time.sleep(playout.level(clock()))
+        playout.advance(clock())
+        writer.writerow({
+            "kind": "finished", "time": f"{time.time():.3f}",
+            "stalled_s": f"{playout.stalled_s(clock()):.3f}",
+            "detail": json.dumps({"startup_s": playout.started_at_s, "played_s": playout.played_s,
+                                  "stalls_s": [b - a for a, b in playout.stalls]})})
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    return run_player(json.loads(args.config.read_text()), args.out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
