@@ -85,12 +85,13 @@ class Service(Protocol):
     def metrics(self, ctx: HostContext) -> dict: ...
 
 
-def service_role_problems(params: dict, spec, key: str, role: str,
+def service_role_problems(params: dict, spec, key: str, role: str | tuple[str, ...],
                           what: str) -> list[tuple[tuple, str]]:
-    """``params[key]`` must name a service of ``role`` in the spec."""
+    """``params[key]`` must name a service of ``role`` (or of one of them) in the spec."""
+    roles = (role,) if isinstance(role, str) else role
     service = spec.services.get(params.get(key) or "")
-    if service is None or service.role != role:
-        return [((key,), f"name the {role} service {what}")]
+    if service is None or service.role not in roles:
+        return [((key,), f"name the {' or '.join(roles)} service {what}")]
     return []
 
 

@@ -7,7 +7,8 @@ the buffer is full, stalls when it runs dry, and logs every segment.
 
 A segment that fails (a dead server, a refused connection) is asked again
 after ``RETRY_S``; a new connection resolves the server's name again, so a
-CDN's DNS can send it elsewhere.
+CDN's DNS can send it elsewhere. The viewer stops at the run's end, even
+mid-video.
 """
 from __future__ import annotations
 
@@ -40,8 +41,8 @@ class DashPlayer(CsvWorkload):
 
     @staticmethod
     def param_problems(params: dict, spec) -> list[tuple[tuple, str]]:
-        problems = service_role_problems(params, spec, "server", "web-origin",
-                                         "the server of the MPD")
+        problems = service_role_problems(params, spec, "server", ("web-origin", "cdn-edge"),
+                                         "the player streams from")
         if "rule" in params and params["rule"] not in abr.RULES:
             problems.append((("rule",), f"one of {', '.join(abr.RULES)}"))
         for key in ("safety", "startup_s", "max_buffer_s"):
@@ -118,7 +119,9 @@ def run_player(config: dict, out: Path) -> int:
             # A full buffer waits until a segment's room is free.
             room = playout.level(clock()) - (config["max_buffer_s"] - video.segment_s)
             if room > 0:
-                time.sleep(room)
+                time.sleep(min(room, max(0.0, deadline - time.monotonic())))
+            if time.monotonic() >= deadline:
+                break   # the run ends: a viewer stops watching mid-video
             playout.advance(clock())
             state = abr.PlayerState(video.bitrates_bps, playout.level(clock()),
                                     tuple(throughputs), last)
@@ -142,7 +145,7 @@ def run_player(config: dict, out: Path) -> int:
                              "detail": f"{failed_s:.3f}" if failed_s else ""})
             handle.flush()
             last = choice
-        time.sleep(playout.level(clock()))
+        time.sleep(min(playout.level(clock()), max(0.0, deadline - time.monotonic())))
         playout.advance(clock())
         writer.writerow({
             "kind": "finished", "time": f"{time.time():.3f}",

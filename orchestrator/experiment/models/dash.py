@@ -21,9 +21,9 @@ from services.dash.qoe import LAMBDA, qoe
 from services.http_wire import wire_bytes
 
 CHECKS = ("average_bitrate_mbps", "switches", "rebuffer_count", "rebuffer_ratio", "startup_s",
-          "linear_qoe", "rate_follows_bandwidth")
+          "linear_qoe", "throughput_mbps", "rate_follows_bandwidth", "edge_hit_rate")
 REQUIRES = Requires(pooled_workload_roles=("dash-player",))
-PLAYER_ROLE = "dash-player"
+PLAYER_ROLE, EDGE_ROLE = "dash-player", "cdn-edge"
 # A phase's first seconds belong to the change: the rate rule's estimate is
 # the harmonic mean of its last three segments, up to 2 s apart each.
 SETTLE_S = 10.0
@@ -66,6 +66,17 @@ def quantities(spec, run) -> tuple[list[Quantity], dict]:
         Quantity("linear_qoe", mean("linear_qoe"), None, "",
                  f"per segment: Mb/s - {LAMBDA:g}·|Mb/s switched| - μ·s stalled "
                  f"(μ = {top / 1e6:g}, the top rung)")]
+    throughputs = [float(r["throughput_bps"]) / 1e6 for _, rows in sessions.values()
+                   for r in rows if r["kind"] == "segment"]
+    found.append(Quantity("throughput_mbps", statistics.fmean(throughputs) if throughputs
+                          else None, None, "Mb/s", "each segment's bytes over its download time"))
+    edges = {name: run.services.get(name, {}) for name, service in spec.services.items()
+             if service.role == EDGE_ROLE}
+    served = [m for m in edges.values() if m.get("requests")]
+    if served:
+        found.append(Quantity(
+            "edge_hit_rate", sum(m["hits"] for m in served) / sum(m["requests"] for m in served),
+            None, "", "requests the edges answered from their caches"))
     details = {"sessions": {h: asdict(f) for h, f in figures.items() if f is not None},
                "segments": {h: segment_series(rows, run.window[0])
                             for h, (_, rows) in sessions.items()}}
