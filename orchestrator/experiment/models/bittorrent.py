@@ -18,6 +18,7 @@ import statistics
 from collections import defaultdict
 
 from orchestrator.experiment.models.base import Quantity, Requires
+from services.bt_peer import REGULAR_UNCHOKE_SLOTS, UNCHOKE_INTERVAL_S
 
 CHECKS = ("all_complete", "pieces_lost", "requested_availability_ratio", "rarest_pick_share",
           "unchoked_are_top_givers", "free_rider_finished_last",
@@ -25,9 +26,6 @@ CHECKS = ("all_complete", "pieces_lost", "requested_availability_ratio", "rarest
           "free_rider_regular_share", "free_rider_seed_share", "free_rider_sent_mb")
 REQUIRES = Requires(pooled_workload_roles=("bt-peer",))
 LEECHER_ROLE, SEED_ROLE = "bt-peer", "bt-seed"
-# The slides' regular unchoke slots and re-evaluation period.
-REGULAR_SLOTS = 4
-UNCHOKE_ROUND_S = 10
 # libtorrent picks its first pieces at random (its initial_picker_threshold),
 # so a peer can trade something soon; rarest first applies after these.
 RANDOM_FIRST_PIECES = 4
@@ -52,8 +50,9 @@ def quantities(spec, run) -> tuple[list[Quantity], dict]:
         Quantity("rarest_pick_share", rarest, 1.0, "",
                  "requests for a piece of the least availability among the candidates"),
         Quantity("unchoked_are_top_givers", swarm.top_giver_agreement(), 1.0, "",
-                 f"a leecher's regular unchokes that were among its {REGULAR_SLOTS} fastest "
-                 f"givers over the {UNCHOKE_ROUND_S} s before (over leechers and seconds)")]
+                 "a leecher's regular unchokes that were among its "
+                 f"{REGULAR_UNCHOKE_SLOTS} fastest givers over the {UNCHOKE_INTERVAL_S} s "
+                 "before (over leechers and seconds)")]
     details = {"finished_s": swarm.finished, "free_riders": swarm.riders,
                "progress": swarm.progress_series(),
                "availability": swarm.availability_series(),
@@ -204,7 +203,7 @@ class Swarm:
 
     def top_giver_agreement(self) -> float | None:
         """For each compliant leecher and second: of the neighbours it holds
-        in regular slots, the share among the ``REGULAR_SLOTS`` that sent it
+        in regular slots, the share among the ``REGULAR_UNCHOKE_SLOTS`` that sent it
         most over the round before."""
         seconds = defaultdict(lambda: defaultdict(list))   # host -> second -> rows
         for r, other in self.neighbour_rows():
@@ -214,11 +213,11 @@ class Swarm:
         for by_second in seconds.values():
             for second, rows in by_second.items():
                 given = defaultdict(float)
-                for earlier in range(second - UNCHOKE_ROUND_S, second):
+                for earlier in range(second - UNCHOKE_INTERVAL_S, second):
                     for r, other in by_second.get(earlier, []):
                         given[other] += float(r["down_bps"])
                 top = set(sorted((o for o in given if given[o] >= GIVING_BPS),
-                                 key=given.get, reverse=True)[:REGULAR_SLOTS])
+                                 key=given.get, reverse=True)[:REGULAR_UNCHOKE_SLOTS])
                 if not top:
                     continue
                 regular = [o for r, o in rows if r["choked_by_us"] == "0"
