@@ -72,8 +72,7 @@ def make_rule(name: str, safety: float, segment_s: float, max_buffer_s: float):
         return abr.BufferBased(reservoir_s=max_buffer_s / 4, cushion_s=max_buffer_s / 2)
     # BOLA reaches the top rung at its target: the level a full buffer is
     # topped up from, one segment below the most it holds.
-    return abr.Bola(segment_s=segment_s, minimum_buffer_s=max_buffer_s / 2,
-                    target_buffer_s=max_buffer_s - segment_s)
+    return abr.Bola(minimum_buffer_s=max_buffer_s / 2, target_buffer_s=max_buffer_s - segment_s)
 
 
 def fetch(client: httpx.Client, url: str, deadline: float) -> tuple[int, str, float]:
