@@ -113,14 +113,15 @@ def run_player(config: dict, out: Path) -> int:
                          config["max_buffer_s"])
         playout = Playout(startup_s=config["startup_s"])
         throughputs: list[float] = []
-        last = None
+        last, cut_short = None, False
         for number in range(video.segments):
             # A full buffer waits until a segment's room is free.
             room = playout.level(clock()) - (config["max_buffer_s"] - video.segment_s)
             if room > 0:
                 time.sleep(min(room, max(0.0, deadline - time.monotonic())))
             if time.monotonic() >= deadline:
-                break   # the run ends: a viewer stops watching mid-video
+                cut_short = True   # the run ends: a viewer stops watching mid-video
+                break
             playout.advance(clock())
             state = abr.PlayerState(video.bitrates_bps, playout.level(clock()),
                                     tuple(throughputs), last)
@@ -130,7 +131,7 @@ def run_player(config: dict, out: Path) -> int:
             began = clock()
             size, edge, failed_s = fetch(client, f"{base}/{video.segment_url(choice, number)}",
                                          deadline)
-            took = clock() - began - failed_s
+            took = max(clock() - began - failed_s, 1e-6)
             throughputs.append(8 * size / took)
             length = min(video.segment_s, video.duration_s - number * video.segment_s)
             playout.add(clock(), length)
@@ -146,11 +147,15 @@ def run_player(config: dict, out: Path) -> int:
             last = choice
         time.sleep(min(playout.level(clock()), max(0.0, deadline - time.monotonic())))
         playout.advance(clock())
+        stalls = [b - a for a, b in playout.stalls]
+        if cut_short and playout.started_at_s is not None and not playout.playing:
+            # Cut short while stalled: the stall so far counts too.
+            stalls.append(playout.stalled_s(clock()) - sum(stalls))
         writer.writerow({
             "kind": "finished", "time": f"{time.time():.3f}",
-            "stalled_s": f"{playout.stalled_s(clock()):.3f}",
+            "stalled_s": f"{sum(stalls):.3f}",
             "detail": json.dumps({"startup_s": playout.started_at_s, "played_s": playout.played_s,
-                                  "stalls_s": [b - a for a, b in playout.stalls]})})
+                                  "stalls_s": stalls})})
     return 0
 
 
