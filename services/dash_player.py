@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import socket
+import struct
 import sys
 import time
 from pathlib import Path
@@ -27,9 +29,10 @@ from services.dash.mpd import parse
 from services.dash.playout import Playout
 
 FIELDS = ["kind", "time", "segment", "representation", "bitrate_bps", "bytes",
-          "download_s", "throughput_bps", "buffer_s", "stalled_s", "edge", "detail"]
+          "download_s", "throughput_bps", "buffer_s", "stalled_s", "edge", "rtt_ms", "detail"]
 RETRY_S = 0.5
 REQUEST_TIMEOUT_S = 5.0
+TCP_INFO_BYTES, TCPI_RTT_OFFSET = 104, 68
 
 
 class DashPlayer(CsvWorkload):
@@ -75,9 +78,19 @@ def make_rule(name: str, safety: float, segment_s: float, max_buffer_s: float):
     return abr.Bola(minimum_buffer_s=max_buffer_s / 2, target_buffer_s=max_buffer_s - segment_s)
 
 
-def fetch(client: httpx.Client, url: str, deadline: float) -> tuple[int, str, float]:
+def tcp_rtt_ms(sock) -> float | None:
+    """The kernel's smoothed RTT of a TCP socket (Linux's tcp_info.tcpi_rtt,
+    in microseconds at byte 68)."""
+    if sock is None:
+        return None
+    info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, TCP_INFO_BYTES)
+    return struct.unpack_from("<I", info, TCPI_RTT_OFFSET)[0] / 1000
+
+
+def fetch(client: httpx.Client, url: str, deadline: float) -> tuple[int, str, float | None,
+                                                                     float]:
     """GET ``url`` until it answers or the deadline: (bytes, server address,
-    seconds spent on failures)."""
+    the connection's RTT in ms, seconds spent on failures)."""
     failed_s = 0.0
     while True:
         began = time.monotonic()
@@ -87,7 +100,8 @@ def fetch(client: httpx.Client, url: str, deadline: float) -> tuple[int, str, fl
                 stream = reply.extensions.get("network_stream")
                 edge = stream.get_extra_info("server_addr")[0] if stream else ""
                 size = sum(len(chunk) for chunk in reply.iter_bytes())
-            return size, edge, failed_s
+                rtt_ms = tcp_rtt_ms(stream.get_extra_info("socket") if stream else None)
+            return size, edge, rtt_ms, failed_s
         except httpx.HTTPError:
             if time.monotonic() + RETRY_S > deadline:
                 raise
@@ -129,8 +143,8 @@ def run_player(config: dict, out: Path) -> int:
             if choice != last:
                 fetch(client, f"{base}/{video.representations[choice].init}", deadline)
             began = clock()
-            size, edge, failed_s = fetch(client, f"{base}/{video.segment_url(choice, number)}",
-                                         deadline)
+            size, edge, rtt_ms, failed_s = fetch(
+                client, f"{base}/{video.segment_url(choice, number)}", deadline)
             took = max(clock() - began - failed_s, 1e-6)
             throughputs.append(8 * size / took)
             length = min(video.segment_s, video.duration_s - number * video.segment_s)
@@ -142,6 +156,7 @@ def run_player(config: dict, out: Path) -> int:
                              "throughput_bps": f"{throughputs[-1]:.0f}",
                              "buffer_s": f"{playout.level(clock()):.3f}",
                              "stalled_s": f"{playout.stalled_s(clock()):.3f}", "edge": edge,
+                             "rtt_ms": "" if rtt_ms is None else f"{rtt_ms:.1f}",
                              "detail": f"{failed_s:.3f}" if failed_s else ""})
             handle.flush()
             last = choice

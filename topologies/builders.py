@@ -109,22 +109,29 @@ def internet(sites: dict[str, dict]) -> AppTopo:
     access-link delays, so every path's RTT is plain to read off the spec:
 
         sites: {nyu: {access_link: {delay: 5ms}, hosts: [client, local-dns]}}
+
+    A site may also number its hosts: ``count: 25, prefix: east`` adds
+    east1..east25 (beside any ``hosts``).
     """
     if not sites:
         raise ValueError("internet: give at least one site")
     topo = AppTopo()
     topo.addRouter("core")
     for site, spec in sites.items():
-        unknown = set(spec) - {"hosts", "access_link", "lan_link"}
+        unknown = set(spec) - {"hosts", "count", "prefix", "access_link", "lan_link"}
         if unknown:
             raise ValueError(f"internet: site {site!r} has unknown keys {sorted(unknown)} "
-                             "(a site has hosts, access_link and lan_link)")
-        if not spec.get("hosts"):
+                             "(a site has hosts and/or count and prefix, access_link and "
+                             "lan_link)")
+        hosts = list(spec.get("hosts") or [])
+        if "count" in spec:
+            hosts += group_hosts(site, {"count": spec["count"],
+                                        "prefix": spec.get("prefix") or site})
+        if not hosts:
             raise ValueError(f"internet: site {site!r} has no hosts")
         gateway = f"{site}-gw"
         topo.addRouter(gateway)
-        topo.addLan(f"{site}-sw", list(spec["hosts"]), gateway=gateway,
-                    host_link=spec.get("lan_link"))
+        topo.addLan(f"{site}-sw", hosts, gateway=gateway, host_link=spec.get("lan_link"))
         topo.connectRouters(gateway, "core", **spec.get("access_link", {}))
     return topo.finalize()
 

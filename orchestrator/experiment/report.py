@@ -2,6 +2,7 @@
 table (measured | predicted | slide) and the plots."""
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -198,8 +199,11 @@ def plot(run_dir: Path, results: dict[str, ScenarioResult], kinds: list[str]) ->
         written += _scenario_panels(results, "availability", _draw_availability,
                                     run_dir / "bt_availability.png")
     if "dash_playback" in kinds:
-        written += _scenario_panels(results, "segments", _draw_playback,
+        written += _scenario_panels(results, "schedule", _draw_playback,
                                     run_dir / "dash_playback.png")
+    if "dash_edges" in kinds:
+        written += _scenario_panels(results, "segments", _draw_edge_requests,
+                                    run_dir / "dash_edges.png")
     if "bt_unchoke" in kinds:
         written += _scenario_panels(results, "unchoke_graph", _draw_unchoke_graph,
                                     run_dir / "bt_unchoke.png", width=6)
@@ -300,6 +304,24 @@ def _draw_playback(ax, result: ScenarioResult) -> None:
     buffers.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
     ax.legend(fontsize="x-small", loc="upper left")
+
+
+def _draw_edge_requests(ax, result: ScenarioResult) -> None:
+    """Segments each server sent per 5 s: which edges the players used, when."""
+    per_server: dict[str, Counter] = {}
+    for segments in result.details["segments"].values():
+        for segment in segments:
+            bin_s = 5 * int(segment["t"] // 5)
+            per_server.setdefault(segment["edge"], Counter())[bin_s] += 1
+    names = {ip: host for host, ip in result.run.addresses.items()}
+    for server, counts in sorted(per_server.items()):
+        times = sorted(counts)
+        ax.step(times, [counts[t] for t in times], where="post", label=names.get(server, server))
+    _mark_events(ax, result.run, "grey")
+    ax.set_xlabel("time since the workloads started (s)")
+    ax.set_ylabel("segments served per 5 s")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="x-small")
 
 
 def _draw_unchoke_graph(ax, result: ScenarioResult) -> None:

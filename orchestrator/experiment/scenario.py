@@ -163,10 +163,14 @@ class ScenarioRun:
         elapsed = time.monotonic() - self.timeline.t0
         if event.kind == "link_set":
             ends = event.target.split("-", 1)
+            began = time.monotonic()
             queued = self.net.queued_bytes(*ends)  # what the change found waiting
             self.net.set_link(*ends, event.change)
+            # When the new parameters were in force: a slow kernel takes a
+            # tenth of a second or more to read the queue and change a class.
+            applied_after_s = time.monotonic() - began
             self.monitors.follow_links()
-            return {"queued_bytes": queued}
+            return {"queued_bytes": queued, "applied_after_s": applied_after_s}
         elif event.kind in ("link_up", "link_down"):
             self.net.set_link_up(*event.target.split("-", 1), up=event.kind == "link_up")
         elif event.kind in ("service_stop", "service_kill"):

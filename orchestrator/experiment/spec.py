@@ -262,7 +262,8 @@ class ResolvedSpec(_Strict):
     captures: list[CaptureSpec] = Field(default_factory=list)
     plots: list[Literal["utilisation", "delay_cdf", "delay_time", "page_load",
                         "mail_queue", "distribution", "bt_progress",
-                        "bt_availability", "bt_unchoke", "dash_playback"]] = Field(
+                        "bt_availability", "bt_unchoke", "dash_playback",
+                        "dash_edges"]] = Field(
         default_factory=list)
     dns: DnsSpec | None = None
     scenario: str = ""

@@ -19,9 +19,10 @@ cache, the rest cross the access link of rate R. So:
   the Q bits queued at the router drain at R' less what keeps arriving:
   drain time Q/(R' - λ(1-h)W), fluid model again. A request issued at s
   meets the queue one RTT later, when its response reaches the router; the
-  drain is measured as s + RTT - t_u for the first request whose response
-  met the queue after the upgrade and saw an unloaded path (delay within
-  RTT + W/R' + a slack), so its resolution is the requests' spacing 1/λ.
+  drain is measured as s + RTT - t_u (t_u: when the new rate was in force)
+  for the first request whose response met the queue after the upgrade and
+  saw an unloaded path (delay within RTT + W/R' + a slack), so its
+  resolution is the requests' spacing 1/λ.
   Requests that lost packets at the full queue still wait for TCP's
   retransmission timer: they are reported, not drained.
 """
@@ -227,7 +228,9 @@ def drain(i: Inputs, rows: list[dict], upgraded_at: float, queued_bits: float,
 
 def upgrade_quantities(i: Inputs, run, upgrade, settled: float) -> tuple[list[Quantity], dict]:
     start, end = run.window
-    upgraded_at = start + upgrade.happened_s
+    # Timed from when the faster rate was in force, not from the event's start.
+    upgraded_at_s = upgrade.happened_s + upgrade.detail.get("applied_after_s", 0.0)
+    upgraded_at = start + upgraded_at_s
     access = run.utilisation("access")
     new_bw = access[-1]["down_mbps"]
     before = [r for r in access if r["time"] <= upgraded_at]
@@ -252,7 +255,7 @@ def upgrade_quantities(i: Inputs, run, upgrade, settled: float) -> tuple[list[Qu
                  "request to take at most "
                  f"{found['unloaded_delay_s']:.3f} s (RTT + W/R' + {DRAIN_SLACK_S:g} s) met "
                  "the queue (its start + RTT)"),
-    ], {**found, "upgraded_at_s": upgrade.happened_s}
+    ], {**found, "upgraded_at_s": upgraded_at_s}
 
 
 def quantities(spec, run) -> tuple[list[Quantity], dict]:

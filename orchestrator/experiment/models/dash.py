@@ -21,7 +21,8 @@ from services.dash.qoe import LAMBDA, qoe
 from services.http_wire import wire_bytes
 
 CHECKS = ("average_bitrate_mbps", "switches", "rebuffer_count", "rebuffer_ratio", "startup_s",
-          "linear_qoe", "throughput_mbps", "rate_follows_bandwidth", "edge_hit_rate")
+          "linear_qoe", "throughput_mbps", "rtt_ms", "rate_follows_bandwidth",
+          "edge_hit_rate")
 REQUIRES = Requires(pooled_workload_roles=("dash-player",))
 PLAYER_ROLE, EDGE_ROLE = "dash-player", "cdn-edge"
 # A phase's first seconds belong to the change: the rate rule's estimate is
@@ -70,6 +71,10 @@ def quantities(spec, run) -> tuple[list[Quantity], dict]:
                    for r in rows if r["kind"] == "segment"]
     found.append(Quantity("throughput_mbps", statistics.fmean(throughputs) if throughputs
                           else None, None, "Mb/s", "each segment's bytes over its download time"))
+    rtts = [float(r["rtt_ms"]) for _, rows in sessions.values() for r in rows
+            if r["kind"] == "segment" and r.get("rtt_ms")]
+    found.append(Quantity("rtt_ms", statistics.fmean(rtts) if rtts else None, None, "ms",
+                          "the kernel's smoothed RTT to the server, at each segment"))
     edges = {name: run.services.get(name, {}) for name, service in spec.services.items()
              if service.role == EDGE_ROLE}
     served = [m for m in edges.values() if m.get("requests")]

@@ -82,6 +82,13 @@ def test_internet_sites_hang_off_one_core_and_rtts_add_up():
     assert topo.rttMs("root", "root") == 0.0
 
 
+def test_an_internet_site_numbers_its_hosts_beside_the_listed_ones():
+    topo = internet({"east": {"hosts": ["edge-east"], "count": 3, "prefix": "ve"}})
+    assert {"edge-east", "ve1", "ve2", "ve3"} <= set(topo.hosts()) and "ve4" not in topo.hosts()
+    with pytest.raises(ValueError, match="count must be a whole number"):
+        internet({"east": {"count": 0}})
+
+
 def test_internet_refuses_a_site_it_cannot_build():
     with pytest.raises(ValueError, match="site 'x' has no hosts"):
         internet({"x": {"access_link": {"delay": "5ms"}}})

@@ -64,17 +64,3 @@ def test_bola_climbs_with_the_buffer_from_the_lowest_to_the_highest():
     utilities, gp, v = rule.parameters(LADDER)
     assert utilities[0] == 1.0 and v == pytest.approx(10 / gp)
 
-
-def test_a_player_names_a_known_rule_and_a_server_that_serves_video():
-    from types import SimpleNamespace
-
-    from services.dash_player import DashPlayer, make_rule
-    spec = SimpleNamespace(services={"origin": SimpleNamespace(role="web-origin"),
-                                     "edge1": SimpleNamespace(role="cdn-edge"),
-                                     "dns": SimpleNamespace(role="dns-resolver")})
-    assert DashPlayer.param_problems({"server": "edge1", "rule": "bola"}, spec) == []
-    problems = dict(DashPlayer.param_problems({"server": "dns", "rule": "mpc",
-                                               "safety": 0}, spec))
-    assert set(problems) == {("server",), ("rule",), ("safety",)}
-    # BOLA's top rung is reached where a full buffer is topped up.
-    assert make_rule("bola", 0.8, segment_s=2, max_buffer_s=20).target_buffer_s == 18
