@@ -21,6 +21,7 @@ from orchestrator.experiment.models.base import Quantity, Requires
 from services.bt_peer import REGULAR_UNCHOKE_SLOTS, UNCHOKE_INTERVAL_S
 
 CHECKS = ("all_complete", "pieces_lost", "requested_availability_ratio", "rarest_pick_share",
+          "random_pick_rarest_share",
           "unchoked_are_top_givers", "free_rider_finished_last",
           "free_rider_time_ratio", "free_rider_optimistic_share",
           "free_rider_regular_share", "free_rider_seed_share", "free_rider_sent_mb")
@@ -41,7 +42,7 @@ def quantities(spec, run) -> tuple[list[Quantity], dict]:
                  "leechers still in the swarm at the end that completed the file"),
         Quantity("pieces_lost", float(len(swarm.lost_pieces())), 0.0, "",
                  "pieces no peer in the swarm held at the end")]
-    ratio, rarest = swarm.rarity_of_requests()
+    ratio, rarest, by_chance = swarm.rarity_of_requests()
     found += [
         Quantity("requested_availability_ratio", ratio, None, "",
                  "availability of the pieces peers requested over the mean availability "
@@ -49,6 +50,8 @@ def quantities(spec, run) -> tuple[list[Quantity], dict]:
                  f"{RANDOM_FIRST_PIECES}, which libtorrent picks at random)"),
         Quantity("rarest_pick_share", rarest, 1.0, "",
                  "requests for a piece of the least availability among the candidates"),
+        Quantity("random_pick_rarest_share", by_chance, None, "",
+                 "the same share for a random pick among the same candidates"),
         Quantity("unchoked_are_top_givers", swarm.top_giver_agreement(), 1.0, "",
                  "a leecher's regular unchokes that were among its "
                  f"{REGULAR_UNCHOKE_SLOTS} fastest givers over the {UNCHOKE_INTERVAL_S} s "
@@ -179,8 +182,11 @@ class Swarm:
         series = self.availability_series()
         return [i for i, n in enumerate(series[-1][1]) if n == 0] if series else []
 
-    def rarity_of_requests(self) -> tuple[float | None, float | None]:
-        ratios, rarest = [], []
+    def rarity_of_requests(self) -> tuple[float | None, float | None, float | None]:
+        """Over the requests with a choice: the requested piece's availability
+        over the candidates' mean; the share of requests for a rarest
+        candidate; and that share a random pick would have had."""
+        ratios, rarest, by_chance = [], [], []
         by_host = defaultdict(list)
         for r in self.of_kind("request"):
             by_host[r["client"]].append(r)
@@ -190,10 +196,13 @@ class Swarm:
                 candidates = [int(n) for n in r["detail"].split()]
                 if len(candidates) < 2:
                     continue   # no choice to make
+                least = min(candidates)
                 ratios.append(int(r["availability"]) / statistics.mean(candidates))
-                rarest.append(int(r["availability"]) == min(candidates))
+                rarest.append(int(r["availability"]) == least)
+                by_chance.append(candidates.count(least) / len(candidates))
         return (statistics.mean(ratios) if ratios else None,
-                sum(rarest) / len(rarest) if rarest else None)
+                sum(rarest) / len(rarest) if rarest else None,
+                statistics.mean(by_chance) if by_chance else None)
 
     def neighbour_rows(self):
         for r in self.of_kind("neighbour"):
