@@ -16,7 +16,10 @@ that service's host), and ``read_rows(ctx)``, its per-request log.
 """
 from __future__ import annotations
 
+import argparse
 import csv
+import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Protocol
@@ -156,3 +159,32 @@ class CsvWorkload(Role):
 
     def metrics(self, ctx: HostContext) -> dict:
         return {"rows": len(self.read_rows(ctx))}
+
+
+class SettingsFileWorkload(CsvWorkload):
+    """A workload program that takes its settings from one JSON file its role
+    writes (``settings(ctx)``) and logs its rows to ``output``: it runs as
+    ``python -m <program> --config <settings_file> --out <output>`` and its
+    module ends with ``settings_file_main``."""
+
+    program: ClassVar[str]
+    settings_file: ClassVar[str] = "settings.json"
+
+    def settings(self, ctx: HostContext) -> dict:
+        raise NotImplementedError
+
+    def config(self, ctx: HostContext) -> dict[Path, str]:
+        return {ctx.path(self.settings_file): json.dumps(self.settings(ctx), indent=1)}
+
+    def command(self, ctx: HostContext) -> list[str]:
+        return [sys.executable, "-m", self.program, "--config",
+                str(ctx.path(self.settings_file)), "--out", str(ctx.path(self.output))]
+
+
+def settings_file_main(run, description: str) -> int:
+    """The entry point of a SettingsFileWorkload's program: ``run(settings, out)``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--config", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    return run(json.loads(args.config.read_text()), args.out)

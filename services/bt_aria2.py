@@ -11,16 +11,20 @@ through the emulated tracker; it listens and connects on its host's address.
 """
 from __future__ import annotations
 
-import argparse
 import csv
-import json
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from services.base import CsvWorkload, HostContext, service_role_problems
+from services.base import (
+    HostContext,
+    SettingsFileWorkload,
+    service_role_problems,
+    settings_file_main,
+)
 from services.bt_peer import FIELDS, LISTEN_PORT, sha256
+from services.bt_tracker import published_swarm
 from services.torrent import FILE_NAME
 
 # aria2 gives up when no byte has come for this long: a swarm stalled.
@@ -36,8 +40,10 @@ def aria2_argv(torrent: str, save: str, ip: str) -> list[str]:
             f"--dir={save}", torrent]
 
 
-class Aria2Peer(CsvWorkload):
+class Aria2Peer(SettingsFileWorkload):
     role = "bt-aria2"
+    program = "services.bt_aria2"
+    settings_file = "client.json"
     output = "peer.csv"
     service_refs = ("tracker",)
     defaults = {"tracker": None}
@@ -47,18 +53,10 @@ class Aria2Peer(CsvWorkload):
         return service_role_problems(params, spec, "tracker", "bt-tracker",
                                      "whose torrent this client fetches")
 
-    def config(self, ctx: HostContext) -> dict[Path, str]:
-        p = self._params(ctx)
-        tracker_home = ctx.homes[p["tracker"]]
-        published = json.loads((tracker_home / "swarm.json").read_text())
-        return {ctx.path("client.json"): json.dumps({
-            "name": ctx.host, "sha256": published["sha256"], "save": str(ctx.path("download")),
-            "argv": aria2_argv(str(tracker_home / "swarm" / "shared.torrent"),
-                               str(ctx.path("download")), ctx.ip)}, indent=1)}
-
-    def command(self, ctx: HostContext) -> list[str]:
-        return [sys.executable, "-m", "services.bt_aria2", "--config",
-                str(ctx.path("client.json")), "--out", str(ctx.path(self.output))]
+    def settings(self, ctx: HostContext) -> dict:
+        swarm = published_swarm(ctx.homes[self._params(ctx)["tracker"]])
+        return {"name": ctx.host, "sha256": swarm["sha256"], "save": str(ctx.path("download")),
+                "argv": aria2_argv(str(swarm["torrent"]), str(ctx.path("download")), ctx.ip)}
 
 
 def run_client(config: dict, out: Path) -> int:
@@ -80,13 +78,5 @@ def run_client(config: dict, out: Path) -> int:
     return finished.returncode
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    args = parser.parse_args()
-    return run_client(json.loads(args.config.read_text()), args.out)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(settings_file_main(run_client, __doc__.splitlines()[0]))

@@ -19,10 +19,8 @@ counted every leecher's completion (``clients`` of them): the scrape's
 With ``leave_when_done`` it leaves as soon as it has the file."""
 from __future__ import annotations
 
-import argparse
 import csv
 import hashlib
-import json
 import shutil
 import signal
 import sys
@@ -30,8 +28,14 @@ import time
 import urllib.request
 from pathlib import Path
 
-from services.base import CsvWorkload, HostContext, boolean_problems, service_role_problems
-from services.bt_tracker import scrape_url
+from services.base import (
+    HostContext,
+    SettingsFileWorkload,
+    boolean_problems,
+    service_role_problems,
+    settings_file_main,
+)
+from services.bt_tracker import published_swarm, scrape_url
 from services.torrent import FILE_NAME
 
 LISTEN_PORT = 6881
@@ -88,10 +92,12 @@ def session_settings(listen_ip: str, upload_kbps: int, download_kbps: int,
     }
 
 
-class BtPeer(CsvWorkload):
+class BtPeer(SettingsFileWorkload):
     """A leecher: it starts with nothing."""
 
     role = "bt-peer"
+    program = "services.bt_peer"
+    settings_file = "peer.json"
     output = "peer.csv"
     service_refs = ("tracker",)
     seeding = False
@@ -105,29 +111,25 @@ class BtPeer(CsvWorkload):
                                      "whose torrent this peer shares") + \
             boolean_problems(params, ("free_rider", "leave_when_done"))
 
-    def config(self, ctx: HostContext) -> dict[Path, str]:
+    def settings(self, ctx: HostContext) -> dict:
         p = self._params(ctx)
-        swarm = ctx.homes[p["tracker"]] / "swarm"
-        published = json.loads((ctx.homes[p["tracker"]] / "swarm.json").read_text())
-        return {ctx.path("peer.json"): json.dumps({
-            "name": ctx.host, "listen": ctx.ip, "torrent": str(swarm / "shared.torrent"),
-            "publisher_copy": str(swarm / FILE_NAME) if self.seeding else None,
+        swarm = published_swarm(ctx.homes[p["tracker"]])
+        return {
+            "name": ctx.host, "listen": ctx.ip, "torrent": str(swarm["torrent"]),
+            "publisher_copy": str(swarm["content"]) if self.seeding else None,
             "save": str(ctx.path("download")),
-            "sha256": published["sha256"],
-            "scrape": scrape_url(ctx.address_of_service(p["tracker"]), published["info_hash"]),
+            "sha256": swarm["sha256"],
+            "scrape": scrape_url(ctx.address_of_service(p["tracker"]), swarm["info_hash"]),
             "leechers": None if self.seeding else int(p.get("clients", 1)),
             "leave_when_done": bool(p["leave_when_done"]),
             "upload_kbps": p["upload_kbps"], "download_kbps": p["download_kbps"],
             "unchokes": self.unchokes(p),
             "record_s": p["record_s"],
-            "deadline_s": float(p["duration_s"]) + float(p["drain_s"])}, indent=1)}
+            "deadline_s": float(p["duration_s"]) + float(p["drain_s"])}
 
     def unchokes(self, params: dict) -> str:
         return "no-one" if params["free_rider"] else "tit-for-tat"
 
-    def command(self, ctx: HostContext) -> list[str]:
-        return [sys.executable, "-m", "services.bt_peer", "--config", str(ctx.path("peer.json")),
-                "--out", str(ctx.path(self.output))]
 
 
 class BtSeed(BtPeer):
@@ -270,13 +272,5 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    args = parser.parse_args()
-    return run_peer(json.loads(args.config.read_text()), args.out)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(settings_file_main(run_peer, __doc__.splitlines()[0]))

@@ -8,6 +8,7 @@ learns the peers already there from the tracker, and later ones connect to
 it. opentracker's half-hour announce interval is therefore no obstacle."""
 from __future__ import annotations
 
+import json
 import urllib.parse
 from pathlib import Path
 
@@ -24,6 +25,14 @@ def announce_url(ip: str) -> str:
 def scrape_url(ip: str, info_hash_hex: str) -> str:
     return (f"http://{ip}:{TRACKER_PORT}/scrape?info_hash="
             f"{urllib.parse.quote(bytes.fromhex(info_hash_hex))}")
+
+
+def published_swarm(tracker_home: Path) -> dict:
+    """What a tracker's home publishes for peers: the info-hash and SHA-256
+    of the swarm's file, and the paths of its .torrent and of the file."""
+    published = json.loads((tracker_home / "swarm.json").read_text())
+    return {**published, "torrent": tracker_home / "swarm" / "shared.torrent",
+            "content": tracker_home / "swarm" / torrent.FILE_NAME}
 
 
 class OpenTracker(Role):

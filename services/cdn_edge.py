@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.base import HostContext, Probe, Role, service_role_problems
+from services.base import HostContext, service_role_problems
+from services.nginx_origin import NginxServer
 from services.templates import render
 
 
-class NginxEdge(Role):
+class NginxEdge(NginxServer):
     role = "cdn-edge"
     service_refs = ("origin",)
     defaults = {"origin": None, "origin_port": 80, "port": 80, "cache_mb": 1024}
@@ -24,13 +25,6 @@ class NginxEdge(Role):
                     "nginx-edge.conf.j2", ctx=ctx, port=p["port"], cache_mb=p["cache_mb"],
                     origin=ctx.address_of_service(p["origin"]), origin_port=p["origin_port"]),
                 ctx.path("tmp", ".keep"): ""}
-
-    def command(self, ctx: HostContext) -> list[str]:
-        return ["nginx", "-c", str(ctx.path("nginx.conf")), "-p", str(ctx.home),
-                "-e", str(ctx.path("error.log")), "-g", "daemon off;"]
-
-    def ready(self, ctx: HostContext, probe: Probe) -> bool:
-        return probe.tcp_open(ctx.ip, self._params(ctx)["port"])
 
     def metrics(self, ctx: HostContext) -> dict:
         """Requests and hit rate from the log (fields: msec addr "request"

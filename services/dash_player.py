@@ -12,7 +12,6 @@ mid-video.
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import socket
@@ -23,7 +22,12 @@ from pathlib import Path
 
 import httpx
 
-from services.base import CsvWorkload, HostContext, service_role_problems
+from services.base import (
+    HostContext,
+    SettingsFileWorkload,
+    service_role_problems,
+    settings_file_main,
+)
 from services.dash import abr
 from services.dash.mpd import parse
 from services.dash.playout import Playout
@@ -35,8 +39,10 @@ REQUEST_TIMEOUT_S = 5.0
 TCP_INFO_BYTES, TCPI_RTT_OFFSET = 104, 68
 
 
-class DashPlayer(CsvWorkload):
+class DashPlayer(SettingsFileWorkload):
     role = "dash-player"
+    program = "services.dash_player"
+    settings_file = "player.json"
     output = "segments.csv"
     service_refs = ("server",)
     defaults = {"server": None, "path": "/video/manifest.mpd", "rule": "rate",
@@ -55,17 +61,11 @@ class DashPlayer(CsvWorkload):
                 problems.append(((key,), "a positive number"))
         return problems
 
-    def config(self, ctx: HostContext) -> dict[Path, str]:
+    def settings(self, ctx: HostContext) -> dict:
         p = self._params(ctx)
-        return {ctx.path("player.json"): json.dumps({
-            "url": f"http://{ctx.url_host(p['server'])}{p['path']}", "rule": p["rule"],
-            "safety": p["safety"], "startup_s": p["startup_s"],
-            "max_buffer_s": p["max_buffer_s"],
-            "deadline_s": float(p["duration_s"])}, indent=1)}
-
-    def command(self, ctx: HostContext) -> list[str]:
-        return [sys.executable, "-m", "services.dash_player",
-                "--config", str(ctx.path("player.json")), "--out", str(ctx.path(self.output))]
+        return {"url": f"http://{ctx.url_host(p['server'])}{p['path']}", "rule": p["rule"],
+                "safety": p["safety"], "startup_s": p["startup_s"],
+                "max_buffer_s": p["max_buffer_s"], "deadline_s": float(p["duration_s"])}
 
 
 def make_rule(name: str, safety: float, segment_s: float, max_buffer_s: float):
@@ -174,13 +174,5 @@ def run_player(config: dict, out: Path) -> int:
     return 0
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    args = parser.parse_args()
-    return run_player(json.loads(args.config.read_text()), args.out)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(settings_file_main(run_player, __doc__.splitlines()[0]))

@@ -23,7 +23,19 @@ def page_files(root: Path, base_bytes: int, objects: list[int]) -> dict[Path, st
     return files
 
 
-class NginxOrigin(Role):
+class NginxServer(Role):
+    """What every nginx role shares: run in the foreground with all its state
+    in its home, ready once its port accepts."""
+
+    def command(self, ctx: HostContext) -> list[str]:
+        return ["nginx", "-c", str(ctx.path("nginx.conf")), "-p", str(ctx.home),
+                "-e", str(ctx.path("error.log")), "-g", "daemon off;"]
+
+    def ready(self, ctx: HostContext, probe: Probe) -> bool:
+        return probe.tcp_open(ctx.ip, self._params(ctx)["port"])
+
+
+class NginxOrigin(NginxServer):
     role = "web-origin"
     defaults = {"port": 80, "object_bits": 100_000, "expires": "10m",
                 "keepalive_timeout_s": 600, "keepalive": True, "h2c_port": 0,
@@ -51,13 +63,6 @@ class NginxOrigin(Role):
         """The DASH ladder served under /video/ (``video_s`` of it; 0: none)."""
         p = self._params(ctx)
         return dash_content.build(p["video_s"], p["segment_s"]) if p["video_s"] else None
-
-    def command(self, ctx: HostContext) -> list[str]:
-        return ["nginx", "-c", str(ctx.path("nginx.conf")), "-p", str(ctx.home),
-                "-e", str(ctx.path("error.log")), "-g", "daemon off;"]
-
-    def ready(self, ctx: HostContext, probe: Probe) -> bool:
-        return probe.tcp_open(ctx.ip, self._params(ctx)["port"])
 
     def metrics(self, ctx: HostContext) -> dict:
         """From the access log: requests, header and wire bytes per response,

@@ -192,21 +192,9 @@ def plot(run_dir: Path, results: dict[str, ScenarioResult], kinds: list[str]) ->
             ax.set_xlabel("N (clients)")
             ax.set_ylabel("time to distribute the file (s)")
             written.append(_finish(fig, ax, run_dir / "distribution.png"))
-    if "bt_progress" in kinds:
-        written += _scenario_panels(results, "progress", _draw_progress,
-                                    run_dir / "bt_progress.png")
-    if "bt_availability" in kinds:
-        written += _scenario_panels(results, "availability", _draw_availability,
-                                    run_dir / "bt_availability.png")
-    if "dash_playback" in kinds:
-        written += _scenario_panels(results, "schedule", _draw_playback,
-                                    run_dir / "dash_playback.png")
-    if "dash_edges" in kinds:
-        written += _scenario_panels(results, "segments", _draw_edge_requests,
-                                    run_dir / "dash_edges.png")
-    if "bt_unchoke" in kinds:
-        written += _scenario_panels(results, "unchoke_graph", _draw_unchoke_graph,
-                                    run_dir / "bt_unchoke.png", width=6)
+    for kind, (key, draw, width) in PANEL_PLOTS.items():
+        if kind in kinds:
+            written += _scenario_panels(results, key, draw, run_dir / f"{kind}.png", width)
     if "mail_queue" in kinds:
         # Scenarios that watched a queue: its length and the mail fetched so far.
         watched = {n: r for n, r in results.items() if r.details.get("queue")}
@@ -236,7 +224,7 @@ def _mark_events(ax, run: RunResult, color) -> None:
 
 
 def _scenario_panels(results: dict[str, ScenarioResult], key: str, draw, path: Path,
-                     width: float = 7) -> list[Path]:
+                     width: float) -> list[Path]:
     """One panel per scenario whose details have ``key``, drawn by ``draw``."""
     shown = {n: r for n, r in results.items() if r.details.get(key)}
     if not shown:
@@ -246,10 +234,7 @@ def _scenario_panels(results: dict[str, ScenarioResult], key: str, draw, path: P
     for ax, (name, result) in zip(axes[0], shown.items(), strict=True):
         draw(ax, result)
         ax.set_title(f"{name}: {result.spec.scenario_title}", fontsize="small")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return [path]
+    return [_save(fig, path)]
 
 
 def _draw_progress(ax, result: ScenarioResult) -> None:
@@ -355,10 +340,23 @@ def _draw_unchoke_graph(ax, result: ScenarioResult) -> None:
     ax.set_ylabel("unchoking peer")
 
 
+# Plots of one panel per scenario whose details have a key: kind -> (key,
+# drawing, panel width in inches); each is written to <kind>.png.
+PANEL_PLOTS = {"bt_progress": ("progress", _draw_progress, 7),
+               "bt_availability": ("availability", _draw_availability, 7),
+               "bt_unchoke": ("unchoke_graph", _draw_unchoke_graph, 6),
+               "dash_playback": ("schedule", _draw_playback, 7),
+               "dash_edges": ("segments", _draw_edge_requests, 7)}
+
+
 def _finish(fig, ax, path: Path, **legend) -> Path:
     """Grid, legend, layout, write, close: the same for every plot."""
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small", **legend)
+    return _save(fig, path)
+
+
+def _save(fig, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
