@@ -8,6 +8,12 @@ a peer whose client is throttled rather than its link. A ``free_rider``
 unchokes no one, not even optimistically, so it sends no data while its
 requests still go out (a tiny upload limit would throttle those too).
 
+Tit-for-tat is libtorrent's: four regular slots, always filled, ranked by
+what each neighbour sent since the last round; when fewer than four send,
+the spare slots go to neighbours that send nothing. ``strict_tit_for_tat``
+takes the slides' words strictly: a regular slot only for a neighbour that
+is sending to this peer (see ``Reciprocity``).
+
 Each second a peer logs the pieces it holds and, per neighbour, the rates
 both ways, who chokes whom and who is interested; each piece it starts to
 request, with how many neighbours have it against the other pieces it could
@@ -26,6 +32,7 @@ import signal
 import sys
 import time
 import urllib.request
+from collections import deque
 from pathlib import Path
 
 from services.base import (
@@ -59,8 +66,17 @@ FREE_RIDER_OPTIMISTIC_INTERVAL_S = 10 ** 6
 # unchokes everyone who wants a piece, so its upload is shared evenly: with
 # slots, libtorrent's round robin keeps its first picks for at least a
 # minute, and who those were would decide a short run.
+# A strict peer starts with the optimistic slot only: no one has sent yet.
 UNCHOKES = {"tit-for-tat": REGULAR_UNCHOKE_SLOTS + OPTIMISTIC_UNCHOKE_SLOTS,
+            "strict": OPTIMISTIC_UNCHOKE_SLOTS,
             "everyone": -1, "no-one": 0}
+# A strict peer counts as senders the neighbours that sent it payload within
+# this window, recounted this often. libtorrent ranks by what each sent since
+# its last round, and events (a neighbour losing interest, leaving) start a
+# round at its next one-second tick: a sender counted here must have sent
+# within any round, or its slot would go to one that sends nothing.
+SENDING_WINDOW_S = 1.0
+RECOUNT_S = 0.25
 
 
 def session_settings(listen_ip: str, upload_kbps: int, download_kbps: int,
@@ -77,6 +93,7 @@ def session_settings(listen_ip: str, upload_kbps: int, download_kbps: int,
         "enable_incoming_tcp": True, "enable_outgoing_tcp": True,
         "upload_rate_limit": upload_kbps * 125, "download_rate_limit": download_kbps * 125,
         "choking_algorithm": 0,            # fixed_slots_choker
+        "seed_choking_algorithm": 2 if unchokes == "strict" else 0,   # anti_leech, round_robin
         "unchoke_slots_limit": UNCHOKES[unchokes],
         "num_optimistic_unchoke_slots": OPTIMISTIC_UNCHOKE_SLOTS,
         "unchoke_interval": UNCHOKE_INTERVAL_S,
@@ -102,14 +119,14 @@ class BtPeer(SettingsFileWorkload):
     service_refs = ("tracker",)
     seeding = False
     defaults = {"tracker": None, "upload_kbps": 0, "download_kbps": 0,
-                "free_rider": False, "leave_when_done": False,
+                "free_rider": False, "strict_tit_for_tat": False, "leave_when_done": False,
                 "record_s": 1.0, "drain_s": 30}
 
     @staticmethod
     def param_problems(params: dict, spec) -> list[tuple[tuple, str]]:
         return service_role_problems(params, spec, "tracker", "bt-tracker",
                                      "whose torrent this peer shares") + \
-            boolean_problems(params, ("free_rider", "leave_when_done"))
+            boolean_problems(params, ("free_rider", "strict_tit_for_tat", "leave_when_done"))
 
     def settings(self, ctx: HostContext) -> dict:
         p = self._params(ctx)
@@ -128,8 +145,9 @@ class BtPeer(SettingsFileWorkload):
             "deadline_s": float(p["duration_s"]) + float(p["drain_s"])}
 
     def unchokes(self, params: dict) -> str:
-        return "no-one" if params["free_rider"] else "tit-for-tat"
-
+        if params["free_rider"]:
+            return "no-one"
+        return "strict" if params["strict_tit_for_tat"] else "tit-for-tat"
 
 
 class BtSeed(BtPeer):
@@ -142,6 +160,27 @@ class BtSeed(BtPeer):
 
     def unchokes(self, params: dict) -> str:
         return "everyone"
+
+
+class Reciprocity:
+    """Strict tit-for-tat on libtorrent's choker: as many regular slots as
+    interested neighbours sending to this peer (at most four), plus the
+    optimistic one. libtorrent still ranks who gets them, so a slot goes to
+    a sender, not to a neighbour that sends nothing."""
+
+    def __init__(self, window_s: float = SENDING_WINDOW_S):
+        self.window_s = window_s
+        self.samples: deque[tuple[float, dict]] = deque()
+
+    def slots(self, now: float, received: dict, interested: set) -> int:
+        """``received``: payload bytes received so far from each neighbour;
+        ``interested``: the neighbours that want a piece from us."""
+        self.samples.append((now, received))
+        while len(self.samples) > 1 and self.samples[1][0] <= now - self.window_s:
+            self.samples.popleft()
+        before = self.samples[0][1]
+        senders = sum(1 for n in interested if received.get(n, 0) > before.get(n, 0))
+        return min(REGULAR_UNCHOKE_SLOTS, senders) + OPTIMISTIC_UNCHOKE_SLOTS
 
 
 def peer_class_filter():
@@ -180,8 +219,10 @@ def run_peer(config: dict, out: Path) -> int:
         writer = csv.DictWriter(handle_out, fieldnames=FIELDS)
         writer.writeheader()
         writer.writerow({"kind": "started", "time": f"{started:.3f}", "peer": config["name"]})
-        next_record = time.monotonic()
+        next_record = next_recount = time.monotonic()
         requested: set[int] = set()
+        reciprocity = Reciprocity() if config["unchokes"] == "strict" else None
+        slots = UNCHOKES[config["unchokes"]]
         while not stopping and time.monotonic() < deadline:
             time.sleep(POLL_S)
             now = time.time()
@@ -194,6 +235,14 @@ def run_peer(config: dict, out: Path) -> int:
             if not status.is_seeding:
                 for row in new_requests(handle, status.pieces, requested):
                     writer.writerow({"time": f"{now:.3f}", "peer": config["name"], **row})
+            if reciprocity and time.monotonic() >= next_recount:
+                next_recount += RECOUNT_S
+                # A seed has no one to reciprocate: all its slots are open.
+                wanted = UNCHOKES["tit-for-tat"] if status.is_seeding else \
+                    reciprocity.slots(time.monotonic(), *received_and_interested(handle))
+                if wanted != slots:
+                    slots = wanted
+                    session.apply_settings({"unchoke_slots_limit": slots})
             if time.monotonic() < next_record:
                 continue
             next_record += config["record_s"]
@@ -222,6 +271,12 @@ def run_peer(config: dict, out: Path) -> int:
                          "detail": "stopped" if stopping else
                          "done" if completed is not None else "deadline"})
     return 0
+
+
+def received_and_interested(handle) -> tuple[dict, set]:
+    peers = handle.get_peer_info()
+    return ({p.ip: p.total_download for p in peers},
+            {p.ip for p in peers if p.flags & p.remote_interested})
 
 
 def new_requests(handle, held: list[bool], requested: set[int]) -> list[dict]:

@@ -8,7 +8,8 @@ peer's records (services/bt_peer.py):
   send to it fastest, re-evaluated every 10 s; one more is unchoked
   optimistically every 30 s;
 - a free-rider (it uploads nothing) gets data only through optimistic
-  unchokes and seeds, on the slides' account, and finishes last;
+  unchokes and seeds, on the slides' account, and finishes last; how long
+  it held optimistic slots, against other recipients, says why it may not;
 - churn: the swarm completes while every piece survives on some peer that
   stays; when the only copy of a piece leaves, the swarm stalls.
 """
@@ -24,6 +25,7 @@ CHECKS = ("all_complete", "pieces_lost", "requested_availability_ratio", "rarest
           "random_pick_rarest_share",
           "unchoked_are_top_givers", "free_rider_finished_last",
           "free_rider_time_ratio", "free_rider_optimistic_share",
+          "free_rider_leechers_optimistic_share", "free_rider_optimistic_hold",
           "free_rider_regular_share", "free_rider_seed_share", "free_rider_sent_mb")
 REQUIRES = Requires(pooled_workload_roles=("bt-peer",))
 LEECHER_ROLE, SEED_ROLE = "bt-peer", "bt-seed"
@@ -76,6 +78,8 @@ def free_rider_quantities(swarm: Swarm, rider: str, details: dict) -> list[Quant
     def share(state: str) -> float | None:
         return sources[state] / total if total else None
 
+    from_leechers = sources["optimistic"] + sources["regular"]
+
     return [
         Quantity("free_rider_finished_last",
                  None if at is None or not others else float(at > max(others)), None, "",
@@ -92,6 +96,13 @@ def free_rider_quantities(swarm: Swarm, rider: str, details: dict) -> list[Quant
                  textbook=0.0),
         Quantity("free_rider_seed_share", share("seed"), None, "",
                  "... by seeds (the publisher, and leechers that had finished)"),
+        Quantity("free_rider_leechers_optimistic_share",
+                 sources["optimistic"] / from_leechers if from_leechers else None, None, "",
+                 f"of what leechers sent {rider}, the share sent optimistically "
+                 "(the slides: all of it)", textbook=1.0),
+        Quantity("free_rider_optimistic_hold", swarm.optimistic_hold(rider), None, "",
+                 f"seconds {rider} held optimistic slots over a recipient's mean (1: its "
+                 "share; a neighbour that sends back is promoted out of the slot)"),
         Quantity("free_rider_sent_mb", swarm.sent_bits(rider) / 8e6, 0.0, "MB",
                  f"what {rider} itself uploaded (protocol messages only)")]
 
@@ -244,6 +255,17 @@ class Swarm:
                 kind = "optimistic" if r["optimistic"] == "1" else "regular"
                 graph[r["client"]][other][kind] += 1
         return {k: dict(v) for k, v in graph.items()}
+
+    def optimistic_hold(self, host: str) -> float | None:
+        """Seconds leechers held ``host`` optimistically unchoked, over the
+        mean of every peer they ever did."""
+        held = defaultdict(int)
+        for client, by_other in self.unchoke_graph().items():
+            if client in self.leechers:
+                for other, kinds in by_other.items():
+                    held[other] += kinds["optimistic"]
+        recipients = [v for v in held.values() if v]
+        return held[host] / statistics.mean(recipients) if recipients else None
 
     def received_by_state(self, host: str) -> dict[str, float]:
         """Bits sent to ``host`` between each sender's records (its byte

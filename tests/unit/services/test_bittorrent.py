@@ -8,6 +8,8 @@ from services.base import HostContext
 from services.bt_peer import (
     FREE_RIDER_OPTIMISTIC_INTERVAL_S,
     LISTEN_PORT,
+    UNCHOKES,
+    Reciprocity,
     new_requests,
     session_settings,
 )
@@ -34,6 +36,33 @@ def test_the_publisher_unchokes_everyone_and_a_free_rider_no_one():
     # libtorrent keeps one optimistic slot whatever the limit: never refilled.
     assert rider["optimistic_unchoke_interval"] == FREE_RIDER_OPTIMISTIC_INTERVAL_S
     assert rider["allowed_fast_set_size"] == 0
+
+
+def test_a_strict_peer_opens_a_regular_slot_only_for_a_neighbour_sending_now():
+    reciprocity = Reciprocity(window_s=1)
+    wanting = {"a", "b", "c", "rider"}
+    # Nothing received yet: the optimistic slot only.
+    assert reciprocity.slots(0, {"a": 0, "b": 0}, wanting) == UNCHOKES["strict"] == 1
+    assert reciprocity.slots(0.5, {"a": 100, "b": 0, "rider": 0}, wanting) == 2
+    assert reciprocity.slots(1.0, {"a": 100, "b": 50, "c": 10, "rider": 0}, wanting) == 4
+    # 2 s: a sent nothing since 0.5 s; b and c sent within the last second.
+    assert reciprocity.slots(2.0, {"a": 100, "b": 60, "c": 20, "rider": 0}, wanting) == 3
+    # A sender that does not want our pieces takes no slot.
+    assert reciprocity.slots(2.5, {"a": 100, "b": 70, "c": 30}, {"a"}) == 1
+
+
+def test_a_strict_peer_has_at_most_the_slides_four_regular_slots():
+    reciprocity = Reciprocity(window_s=1)
+    reciprocity.slots(0, {}, set())
+    senders = {f"p{i}": 1 for i in range(7)}
+    assert reciprocity.slots(0.5, senders, set(senders)) == 5
+
+
+def test_a_strict_peer_breaks_ties_by_what_a_neighbour_holds_not_by_what_it_got():
+    # round robin would keep an optimistically unchoked free-rider in a slot
+    # it does not earn (it ranks by what we sent it); anti-leech does not.
+    assert session_settings("10.0.0.5", 0, 0, "strict")["seed_choking_algorithm"] == 2
+    assert session_settings("10.0.0.5", 0, 0, "strict")["unchoke_slots_limit"] == 1
 
 
 class FakeTorrent:

@@ -74,6 +74,15 @@ def test_what_a_free_rider_got_is_split_by_how_its_senders_had_it_unchoked():
                    "optimistic": 8 * 2000}
 
 
+def test_how_long_a_peer_held_optimistic_slots_is_against_the_mean_recipient():
+    rows = [neighbour("a", t, "rider", optimistic="1") for t in range(3)]
+    rows += [neighbour("b", 0, "a", optimistic="1"),
+             neighbour("b", 1, "a"),                        # promoted: a regular slot
+             neighbour("seed", 0, "b", optimistic="1")]     # a seed's unchokes do not count
+    assert swarm(rows).optimistic_hold("rider") == 3 / ((3 + 1) / 2)
+    assert swarm(rows).optimistic_hold("b") == 0
+
+
 def test_what_a_peer_sent_adds_up_over_its_runs():
     rows = [row("progress", "rider", t, pieces="0", detail=str(sent))
             for t, sent in enumerate((0, 500, 900, 0, 300))]
