@@ -15,6 +15,7 @@ apt_packages=(
   python3-venv python3-pip
   nginx-light squid
   bind9 unbound dnsutils
+  pdns-server pdns-backend-bind   # a CDN's DNS: LUA records that health-check edges
   postfix dovecot-imapd swaks
   opentracker aria2   # a tracker; an ordinary BitTorrent client to join the swarm
   ffmpeg              # the DASH ladder
@@ -55,7 +56,7 @@ fi
 # real root servers, and its resolvconf hook would take over /etc/resolv.conf.
 packaged_daemons=(nginx.service squid.service named.service named-resolvconf.service
                   unbound.service unbound-resolvconf.service postfix.service
-                  dovecot.service dovecot.socket opentracker.service)
+                  dovecot.service dovecot.socket opentracker.service pdns.service)
 if [ -d /run/systemd/system ]; then
   for unit in "${packaged_daemons[@]}"; do
     if systemctl is-enabled --quiet "$unit" 2>/dev/null; then

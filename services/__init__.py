@@ -5,6 +5,7 @@ Adding a role means adding one module and one entry here.
 from services.bt_aria2 import Aria2Peer
 from services.bt_peer import BtPeer, BtSeed
 from services.bt_tracker import OpenTracker
+from services.cdn_dns import PowerDnsAuthoritative
 from services.cdn_edge import NginxEdge
 from services.conditional_client import ConditionalClient
 from services.cookie_client import CookieClient
@@ -28,6 +29,7 @@ REGISTRY = {cls.role: cls for cls in (NginxOrigin, SquidCache, WebClient, PageCl
                                       BindAuthoritative, UnboundResolver, DnsClient,
                                       PostfixMailServer, DovecotImap, MailSender, MailReader,
                                       MailQueueWatch, OpenTracker, BtPeer, BtSeed,
-                                      Aria2Peer, FileClient, DashPlayer, NginxEdge)}
+                                      Aria2Peer, FileClient, DashPlayer, NginxEdge,
+                                      PowerDnsAuthoritative)}
 
 __all__ = ["REGISTRY"]

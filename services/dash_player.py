@@ -5,10 +5,12 @@ the buffer is full, stalls when it runs dry, and logs every segment.
 
     python -m services.dash_player --config player.json --out segments.csv
 
-A segment that fails (a dead server, a refused connection) is asked again
-after ``RETRY_S``; a new connection resolves the server's name again, so a
-CDN's DNS can send it elsewhere. The viewer stops at the run's end, even
-mid-video.
+It streams from ``server`` (a web-origin or cdn-edge service) or from
+``name``, a DNS name such as a provider's that is a CNAME into a CDN's
+domain, whose DNS picks the edge. A segment that fails (a dead server, a
+refused connection) is asked again after ``RETRY_S``; a new connection
+resolves the name again, so the CDN's DNS can send it elsewhere. The viewer
+stops at the run's end, even mid-video.
 """
 from __future__ import annotations
 
@@ -45,13 +47,19 @@ class DashPlayer(SettingsFileWorkload):
     settings_file = "player.json"
     output = "segments.csv"
     service_refs = ("server",)
-    defaults = {"server": None, "path": "/video/manifest.mpd", "rule": "rate",
+    defaults = {"server": None, "name": None, "path": "/video/manifest.mpd", "rule": "rate",
                 "safety": 0.8, "startup_s": 2.0, "max_buffer_s": 20.0}
 
     @staticmethod
     def param_problems(params: dict, spec) -> list[tuple[tuple, str]]:
-        problems = service_role_problems(params, spec, "server", ("web-origin", "cdn-edge"),
-                                         "the player streams from")
+        if params.get("name") is not None:
+            problems = [] if params.get("server") is None else \
+                [(("name",), "give server or name, not both")]
+            if not isinstance(params["name"], str) or not spec.dns:
+                problems.append((("name",), "a DNS name, in a run with a dns section"))
+        else:
+            problems = service_role_problems(params, spec, "server", ("web-origin", "cdn-edge"),
+                                             "the player streams from (or a DNS name)")
         if "rule" in params and params["rule"] not in abr.RULES:
             problems.append((("rule",), f"one of {', '.join(abr.RULES)}"))
         for key in ("safety", "startup_s", "max_buffer_s"):
@@ -63,7 +71,8 @@ class DashPlayer(SettingsFileWorkload):
 
     def settings(self, ctx: HostContext) -> dict:
         p = self._params(ctx)
-        return {"url": f"http://{ctx.url_host(p['server'])}{p['path']}", "rule": p["rule"],
+        host = p["name"] or ctx.url_host(p["server"])
+        return {"url": f"http://{host}{p['path']}", "rule": p["rule"],
                 "safety": p["safety"], "startup_s": p["startup_s"],
                 "max_buffer_s": p["max_buffer_s"], "deadline_s": float(p["duration_s"])}
 
@@ -140,12 +149,15 @@ def run_player(config: dict, out: Path) -> int:
             state = abr.PlayerState(video.bitrates_bps, playout.level(clock()),
                                     tuple(throughputs), last)
             choice = rule.choose(state)
+            init_failed_s = 0.0
             if choice != last:
-                fetch(client, f"{base}/{video.representations[choice].init}", deadline)
+                init_failed_s = fetch(client, f"{base}/{video.representations[choice].init}",
+                                      deadline)[3]
             began = clock()
             size, edge, rtt_ms, failed_s = fetch(
                 client, f"{base}/{video.segment_url(choice, number)}", deadline)
             took = max(clock() - began - failed_s, 1e-6)
+            failed_s += init_failed_s
             throughputs.append(8 * size / took)
             length = min(video.segment_s, video.duration_s - number * video.segment_s)
             playout.add(clock(), length)

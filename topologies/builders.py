@@ -111,7 +111,8 @@ def internet(sites: dict[str, dict]) -> AppTopo:
         sites: {nyu: {access_link: {delay: 5ms}, hosts: [client, local-dns]}}
 
     A site may also number its hosts: ``count: 25, prefix: east`` adds
-    east1..east25 (beside any ``hosts``).
+    east1..east25 (beside any ``hosts``). A spec may name all of a site's
+    hosts by the site's name (unless a host has that name).
     """
     if not sites:
         raise ValueError("internet: give at least one site")
@@ -133,6 +134,8 @@ def internet(sites: dict[str, dict]) -> AppTopo:
         topo.addRouter(gateway)
         topo.addLan(f"{site}-sw", hosts, gateway=gateway, host_link=spec.get("lan_link"))
         topo.connectRouters(gateway, "core", **spec.get("access_link", {}))
+        if site not in topo.nodes():
+            topo.addGroup(site, hosts)
     return topo.finalize()
 
 

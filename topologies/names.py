@@ -6,12 +6,16 @@ records they hold, turned into zone files.
   its parent (the delegation), with glue A records where the name server's
   name lies inside the delegated zone or its parent;
 - aliases become CNAME records and mail domains MX records;
+- a steered name (a CDN's) becomes a LUA record, which PowerDNS answers per
+  asker: the edges nearest the asking local DNS server first, the first one
+  whose health check passes;
 - a zone may start unregistered: served, but not yet delegated by its parent.
 
 A name that belongs to no zone is an error that says which name.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 DEFAULT_TTL_S = 3600
@@ -79,6 +83,35 @@ class ZoneSpec:
     updaters: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Steering:
+    """A name answered per asker: ``askers`` maps each local DNS server's
+    host to the hosts that use it; each such group gets ``edges`` (hosts)
+    nearest its server first. An edge is healthy while ``check_path`` answers
+    over HTTP."""
+
+    edges: tuple[str, ...]
+    askers: dict[str, tuple[str, ...]]
+    check_path: str = "/"
+    ttl: int = DEFAULT_TTL_S
+
+
+def lua_steering(check_url: str, groups: list[tuple[list[str], list[str]]],
+                 fallback: list[str]) -> str:
+    """A PowerDNS LUA record's script: for the first group whose netmasks
+    hold the asker (its address, or the subnet it forwards in EDNS Client
+    Subnet), the first of its edge addresses, in order, that answers
+    ``check_url``; ``fallback``'s for any other asker. With every edge
+    down, PowerDNS answers the first."""
+    def ordered(edges):
+        return "{" + ", ".join("{'" + e + "'}" for e in edges) + "}"
+    branches = [f"{'if' if i == 0 else 'elseif'} netmask({{{', '.join(repr(n) for n in nets)}}})"
+                f" then return ifurlup('{check_url}', {ordered(edges)})"
+                for i, (nets, edges) in enumerate(groups)]
+    last = f"return ifurlup('{check_url}', {ordered(fallback)})"
+    return ";" + (" ".join(branches) + f" else {last} end" if branches else last)
+
+
 @dataclass
 class NamePlan:
     ttl: int = DEFAULT_TTL_S
@@ -88,6 +121,7 @@ class NamePlan:
     hosts: dict[str, str] = field(default_factory=dict)     # name -> host
     aliases: dict[str, str] = field(default_factory=dict)   # alias -> canonical name
     mail: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    steered: dict[str, Steering] = field(default_factory=dict)
 
     def add_zone(self, origin: str, servers: dict[str, str], ttl: int | None = None,
                  registered: bool = True, updaters: list[str] | None = None) -> None:
@@ -107,6 +141,9 @@ class NamePlan:
     def add_mx(self, domain: str, priority: int, exchanger: str) -> None:
         self.mail.setdefault(fqdn(domain), []).append((priority, fqdn(exchanger)))
 
+    def add_steered(self, name: str, steering: Steering) -> None:
+        self.steered[fqdn(name)] = steering
+
     def zone_of(self, name: str) -> str:
         """The deepest zone below the root that holds ``name`` (the root zone
         holds only delegations, as the Internet's does)."""
@@ -117,8 +154,11 @@ class NamePlan:
                                 f"{', '.join(sorted(set(self.zones) - {'.'})) or 'none'})")
         return max(holders, key=lambda z: z.count("."))
 
-    def build(self, addresses: dict[str, str]) -> Names:
-        """Every zone with its records, given each host's address."""
+    def build(self, addresses: dict[str, str],
+              distance: Callable[[str, str], float] | None = None) -> Names:
+        """Every zone with its records, given each host's address and, for
+        steered names, the distance between two hosts (edges in their given
+        order without it)."""
         def address(host: str, name: str) -> str:
             if host not in addresses:
                 raise NamePlanError(f"name {name} is on host {host!r}, which has no address")
@@ -159,13 +199,26 @@ class NamePlan:
             zone = zones[self.zone_of(domain)]
             for priority, exchanger in exchangers:
                 zone.records.append(Record(domain, "MX", f"{priority} {exchanger}", zone.ttl))
+        orders = {}
+        for name, steering in self.steered.items():
+            zone = zones[self.zone_of(name)]
+            orders[name] = {
+                server: sorted(steering.edges, key=lambda e, s=server: (
+                    distance(s, e) if distance else 0.0, steering.edges.index(e)))
+                for server in steering.askers}
+            groups = [([f"{address(h, name)}/32" for h in (server, *members)],
+                       [address(e, name) for e in orders[name][server]])
+                      for server, members in steering.askers.items()]
+            script = lua_steering(f"http://{name.rstrip('.')}{steering.check_path}", groups,
+                                  [address(e, name) for e in steering.edges])
+            zone.records.append(Record(name, "LUA", f'A "{script}"', steering.ttl))
         for zone in zones.values():
             zone.records = sorted(set(zone.records), key=lambda r: (r.name, r.type, r.value))
         if self.resolution not in RESOLUTIONS:
             raise NamePlanError(f"resolution {self.resolution!r} is not one of "
                                 f"{', '.join(RESOLUTIONS)}")
         return Names(zones, dict(self.hosts), dict(self.aliases), self.negative_ttl,
-                     self.resolution)
+                     self.resolution, orders)
 
 
 @dataclass
@@ -177,9 +230,15 @@ class Names:
     aliases: dict[str, str]
     negative_ttl: int = DEFAULT_NEGATIVE_TTL_S
     resolution: str = "iterated"
+    # steered name -> local DNS server's host -> its edges, nearest first
+    edge_orders: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     def served_by(self, host: str) -> list[Zone]:
         return [z for z in self.zones.values() if host in z.servers.values()]
+
+    def steers(self, zone: Zone) -> bool:
+        """Does the zone hold a steered name (a LUA record)?"""
+        return any(r.type == "LUA" for r in zone.records)
 
     def children(self, origin: str) -> list[Zone]:
         """The registered zones delegated from ``origin``."""
@@ -195,6 +254,15 @@ class Names:
     def name_of(self, host: str) -> str | None:
         """The first name the plan gives ``host``, without the final dot."""
         return next((n.rstrip(".") for n, h in self.hosts.items() if h == host), None)
+
+    def canonical(self, name: str) -> str:
+        """``name`` with its aliases followed (CNAME by CNAME)."""
+        name = fqdn(name)
+        for _ in range(len(self.aliases) + 1):
+            if name not in self.aliases:
+                return name
+            name = self.aliases[name]
+        raise NamePlanError(f"aliases of {name} form a loop")
 
     def lookup(self, name: str, rtype: str) -> list[str]:
         """The answer a correct resolver gives, from the plan itself: record

@@ -217,15 +217,19 @@ class Network:
             path.write_text("\n".join(batch) + "\n")
             run_in(node, ["ip", "-batch", str(path)])
 
-    def use_resolver(self, address: str) -> None:
-        """Give every host a resolv.conf of its own naming ``address`` as its
-        DNS server: a bind mount in the host's mount namespace (mnexec makes
-        one per host, private), so the machine's own file is untouched."""
+    def use_resolvers(self, resolver_of: dict[str, str]) -> None:
+        """Give every host a resolv.conf of its own naming its local DNS
+        server's address (``resolver_of``): a bind mount in the host's mount
+        namespace (mnexec makes one per host, private), so the machine's own
+        file is untouched."""
         for host in self.net.hosts:
+            if host.name not in resolver_of:
+                continue
             path = self.run_dir / "hosts" / host.name / "resolv.conf"
             # no-aaaa: the emulation is IPv4 only, so stubs ask for A records alone.
             path.write_text(f"# {host.name}: the emulation's local DNS server\n"
-                            f"nameserver {address}\noptions timeout:2 attempts:2 no-aaaa\n")
+                            f"nameserver {resolver_of[host.name]}\n"
+                            "options timeout:2 attempts:2 no-aaaa\n")
             run_in(host, ["mount", "--bind", str(path), RESOLV_CONF])
 
     # Access

@@ -32,7 +32,7 @@ class Contexts:
                            addresses=self.addresses,
                            services={n: s.host for n, s in self.spec.services.items()},
                            seed=self.spec.seed, homes=dict(self.homes), names=self.names,
-                           resolver=self.spec.dns.resolver if self.names else None)
+                           resolver=self.spec.dns.resolver_of(host) if self.names else None)
 
     def home(self, host: str, name: str, reached_by_others: bool) -> Path:
         """A private directory: under the results, or, for a daemon that drops

@@ -99,8 +99,10 @@ class ScenarioRun:
         self.services = ServiceSupervisor(self.spec, self.net, self.contexts, self.console)
         with self.phases.phase("services"):
             if self.spec.dns:
-                self.contexts.names = self.spec.dns.plan().build(self.net.addresses)
-                self.net.use_resolver(self.net.addresses[self.spec.dns.resolver])
+                dns, addresses = self.spec.dns, self.net.addresses
+                plan = dns.plan(list(addresses), {n: s.host for n, s in self.spec.services.items()})
+                self.contexts.names = plan.build(addresses, distance=self.net.topo.rttMs)
+                self.net.use_resolvers({h: addresses[dns.resolver_of(h)] for h in addresses})
             self.services.start_all()
             self.monitors = Monitors(self.spec, self.net, self.run_dir)
             self.monitors.start()

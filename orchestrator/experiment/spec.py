@@ -5,6 +5,7 @@ Everything is checked before anything starts, and each problem is reported as
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import re
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from topologies.names import (
     DEFAULT_TTL_S,
     NamePlan,
     NamePlanError,
+    Steering,
     fqdn,
 )
 from topologies.params import (
@@ -201,13 +203,27 @@ class ZoneEntry(_Strict):
     updaters: list[str] = Field(default_factory=list)  # hosts that may add records (registrars)
 
 
+class SteeredName(_Strict):
+    """A CDN's name, answered per access network by PowerDNS: each local DNS
+    server gets ``edges`` (cdn-edge services) nearest it first, the first
+    whose ``check_path`` answers over HTTP."""
+
+    edges: list[str] = Field(min_length=1)
+    check_path: str = "/health"
+    # Short, so that resolvers ask again soon after an edge fails.
+    ttl_s: int = Field(default=5, gt=0)
+
+
 class DnsSpec(_Strict):
     """The run's DNS: zones and the hosts serving them, hosts' names, aliases
-    and mail domains. Each zone's hosts run an authoritative server and
-    ``resolver`` runs the local DNS server, every host's resolv.conf names it.
-    Those servers are services named after their hosts."""
+    and mail domains. Each zone's hosts run an authoritative server (BIND;
+    PowerDNS for a zone holding a ``steered`` name) and ``resolver`` runs the
+    local DNS server named in every host's resolv.conf, except the hosts a
+    local server in ``resolvers`` takes (an access network's own). Those
+    servers are services named after their hosts."""
 
     resolver: str                                   # the local DNS server's host
+    resolvers: dict[str, list[str]] = Field(default_factory=dict)   # more: host -> its hosts
     resolution: Literal["iterated", "recursive"] = "iterated"
     ttl_s: int = Field(default=DEFAULT_TTL_S, gt=0)
     negative_ttl_s: int = Field(default=DEFAULT_NEGATIVE_TTL_S, ge=0)
@@ -215,8 +231,16 @@ class DnsSpec(_Strict):
     hosts: dict[str, str] = Field(default_factory=dict)     # name -> host
     aliases: dict[str, str] = Field(default_factory=dict)   # alias -> canonical name
     mail: dict[str, dict[str, int]] = Field(default_factory=dict)  # domain -> {MX: priority}
+    steered: dict[str, SteeredName] = Field(default_factory=dict)
 
-    def plan(self) -> NamePlan:
+    def resolver_of(self, host: str) -> str:
+        """The host of ``host``'s local DNS server."""
+        return next((r for r, users in self.resolvers.items() if host in users), self.resolver)
+
+    def plan(self, all_hosts: list[str] | None = None,
+             service_hosts: dict[str, str] | None = None) -> NamePlan:
+        """The name plan; a steered name's edges and askers need the run's
+        hosts and where its services run."""
         plan = NamePlan(ttl=self.ttl_s, negative_ttl=self.negative_ttl_s,
                         resolution=self.resolution)
         for origin, zone in self.zones.items():
@@ -228,14 +252,36 @@ class DnsSpec(_Strict):
         for domain, exchangers in self.mail.items():
             for exchanger, priority in exchangers.items():
                 plan.add_mx(domain, priority, exchanger)
+        askers = {r: tuple(h for h in all_hosts or () if self.resolver_of(h) == r and h != r)
+                  for r in (self.resolver, *self.resolvers)}
+        for name, steered in self.steered.items():
+            edges = tuple((service_hosts or {}).get(e, e) for e in steered.edges)
+            plan.add_steered(name, Steering(edges, askers, steered.check_path, steered.ttl_s))
         return plan
 
     def services(self) -> dict[str, ServiceSpec]:
-        """The DNS servers, authoritative ones first: the local server primes
+        """The DNS servers, authoritative ones first: a local server primes
         its root hints as it starts."""
-        hosts = dict.fromkeys(h for zone in self.zones.values() for h in zone.servers.values())
-        services = {h: ServiceSpec(role="dns-authoritative", host=h) for h in hosts}
-        services[self.resolver] = ServiceSpec(role="dns-resolver", host=self.resolver)
+        plan = self.plan()
+        steering = set()
+        for name in self.steered:
+            # A name in no zone: the spec's check names it, with its place in the file.
+            with contextlib.suppress(NamePlanError):
+                steering.add(plan.zone_of(fqdn(name)))
+        roles = {}
+        for origin, zone in self.zones.items():
+            for host in zone.servers.values():
+                if fqdn(origin) in steering or roles.get(host) == "dns-cdn":
+                    roles[host] = "dns-cdn"
+                else:
+                    roles.setdefault(host, "dns-authoritative")
+        # The CDN's DNS starts once the edges it checks are up: its first
+        # answers are then the ones its checks decide.
+        edges = list(dict.fromkeys(e for steered in self.steered.values() for e in steered.edges))
+        services = {h: ServiceSpec(role=role, host=h, after=edges if role == "dns-cdn" else [])
+                    for h, role in roles.items()}
+        for resolver in (self.resolver, *self.resolvers):
+            services[resolver] = ServiceSpec(role="dns-resolver", host=resolver)
         return services
 
 
@@ -704,11 +750,13 @@ def _check_event(spec: ResolvedSpec, index: int, event: EventSpec, topo, names: 
 
 
 def _check_dns(spec: ResolvedSpec, topo, problems: _Problems) -> None:
-    """Every host the plan names exists, every name belongs to a zone, and the
-    zones build into a hierarchy under a root."""
+    """Every host the plan names exists, every name belongs to a zone, the
+    zones build into a hierarchy under a root, and a steered name's edges
+    are CDN edges."""
     dns = spec.dns
     hosts = set(topo.hosts())
     named = [(("dns", "resolver"), dns.resolver)]
+    named += [(("dns", "resolvers", r), r) for r in dns.resolvers]
     for origin, zone in dns.zones.items():
         named += [(("dns", "zones", origin, "servers", server), host)
                   for server, host in zone.servers.items()]
@@ -718,10 +766,25 @@ def _check_dns(spec: ResolvedSpec, topo, problems: _Problems) -> None:
     for where, host in named:
         if host not in hosts:
             problems.add(where, f"host {host!r} does not exist")
+    taken: dict[str, str] = {}
+    for resolver, users in dns.resolvers.items():
+        dns.resolvers[resolver] = HostNames(topo).expand(users, ("dns", "resolvers", resolver),
+                                                         problems)
+        for host in dns.resolvers[resolver]:
+            if host in taken:
+                problems.add(("dns", "resolvers", resolver),
+                             f"host {host!r} already uses {taken[host]}")
+            taken[host] = resolver
+    for name, steered in dns.steered.items():
+        for i, edge in enumerate(steered.edges):
+            service = spec.services.get(edge)
+            if service is None or service.role != "cdn-edge":
+                problems.add(("dns", "steered", name, "edges", i),
+                             f"{edge!r} is not a cdn-edge service of this scenario")
     if problems.items:
         return
     plan = dns.plan()
-    for section in ("hosts", "aliases", "mail"):
+    for section in ("hosts", "aliases", "mail", "steered"):
         for name in getattr(dns, section):
             try:
                 plan.zone_of(fqdn(name))

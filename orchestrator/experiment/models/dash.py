@@ -7,6 +7,11 @@ Read from each player's segment log: the QoE figures players are compared
 by (services/dash/qoe.py), and, under a bandwidth schedule on the monitor
 ``bottleneck``, whether the rate-based rule picks, in each steady phase, the
 highest representation below its safety factor times the phase's goodput.
+
+Players that stream from a name the CDN's DNS steers: whether each fetched
+from the edge nearest its local DNS server (the order the CDN's DNS was
+given), and, when the timeline kills an edge, how long each of its players
+kept failing before another edge served it, and how long it stalled.
 """
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ from services.http_wire import wire_bytes
 
 CHECKS = ("average_bitrate_mbps", "switches", "rebuffer_count", "rebuffer_ratio", "startup_s",
           "linear_qoe", "throughput_mbps", "rtt_ms", "rate_follows_bandwidth",
-          "edge_hit_rate")
+          "edge_hit_rate", "nearest_edge_share", "failover_s", "failover_stall_s")
 REQUIRES = Requires(pooled_workload_roles=("dash-player",))
 PLAYER_ROLE, EDGE_ROLE = "dash-player", "cdn-edge"
 # A phase's first seconds belong to the change: the rate rule's estimate is
@@ -85,6 +90,7 @@ def quantities(spec, run) -> tuple[list[Quantity], dict]:
     details = {"sessions": {h: asdict(f) for h, f in figures.items() if f is not None},
                "segments": {h: segment_series(rows, run.window[0])
                             for h, (_, rows) in sessions.items()}}
+    found += cdn_quantities(spec, run, sessions, details)
     if "bottleneck" in run.links:
         phases = bandwidth_phases(run.links["bottleneck"].rows, run.window[0])
         details["schedule"] = phases
@@ -93,6 +99,48 @@ def quantities(spec, run) -> tuple[list[Quantity], dict]:
             details["rate_phases"] = followed
             found.append(rate_rule_quantity(followed))
     return found, details
+
+
+def cdn_quantities(spec, run, sessions: dict, details: dict) -> list[Quantity]:
+    steered = {h: params["name"] for h, (params, _) in sessions.items() if params.get("name")}
+    if not steered or not spec.dns or not spec.dns.steered:
+        return []
+    names = spec.dns.plan(list(run.addresses), {n: s.host for n, s in spec.services.items()}
+                          ).build(run.addresses, distance=spec.topology.build().rttMs)
+    failed = [e for e in run.events if e.kind in ("service_kill", "service_stop")
+              and spec.services[e.target].role == EDGE_ROLE and e.happened_s is not None]
+    failed_at = min((e.happened_s for e in failed), default=float("inf"))
+    dead = {run.addresses[spec.services[e.target].host] for e in failed}
+    nearest, fetched, failover = 0, 0, {}
+    for host, name in steered.items():
+        order = names.edge_orders.get(names.canonical(name), {}).get(spec.dns.resolver_of(host))
+        segments = [r for r in sessions[host][1] if r["kind"] == "segment"]
+        before = [r for r in segments if float(r["time"]) - run.window[0] < failed_at]
+        if order:
+            fetched += len(before)
+            nearest += sum(r["edge"] == run.addresses[order[0]] for r in before)
+        after = [r for r in segments if float(r["time"]) - run.window[0] >= failed_at]
+        if before and before[-1]["edge"] in dead:
+            moved = next((r for r in after if r["edge"] not in dead), None)
+            failover[host] = {
+                "from": before[-1]["edge"], "to": moved["edge"] if moved else None,
+                "failing_s": sum(float(r["detail"] or 0) for r in after[:after.index(moved) + 1])
+                if moved else None,
+                "stalled_s": float((after or before)[-1]["stalled_s"])
+                - float(before[-1]["stalled_s"])}
+    found = [Quantity("nearest_edge_share", nearest / fetched if fetched else None, 1.0, "",
+                      "segments fetched, before any edge failed, from the edge nearest the "
+                      "player's local DNS server")]
+    if failover:
+        details["failover"] = failover
+        moved = [f["failing_s"] for f in failover.values() if f["failing_s"] is not None]
+        found += [
+            Quantity("failover_s", max(moved) if len(moved) == len(failover) else None, None,
+                     "s", "longest a player of the failed edge kept failing before another "
+                     "edge served it (none: one never moved)"),
+            Quantity("failover_stall_s", max(f["stalled_s"] for f in failover.values()), None,
+                     "s", "longest a player of the failed edge stalled after the failure")]
+    return found
 
 
 def rate_rule_quantity(followed: list[dict]) -> Quantity:
@@ -159,7 +207,9 @@ def rate_rule_phases(sessions: dict, phases: list[dict], ladder: list[float],
 
 
 def report_lines(details: dict) -> list[str]:
-    lines = []
+    lines = [f"{host}: edge {f['from']} failed; {f['to'] or 'no other edge'} after "
+             f"{'—' if f['failing_s'] is None else format(f['failing_s'], '.1f')} s of failures, "
+             f"{f['stalled_s']:.1f} s stalled" for host, f in details.get("failover", {}).items()]
     for phase in details.get("rate_phases", []):
         shown = "—" if phase["picked"] is None else f"{phase['picked'] / 1e6:g}"
         lines.append(f"{phase['host']} {phase['from']:.0f}-{phase['to']:.0f} s at "

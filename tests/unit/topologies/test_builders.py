@@ -85,6 +85,9 @@ def test_internet_sites_hang_off_one_core_and_rtts_add_up():
 def test_an_internet_site_numbers_its_hosts_beside_the_listed_ones():
     topo = internet({"east": {"hosts": ["edge-east"], "count": 3, "prefix": "ve"}})
     assert {"edge-east", "ve1", "ve2", "ve3"} <= set(topo.hosts()) and "ve4" not in topo.hosts()
+    # The site's name stands for all its hosts, unless a host has it.
+    assert topo.groups["east"] == ["edge-east", "ve1", "ve2", "ve3"]
+    assert "root" not in internet({"root": {"hosts": ["root"]}}).groups
     with pytest.raises(ValueError, match="count must be a whole number"):
         internet({"east": {"count": 0}})
 

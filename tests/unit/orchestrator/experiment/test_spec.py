@@ -19,10 +19,10 @@ def write(tmp_path, text: str) -> Path:
     return path
 
 
-def variant(tmp_path, old: str, new: str) -> tuple[Path, int]:
-    """The access-link spec with one change; returns it and the line number
-    of the last line of the change (where a newly added key sits)."""
-    text = ACCESS_LINK.read_text()
+def variant(tmp_path, old: str, new: str, base: Path = ACCESS_LINK) -> tuple[Path, int]:
+    """A spec (the access-link one) with one change; returns it and the line
+    number of the last line of the change (where a newly added key sits)."""
+    text = base.read_text()
     assert old in text, old
     text = text.replace(old, new, 1)
     line = text[:text.index(new) + len(new)].count("\n") + 1
@@ -71,8 +71,8 @@ def test_bad_input_names_file_line_and_field(tmp_path, old, new, field, says):
     assert_reported_at(tmp_path, old, new, field, says)
 
 
-def assert_reported_at(tmp_path, old, new, field, says):
-    path, line = variant(tmp_path, old, new)
+def assert_reported_at(tmp_path, old, new, field, says, base: Path = ACCESS_LINK):
+    path, line = variant(tmp_path, old, new, base)
     found = problems(path)
     match = [p for p in found if f": {field}: " in p]
     assert match, found
@@ -151,6 +151,38 @@ def test_the_dns_section_starts_its_servers_and_no_dns_leaves_them_out():
     assert list(roles).index("local-dns") > list(roles).index("root")
     without = spec.load(ACCESS_LINK, only=["a"], without_dns=True).scenarios["a"]
     assert without.dns is None and list(without.services) == ["origin"]
+
+
+DASH_CDN = REPO / "experiments" / "dash-cdn.yaml"
+
+
+@pytest.mark.parametrize("old, new, field, says", [
+    ("{edges: [edge-east, edge-west, cluster], ttl_s: 5}",
+     "{edges: [edge-east, origin, cluster], ttl_s: 5}",
+     "dns.steered.a1105.kingcdn.com.edges.1", "'origin' is not a cdn-edge service"),
+    ("    a1105.kingcdn.com: {edges:", "    a1105.kingcdn.org: {edges:",
+     "dns.steered.a1105.kingcdn.org", "belongs to no zone"),
+    ("resolvers: {east-dns: [east], west-dns: [west]}",
+     "resolvers: {east-dns: [east], west-dns: [west, east1]}",
+     "dns.resolvers.west-dns", "'east1' already uses east-dns"),
+    ("resolvers: {east-dns: [east], west-dns: [west]}",
+     "resolvers: {east-dns: [east], west-dns: [wets]}",
+     "dns.resolvers.west-dns.0", "host 'wets' does not exist"),
+])
+def test_bad_cdn_dns_input_names_file_line_and_field(tmp_path, old, new, field, says):
+    assert_reported_at(tmp_path, old, new, field, says, base=DASH_CDN)
+
+
+def test_a_cdn_dns_starts_after_its_edges_and_each_network_has_its_resolver():
+    scenario = spec.load(DASH_CDN, only=["enter-deep"]).scenarios["enter-deep"]
+    cdn = scenario.services["cdn-dns"]
+    assert cdn.role == "dns-cdn" and cdn.after == ["edge-east", "edge-west", "cluster"]
+    assert scenario.services["root"].role == "dns-authoritative"
+    assert {scenario.dns.resolver_of(h) for h in ("east3", "edge-east")} == {"east-dns"}
+    assert scenario.dns.resolver_of("west8") == "west-dns"
+    assert scenario.dns.resolver_of("viewer") == "home-dns"
+    assert all(scenario.services[r].role == "dns-resolver"
+               for r in ("home-dns", "east-dns", "west-dns"))
 
 
 def test_a_service_named_like_a_dns_server_host_is_refused(tmp_path):
