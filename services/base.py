@@ -119,9 +119,11 @@ class Role:
     wait for it, and stops it when the others are done."""
 
     user: ClassVar[str | None] = None
-    # Its daemons drop to other users (not to one owner of its home): the home
-    # must then lie where any user can reach it.
-    runs_as_others: ClassVar[bool] = False
+    # Its home lies in the runtime directory, copied into the results at the
+    # end: its daemons drop to other users (not to one owner of its home),
+    # who must reach it, or it opens UNIX sockets there, whose paths may not
+    # exceed 107 bytes (a results directory can be deep).
+    runtime_home: ClassVar[bool] = False
     defaults: ClassVar[dict] = {}
     finite: ClassVar[bool] = True
 

@@ -37,7 +37,7 @@ def published_swarm(tracker_home: Path) -> dict:
 
 class OpenTracker(Role):
     role = "bt-tracker"
-    runs_as_others = True   # it chroots to its home and drops to nobody
+    runtime_home = True   # it chroots to its home and drops to nobody
     defaults = {"file_bytes": 2_500_000, "piece_kb": torrent.DEFAULT_PIECE_KB,
                 "content_seed": 1}
 

@@ -57,6 +57,7 @@ def pdns_conf(home: Path, ip: str) -> str:
 
 class PowerDnsAuthoritative(Role):
     role = "dns-cdn"
+    runtime_home = True     # its control socket lives in its home
 
     def config(self, ctx: HostContext) -> dict[Path, str]:
         zones = ctx.names.served_by(ctx.host)

@@ -15,7 +15,7 @@ IMAP_PORT = 143
 
 class DovecotImap(Role):
     role = "imap-server"
-    runs_as_others = True   # its login and mail processes drop to their users
+    runtime_home = True   # its login and mail processes drop to their users
     defaults = {"mta": None}
     service_refs = ("mta",)
 

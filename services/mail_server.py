@@ -104,7 +104,7 @@ def parse_log(text: str) -> dict:
 
 class PostfixMailServer(Role):
     role = "mail-server"
-    runs_as_others = True   # its daemons run as postfix, deliveries as mail
+    runtime_home = True   # its daemons run as postfix, deliveries as mail
     defaults = {"domain": None, "users": [], "password": "applab", "relay_domains": [],
                 "pipelining": True, "queue_run_delay_s": 5, "minimal_backoff_s": 5,
                 "maximal_backoff_s": 10, "destination_concurrency": 20}

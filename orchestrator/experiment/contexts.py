@@ -25,20 +25,21 @@ class Contexts:
     homes: dict[str, Path] = field(default_factory=dict)  # started services' homes
 
     def make(self, name: str, host: str, params: dict, role=None) -> HostContext:
-        reached_by_others = role is not None and (
-            getattr(role, "user", None) is not None or getattr(role, "runs_as_others", False))
+        in_runtime = role is not None and (
+            getattr(role, "user", None) is not None or getattr(role, "runtime_home", False))
         return HostContext(name=name, host=host, ip=self.addresses.get(host, ""),
-                           home=self.home(host, name, reached_by_others), params=params,
+                           home=self.home(host, name, in_runtime), params=params,
                            addresses=self.addresses,
                            services={n: s.host for n, s in self.spec.services.items()},
                            seed=self.spec.seed, homes=dict(self.homes), names=self.names,
                            resolver=self.spec.dns.resolver_of(host) if self.names else None)
 
-    def home(self, host: str, name: str, reached_by_others: bool) -> Path:
-        """A private directory: under the results, or, for a daemon that drops
-        to other users, under the runtime directory (the results may sit
-        below a directory only root may enter); ``keep`` copies it back."""
-        if not reached_by_others:
+    def home(self, host: str, name: str, in_runtime: bool) -> Path:
+        """A private directory: under the results, or under the runtime
+        directory for a daemon that drops to other users (the results may sit
+        below a directory only root may enter) or opens UNIX sockets (whose
+        paths are short); ``keep`` copies it back."""
+        if not in_runtime:
             return self.results_home(host, name)
         return self.runtime_dir / host / name
 
