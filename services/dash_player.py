@@ -119,7 +119,7 @@ def fetch(client: httpx.Client, url: str, deadline: float) -> tuple[int, str, fl
 
 
 def run_player(config: dict, out: Path) -> int:
-    start = time.monotonic()
+    start, started_at = time.monotonic(), time.time()
     deadline = start + config["deadline_s"]
 
     def clock() -> float:
@@ -174,15 +174,19 @@ def run_player(config: dict, out: Path) -> int:
             last = choice
         time.sleep(min(playout.level(clock()), max(0.0, deadline - time.monotonic())))
         playout.advance(clock())
-        stalls = [b - a for a, b in playout.stalls]
+        spans = list(playout.stalls)
         if cut_short and playout.started_at_s is not None and not playout.playing:
             # Cut short while stalled: the stall so far counts too.
-            stalls.append(playout.stalled_s(clock()) - sum(stalls))
+            spans.append((clock() - (playout.stalled_s(clock()) - sum(b - a for a, b in spans)),
+                          clock()))
+        stalls = [b - a for a, b in spans]
         writer.writerow({
             "kind": "finished", "time": f"{time.time():.3f}",
             "stalled_s": f"{sum(stalls):.3f}",
             "detail": json.dumps({"startup_s": playout.started_at_s, "played_s": playout.played_s,
-                                  "stalls_s": stalls})})
+                                  "stalls_s": stalls,
+                                  "stalls_at": [[started_at + a, started_at + b]
+                                                for a, b in spans]})})
     return 0
 
 

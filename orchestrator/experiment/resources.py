@@ -1,6 +1,8 @@
 """What a scenario cost the machine: CPU seconds of this process and of every
-process it started (reaped children: daemons, workloads, relays, shells), and
-the machine's memory in use at its peak, sampled while the workloads run."""
+process it started (reaped children: daemons, workloads, relays, shells), the
+machine's memory in use at its peak, and how busy its cores were, sampled
+while the workloads run (a model can then tell what the machine itself
+delayed)."""
 from __future__ import annotations
 
 import resource
@@ -20,26 +22,39 @@ def memory_used_bytes() -> int:
     return psutil.virtual_memory().used
 
 
+def cores_busy_percent() -> float:
+    """How busy the machine's cores were, on average, since the last call."""
+    return psutil.cpu_percent(interval=None)
+
+
 class ResourceMeter:
     def __init__(self, cpu: Callable[[], float] = cpu_seconds,
                  memory: Callable[[], int] = memory_used_bytes,
                  clock: Callable[[], float] = time.monotonic,
-                 cores: int = psutil.cpu_count() or 1):
+                 cores: int = psutil.cpu_count() or 1,
+                 busy: Callable[[], float] = cores_busy_percent,
+                 wall: Callable[[], float] = time.time):
         self.cpu, self.memory, self.clock, self.cores = cpu, memory, clock, cores
+        self.busy, self.wall = busy, wall
         self.cpu_start = self.wall_start = 0.0
         self.memory_start = self.memory_peak = 0
+        self.busy_samples: list[tuple[float, float]] = []   # (Unix time, percent)
 
     def start(self) -> None:
         self.cpu_start, self.wall_start = self.cpu(), self.clock()
         self.memory_start = self.memory_peak = self.memory()
+        self.busy()     # the first call only sets where the next one counts from
 
     def sample(self) -> None:
         self.memory_peak = max(self.memory_peak, self.memory())
+        self.busy_samples.append((self.wall(), self.busy()))
 
     def stop(self) -> dict:
         """CPU seconds and wall seconds since start, the CPU's share of the
-        machine's cores, and the memory the run added at its peak."""
+        machine's cores, the memory the run added at its peak, and how busy
+        the cores were between samples."""
         cpu, wall = self.cpu() - self.cpu_start, self.clock() - self.wall_start
         return {"cpu_s": cpu, "wall_s": wall,
                 "cpu_share": cpu / (wall * self.cores) if wall > 0 else None,
-                "memory_added_mb": (self.memory_peak - self.memory_start) / 1e6}
+                "memory_added_mb": (self.memory_peak - self.memory_start) / 1e6,
+                "cores_busy": [list(sample) for sample in self.busy_samples]}

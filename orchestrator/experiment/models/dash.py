@@ -27,7 +27,8 @@ from services.http_wire import wire_bytes
 
 CHECKS = ("average_bitrate_mbps", "switches", "rebuffer_count", "rebuffer_ratio", "startup_s",
           "linear_qoe", "throughput_mbps", "rtt_ms", "rate_follows_bandwidth",
-          "edge_hit_rate", "nearest_edge_share", "failover_s", "failover_stall_s")
+          "edge_hit_rate", "nearest_edge_share", "failover_s", "failover_stall_s",
+          "machine_stall_s", "network_stall_s")
 REQUIRES = Requires(pooled_workload_roles=("dash-player",))
 PLAYER_ROLE, EDGE_ROLE = "dash-player", "cdn-edge"
 # A phase's first seconds belong to the change: the rate rule's estimate is
@@ -37,6 +38,10 @@ SETTLE_S = 10.0
 # Ethernet headers), for a segment of the middle rung.
 TYPICAL_SEGMENT_BYTES = 375_000
 GOODPUT_SHARE = TYPICAL_SEGMENT_BYTES / wire_bytes(TYPICAL_SEGMENT_BYTES)
+# A stall is the machine's when, in a sampled interval it overlaps, its cores
+# were this busy: every process then waits for a CPU, players and relays
+# alike. Otherwise the network starved the player.
+MACHINE_BUSY_PERCENT = 90.0
 
 
 def quantities(spec, run) -> tuple[list[Quantity], dict]:
@@ -91,6 +96,7 @@ def quantities(spec, run) -> tuple[list[Quantity], dict]:
                "segments": {h: segment_series(rows, run.window[0])
                             for h, (_, rows) in sessions.items()}}
     found += cdn_quantities(spec, run, sessions, details)
+    found += stall_causes(sessions, run.resources.get("cores_busy", []))
     if "bottleneck" in run.links:
         phases = bandwidth_phases(run.links["bottleneck"].rows, run.window[0])
         details["schedule"] = phases
@@ -141,6 +147,26 @@ def cdn_quantities(spec, run, sessions: dict, details: dict) -> list[Quantity]:
             Quantity("failover_stall_s", max(f["stalled_s"] for f in failover.values()), None,
                      "s", "longest a player of the failed edge stalled after the failure")]
     return found
+
+
+def stall_causes(sessions: dict, busy: list[list[float]]) -> list[Quantity]:
+    """Stall seconds split by cause: the machine's (its cores were saturated
+    during the stall) or the network's."""
+    machine = network = 0.0
+    for _, rows in sessions.values():
+        finished = next((r for r in rows if r["kind"] == "finished"), None)
+        for begin, end in json.loads(finished["detail"]).get("stalls_at", []) if finished else []:
+            # A sample covers the interval since the one before it.
+            covering = [pct for (t0, _), (t1, pct) in zip(busy, busy[1:], strict=False)
+                        if t1 > begin and t0 < end]
+            if any(pct >= MACHINE_BUSY_PERCENT for pct in covering):
+                machine += end - begin
+            else:
+                network += end - begin
+    return [Quantity("machine_stall_s", machine, None, "s",
+                     f"stall seconds, over all players, while the cores were at least "
+                     f"{MACHINE_BUSY_PERCENT:g} % busy"),
+            Quantity("network_stall_s", network, None, "s", "the other stall seconds")]
 
 
 def rate_rule_quantity(followed: list[dict]) -> Quantity:
