@@ -165,6 +165,56 @@ def list_experiments(directory):
             click.echo(f"{kind}s of {label}: {', '.join(own)}")
 
 
+@cli.group()
+def assignment():
+    """Programming assignments: a student's program checked on emulated hosts."""
+
+
+@assignment.command(name="list")
+@click.option("--root", type=click.Path(path_type=Path), default=None,
+              help="the assignments' folder (default: the project's)")
+def list_assignments(root):
+    """The assignments, each with its title and solutions."""
+    from orchestrator.assignments.model import ASSIGNMENTS_DIR, all_assignments
+
+    for found in all_assignments(root or ASSIGNMENTS_DIR):
+        click.echo(f"{found.name:<20} {found.title}  (solutions: "
+                   f"{', '.join(found.solutions())})")
+
+
+@assignment.command(name="run")
+@click.argument("name")
+@click.option("--solution", help="the student's program, or a solution's name "
+                                 "(default: the reference)")
+@click.option("--root", type=click.Path(path_type=Path), default=None,
+              help="the assignments' folder (default: the project's)")
+@click.option("--out", type=click.Path(path_type=Path), default=RESULTS_DIR)
+def run_assignment_command(name, solution, root, out):
+    """Run NAME's checks against a program; exit 1 unless every check passed."""
+    from orchestrator.assignments.model import ASSIGNMENTS_DIR, find
+    from orchestrator.assignments.runner import run_assignment
+
+    found = find(name, root or ASSIGNMENTS_DIR)
+    report = run_assignment(found, found.solution(solution), out)
+    for line in report.lines():
+        click.echo(line)
+    sys.exit(0 if report.passed else 1)
+
+
+@assignment.command(name="new")
+@click.argument("name")
+@click.option("--root", type=click.Path(path_type=Path), default=None,
+              help="where to write it (default: the project's assignments folder)")
+def new_assignment(name, root):
+    """Write a working assignment NAME to start from."""
+    from orchestrator.assignments.model import ASSIGNMENTS_DIR
+    from orchestrator.assignments.template import write_template
+
+    folder = write_template(name, root or ASSIGNMENTS_DIR)
+    click.echo(f"wrote {folder}: edit assignment.yaml, checks.py and README.md, then "
+               f"`applab assignment run {name}`")
+
+
 @cli.command(name="exec", context_settings={"ignore_unknown_options": True})
 @click.argument("host")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)

@@ -12,6 +12,7 @@ system_python=/usr/bin/python3
 apt_packages=(
   mininet openvswitch-switch bridge-utils iproute2 ethtool
   iperf3 iputils-ping tcpdump psmisc procps curl
+  netcat-openbsd      # what a socket-programming student tests a server with
   python3-venv python3-pip
   nginx-light squid
   bind9 unbound dnsutils

@@ -21,6 +21,7 @@ from services.mail_server import PostfixMailServer
 from services.mail_user import MailReader, MailSender
 from services.nginx_origin import NginxOrigin
 from services.page_client import PageClient
+from services.program import Program
 from services.squid_cache import SquidCache
 from services.web_client import WebClient
 
@@ -30,6 +31,6 @@ REGISTRY = {cls.role: cls for cls in (NginxOrigin, SquidCache, WebClient, PageCl
                                       PostfixMailServer, DovecotImap, MailSender, MailReader,
                                       MailQueueWatch, OpenTracker, BtPeer, BtSeed,
                                       Aria2Peer, FileClient, DashPlayer, NginxEdge,
-                                      PowerDnsAuthoritative)}
+                                      PowerDnsAuthoritative, Program)}
 
 __all__ = ["REGISTRY"]

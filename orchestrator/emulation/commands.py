@@ -42,13 +42,15 @@ def run_root(argv: list[str], check: bool = True, timeout: float | None = 60,
     return result
 
 
-def execute(node, argv: list[str]) -> tuple[int, str, str]:
-    """Run ``argv`` inside ``node``'s namespaces; return exit code, stdout, stderr."""
+def execute(node, argv: list[str], input_text: str | None = None) -> tuple[int, str, str]:
+    """Run ``argv`` inside ``node``'s namespaces, with ``input_text`` on its
+    stdin; return exit code, stdout, stderr."""
     started = time.monotonic()
-    proc = node.popen([str(a) for a in argv], stdin=subprocess.DEVNULL,
+    proc = node.popen([str(a) for a in argv],
+                      stdin=subprocess.DEVNULL if input_text is None else subprocess.PIPE,
                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        out, err = proc.communicate()
+        out, err = proc.communicate(None if input_text is None else input_text.encode())
     except BaseException:  # Ctrl-C mid-command: the command must not outlive us
         proc.kill()
         proc.wait()

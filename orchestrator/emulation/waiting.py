@@ -39,8 +39,9 @@ def stop_process(proc: subprocess.Popen, timeout_s: float,
                  first: signal.Signals = signal.SIGTERM, group: bool = False) -> int | None:
     """Send ``first``; SIGKILL if it has not exited after ``timeout_s``.
     ``group``: signal its whole process group (a daemon started through a
-    script, whose children would outlive it). Returns its exit status (None
-    if it was not ours to reap)."""
+    script, a program that forked: children would outlive it), also when it
+    has exited itself. Returns its exit status (None if it was not ours to
+    reap)."""
     def send(sig):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, sig) if group else proc.send_signal(sig)
@@ -52,4 +53,6 @@ def stop_process(proc: subprocess.Popen, timeout_s: float,
         except subprocess.TimeoutExpired:
             send(signal.SIGKILL)
             proc.wait()
+    if group:
+        send(signal.SIGKILL)    # what it forked and left behind
     return proc.returncode

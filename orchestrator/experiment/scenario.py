@@ -66,16 +66,19 @@ class ScenarioRun:
     window: tuple[float, float] = (0.0, 0.0)
     meter: ResourceMeter = field(default_factory=ResourceMeter)
 
-    def execute(self, hold: bool = False) -> RunResult:
+    def execute(self, hold: bool = False,
+                while_up: Callable[[ScenarioRun], None] | None = None) -> RunResult:
         """Run the scenario and return what it measured; tear down in any case.
         Its phases' times are added to ``phases`` (shared by an experiment's
-        scenarios) and kept, its own, in the result."""
+        scenarios) and kept, its own, in the result. ``while_up`` is called
+        once the workloads are done, with the network and services still up
+        (an assignment's checks)."""
         before = dict(self.phases.seconds)
         self.meter.start()
         self.net = Network(self.spec.topology.build(), self.run_dir, realizer=self.spec.realizer,
                            switch=self.spec.switch, tcp_congestion=self.spec.tcp_congestion)
         try:
-            result = self._run(hold)
+            result = self._run(hold, while_up)
         finally:
             with self.phases.phase("teardown"):
                 self._teardown()
@@ -88,7 +91,7 @@ class ScenarioRun:
                            f"use peaked {used['memory_added_mb']:.0f} MB above the start")
         return result
 
-    def _run(self, hold: bool) -> RunResult:
+    def _run(self, hold: bool, while_up) -> RunResult:
         with self.phases.phase("bring-up"):
             self.net.start()
             if self.spec.static_arp:
@@ -109,6 +112,8 @@ class ScenarioRun:
             self.workloads = WorkloadSet(self.spec, self.net, self.contexts, self.services)
             self.workloads.prepare()
         self._run_workloads()
+        if while_up is not None:
+            while_up(self)      # captures still running: they see its traffic too
         self.monitors.stop()
         if hold:
             self.hold()
@@ -164,7 +169,7 @@ class ScenarioRun:
         """Carry out one timeline event; return what it saw."""
         elapsed = time.monotonic() - self.timeline.t0
         if event.kind == "link_set":
-            ends = event.target.split("-", 1)
+            ends = event.ends
             began = time.monotonic()
             queued = self.net.queued_bytes(*ends)  # what the change found waiting
             self.net.set_link(*ends, event.change)
@@ -174,7 +179,7 @@ class ScenarioRun:
             self.monitors.follow_links()
             return {"queued_bytes": queued, "applied_after_s": applied_after_s}
         elif event.kind in ("link_up", "link_down"):
-            self.net.set_link_up(*event.target.split("-", 1), up=event.kind == "link_up")
+            self.net.set_link_up(*event.ends, up=event.kind == "link_up")
         elif event.kind in ("service_stop", "service_kill"):
             self.services.stop(event.target, kill=event.kind == "service_kill")
         elif event.kind == "service_start":

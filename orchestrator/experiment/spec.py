@@ -431,12 +431,27 @@ def _pydantic_problems(exc: ValidationError, problems: _Problems, prefix: tuple 
         problems.add((*prefix, *loc), message)
 
 
+def substitute(value: Any, variables: dict[str, str]) -> Any:
+    """``value`` with ``{name}`` in every string replaced by ``variables[name]``."""
+    if isinstance(value, str):
+        for name, text in variables.items():
+            value = value.replace("{" + name + "}", text)
+        return value
+    if isinstance(value, dict):
+        return {key: substitute(item, variables) for key, item in value.items()}
+    if isinstance(value, list):
+        return [substitute(item, variables) for item in value]
+    return value
+
+
 def load(path: Path, duration_s: float | None = None, only: list[str] | None = None,
-         without_dns: bool = False, custom: list[Path] = ()) -> Experiment:
+         without_dns: bool = False, custom: list[Path] = (),
+         variables: dict[str, str] | None = None) -> Experiment:
     """Load and validate ``path`` (a spec, or an experiment folder with its own
     roles and models), with the ``custom`` modules: every scenario, or those
     in ``only``. ``without_dns`` drops the dns sections: hosts then name each
-    other by address."""
+    other by address. ``variables`` fill ``{name}`` in the spec's strings (an
+    assignment's ``{folder}`` and ``{solution}``)."""
     try:
         catalogue = load_catalogue(path, custom)
     except CatalogueError as exc:
@@ -444,6 +459,7 @@ def load(path: Path, duration_s: float | None = None, only: list[str] | None = N
     path = spec_file(path)
     try:
         raw, marks = load_with_marks(path)
+        raw = substitute(raw, variables or {})
     except YamlError as exc:
         raise SpecError([str(exc)]) from None
     except OSError as exc:

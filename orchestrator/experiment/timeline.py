@@ -26,13 +26,14 @@ class Planned:
     label: str = ""
     hosts: tuple[str, ...] = ()
     change: dict = field(default_factory=dict, compare=False)  # a link_set's parameters
+    ends: tuple[str, ...] = ()   # a link's two nodes (names may hold "-")
 
 
 def plan(events, workloads) -> list[Planned]:
     """The spec's events and each late workload's start, in time order
     (events at the same time in the order given)."""
-    planned = [Planned(e.at, e.kind, e.target, e.label, tuple(e.hosts), e.set or {})
-               for e in events]
+    planned = [Planned(e.at, e.kind, e.target, e.label, tuple(e.hosts), e.set or {},
+                       tuple(e.link or ())) for e in events]
     planned += [Planned(w.start_at, "workload_start", name, "start_at", tuple(w.hosts))
                 for name, w in workloads.items() if w.start_at > 0]
     return sorted(planned, key=lambda p: p.at_s)

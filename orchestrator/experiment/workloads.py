@@ -93,7 +93,7 @@ class WorkloadSet:
                        and r.proc.poll() is None]
             for run in targets:
                 run.stopped = True
-                stop_process(run.proc, STOP_TIMEOUT_S)
+                stop_process(run.proc, STOP_TIMEOUT_S, group=True)
 
     @property
     def has_finite(self) -> bool:
@@ -116,12 +116,13 @@ class WorkloadSet:
                         hung.append(run)
                     else:
                         run.stopped = True
-                    stop_process(run.proc, STOP_TIMEOUT_S)
+                # Also for one that exited: what it forked may live on.
+                stop_process(run.proc, STOP_TIMEOUT_S, group=True)
         if hung:
             raise ServiceFailed(f"workload {hung[0].workload} on {hung[0].host} still running "
                                 f"after {self.limit_s:g}s")
         for run in self.runs:
-            if run.proc.returncode != 0 and not run.stopped:
+            if run.proc.returncode != 0 and not run.stopped and not self.reports_exit(run):
                 raise ServiceFailed(f"workload {run.workload} on {run.host} exited "
                                     f"{run.proc.returncode}: "
                                     f"{run.ctx.path('stderr.log').read_text()[-800:]}")
@@ -130,11 +131,19 @@ class WorkloadSet:
         """SIGKILL whatever still runs: teardown after a failure or Ctrl-C."""
         with self._lock:
             for run in self.runs:
-                stop_process(run.proc, 0, signal.SIGKILL)
+                stop_process(run.proc, 0, signal.SIGKILL, group=True)
+
+    def reports_exit(self, run: HostRun) -> bool:
+        """Is the run's exit status a result (a program a checker judges)?"""
+        return getattr(self.roles[run.workload], "reports_exit", False)
 
     def results(self) -> dict[str, WorkloadRun]:
         found = {name: WorkloadRun(name, w.role, list(w.hosts)) for name, w in self.specs.items()}
         for run in self.runs:
             found[run.workload].rows += [{**row, "client": run.host}
                                          for row in self.roles[run.workload].read_rows(run.ctx)]
+            if self.reports_exit(run):
+                found[run.workload].rows.append({"kind": "exit", "client": run.host,
+                                                 "status": run.proc.returncode,
+                                                 "stopped": run.stopped})
         return found

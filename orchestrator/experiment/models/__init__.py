@@ -15,12 +15,13 @@ from orchestrator.experiment.models import (
           email,
           http_hol,
           http_pages,
+          programs,
 )
 from orchestrator.experiment.models.base import Check, Quantity, Requires, evaluate
 
 MODELS = {"access_link": access_link, "http_pages": http_pages, "http_hol": http_hol,
           "conditional_get": conditional_get, "cookies": cookies, "dns": dns,
           "distribution": distribution, "bittorrent": bittorrent, "dash": dash,
-          "email": email}
+          "email": email, "programs": programs}
 
 __all__ = ["MODELS", "Check", "Quantity", "Requires", "evaluate"]

@@ -195,10 +195,9 @@ def from_run(spec, run) -> tuple[Inputs, Measured, dict]:
 
 def upgrade_of(spec, run):
     """The timeline's change of the access link's rate, if it had one."""
-    monitor = spec.monitor["access"]
-    link = {monitor.node, monitor.peers[0]}
+    a, b = spec.monitor["access"].node, spec.monitor["access"].peers[0]
     return next((e for e in run.events if e.kind == "link_set" and e.happened_s is not None
-                 and set(e.target.split("-", 1)) == link), None)
+                 and e.target in (f"{a}-{b}", f"{b}-{a}")), None)
 
 
 def drain(i: Inputs, rows: list[dict], upgraded_at: float, queued_bits: float,

@@ -71,3 +71,8 @@ def test_the_plan_holds_events_and_late_workload_starts_in_time_order():
     assert [(p.at_s, p.kind, p.target) for p in planned] == [
         (10, "link_set", "gw-isp"), (20, "workload_start", "late"), (30, "service_stop", "root")]
     assert planned[0].change == {"bw": 15.4} and planned[1].hosts == ("h2", "h3")
+
+
+def test_a_link_event_keeps_its_two_ends_whatever_their_names_hold():
+    (planned,) = plan([EventSpec(at=40, link=["home-gw", "core"], set={"bw": 1.2})], {})
+    assert planned.ends == ("home-gw", "core") and planned.target == "home-gw-core"

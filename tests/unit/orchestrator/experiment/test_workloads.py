@@ -8,9 +8,15 @@ from tests.unit.orchestrator.experiment.test_spec import ACCESS_LINK
 
 
 class FakeProc:
+    """A process, its pid standing for its process group."""
+
+    by_pid: dict = {}
+
     def __init__(self, returncode=None):
         self.returncode = returncode
         self.signals = []
+        self.pid = 10_000_000 + len(FakeProc.by_pid)
+        FakeProc.by_pid[self.pid] = self
 
     def poll(self):
         return self.returncode
@@ -32,7 +38,13 @@ class FakeCtx:
 
 
 @pytest.fixture
-def workloads():
+def workloads(monkeypatch):
+    # Signals to a process group reach the fake leader (if it still runs).
+    def killpg(pid, sig):
+        proc = FakeProc.by_pid[pid]
+        if proc.returncode is None:
+            proc.send_signal(sig)
+    monkeypatch.setattr("orchestrator.emulation.waiting.os.killpg", killpg)
     spec = load(ACCESS_LINK, only=["a"]).scenarios["a"]
     return WorkloadSet(spec, net=None, contexts=None, services=None)
 
@@ -72,3 +84,13 @@ def test_teardown_kills_what_still_runs_and_leaves_the_rest(workloads):
                       HostRun("web-client", "client2", FakeCtx(), done)]
     workloads.kill_all()
     assert running.signals == [9] and done.signals == []
+
+
+def test_a_program_s_exit_status_is_a_result_not_a_failure(workloads, monkeypatch):
+    from services.program import Program
+    monkeypatch.setitem(workloads.roles, "web-client", Program)
+    workloads.runs = [HostRun("web-client", "client1", FakeCtx(), FakeProc(1))]
+    monkeypatch.setattr(Program, "read_rows", classmethod(lambda cls, ctx: []))
+    workloads.finish()   # a crash is the checker's to judge
+    rows = workloads.results()["web-client"].rows
+    assert rows == [{"kind": "exit", "client": "client1", "status": 1, "stopped": False}]

@@ -1,0 +1,69 @@
+"""What an assignment's checks see of the live network: run a command on a
+host, a host's address, a program's output and exit, a link's settings."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestrator.emulation.commands import execute
+
+# How long a check's command may take unless it says otherwise.
+COMMAND_TIMEOUT_S = 15.0
+
+
+@dataclass(frozen=True)
+class Completed:
+    status: int       # 124: it was still running at its timeout
+    out: str
+    err: str
+
+
+@dataclass(frozen=True)
+class ProgramOutput:
+    stdout: str
+    stderr: str
+    status: int | None   # None: still running (a server)
+    logs: tuple[Path, ...]
+
+
+class Lab:
+    """One scenario's network, up, for ``check_*(lab)`` functions."""
+
+    def __init__(self, scenario_run, folder: Path):
+        self._run, self.folder = scenario_run, folder
+        self.scenario = scenario_run.spec.scenario
+
+    def address(self, host: str) -> str:
+        return self._run.net.addresses[host]
+
+    def file(self, relative: str) -> str:
+        """A file of the assignment's folder (a reference client, say)."""
+        return str(self.folder / relative)
+
+    def run(self, host: str, argv: list[str], input: str | None = None,
+            timeout_s: float = COMMAND_TIMEOUT_S) -> Completed:
+        """Run ``argv`` on ``host`` now, ``input`` on its stdin, killed
+        (with what it forked) after ``timeout_s``."""
+        code, out, err = execute(self._run.net[host],
+                                 ["timeout", "--kill-after=1s", f"{timeout_s:g}s", *argv],
+                                 input_text=input)
+        return Completed(code, out, err)
+
+    def program(self, name: str) -> ProgramOutput:
+        """A program of the spec (a service, or a workload's first host) by name."""
+        running = self._run.services.running.get(name)
+        if running is not None:
+            ctx, proc = running.ctx, running.proc
+        else:
+            runs = [r for r in self._run.workloads.runs if r.workload == name]
+            if not runs:
+                raise KeyError(f"no program {name!r} in this scenario")
+            ctx, proc = runs[0].ctx, runs[0].proc
+        logs = (ctx.path("stdout.log"), ctx.path("stderr.log"))
+        read = [p.read_text(errors="replace") if p.exists() else "" for p in logs]
+        return ProgramOutput(read[0], read[1], proc.poll(), logs)
+
+    def link(self, a: str, b: str):
+        """The settings of the link between nodes ``a`` and ``b`` in the
+        direction a -> b (bw_mbps, delay_ms, jitter_ms, loss_pct)."""
+        return self._run.net.egress(a, b)

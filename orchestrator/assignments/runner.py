@@ -1,0 +1,93 @@
+"""Running an assignment: the student's program placed on its hosts, each
+scenario brought up, the checks run against the live network, and a report
+a student can read (what passed, what failed and why, where to look)."""
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+
+from orchestrator.assignments.lab import Lab
+from orchestrator.assignments.model import Assignment, Check
+from orchestrator.errors import AppLabError
+from orchestrator.experiment import spec as spec_module
+from orchestrator.experiment.manifest import new_run_dir
+from orchestrator.experiment.scenario import ScenarioRun
+
+
+@dataclass
+class Outcome:
+    scenario: str
+    check: str
+    title: str
+    passed: bool
+    message: str = ""
+
+
+@dataclass
+class AssignmentReport:
+    assignment: str
+    solution: Path
+    run_dir: Path
+    outcomes: list[Outcome] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)   # a run that did not get to its checks
+    look_at: list[Path] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems and bool(self.outcomes) and all(o.passed for o in self.outcomes)
+
+    def lines(self) -> list[str]:
+        lines = [f"assignment {self.assignment}, program {self.solution}"]
+        for outcome in self.outcomes:
+            lines.append(f"  {'PASS' if outcome.passed else 'FAIL'}  [{outcome.scenario}] "
+                         f"{outcome.title}")
+            lines += [f"        {line}" for line in outcome.message.splitlines()
+                      if not outcome.passed]
+        lines += [f"  ERROR {problem}" for problem in self.problems]
+        passed = sum(o.passed for o in self.outcomes)
+        lines.append(f"{passed} of {len(self.outcomes)} checks passed"
+                     + ("" if not self.problems else ", and the run stopped early"))
+        if self.look_at:
+            lines.append("look at: " + ", ".join(str(p) for p in self.look_at))
+        return lines
+
+
+def run_checks(checks: list[Check], lab: Lab) -> list[Outcome]:
+    outcomes = []
+    for check in checks:
+        try:
+            check.function(lab)
+        except AssertionError as exc:
+            outcomes.append(Outcome(lab.scenario, check.name, check.title, False,
+                                    str(exc) or "the check failed"))
+        except Exception:   # a checker's own error: show it whole
+            outcomes.append(Outcome(lab.scenario, check.name, check.title, False,
+                                    "the check itself failed:\n" + traceback.format_exc()))
+        else:
+            outcomes.append(Outcome(lab.scenario, check.name, check.title, True))
+    return outcomes
+
+
+def run_assignment(assignment: Assignment, solution: Path, out: Path,
+                   console: Console | None = None) -> AssignmentReport:
+    console = console or Console()
+    experiment = spec_module.load(assignment.folder / "assignment.yaml", variables={
+        "folder": str(assignment.folder), "solution": str(solution)})
+    checks = assignment.checks()
+    run_dir = new_run_dir(Path(out).resolve(), f"assignment-{assignment.name}")
+    run_dir.mkdir(parents=True)
+    report = AssignmentReport(assignment.name, solution, run_dir)
+    for name, scenario in experiment.scenarios.items():
+        scenario_dir = run_dir / name
+        run = ScenarioRun(scenario, scenario_dir, console)
+        try:
+            run.execute(while_up=lambda up: report.outcomes.extend(
+                run_checks(checks, Lab(up, assignment.folder))))
+        except AppLabError as exc:
+            report.problems.append(f"[{name}] {exc}")
+        report.look_at += sorted(scenario_dir.glob("hosts/*/*/std*.log"))
+        report.look_at += sorted(scenario_dir.glob("*.pcap"))
+    return report
