@@ -1,5 +1,6 @@
 """What an assignment's checks see of the live network: run a command on a
-host, a host's address, a program's output and exit, a link's settings."""
+host, a host's address, a program's output and exit, a link's settings and
+what it has dropped."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -67,3 +68,8 @@ class Lab:
         """The settings of the link between nodes ``a`` and ``b`` in the
         direction a -> b (bw_mbps, delay_ms, jitter_ms, loss_pct)."""
         return self._run.net.egress(a, b)
+
+    def dropped(self, a: str, b: str) -> int:
+        """Frames the link between ``a`` and ``b`` has dropped so far in the
+        direction a -> b, as its realizer (the relay, or netem) counts them."""
+        return self._run.net.dropped(a, b)

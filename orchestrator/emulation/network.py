@@ -17,7 +17,7 @@ from mininet.net import Mininet
 
 from orchestrator.emulation import state
 from orchestrator.emulation.commands import command_log, run_in, run_root
-from orchestrator.emulation.links.realizers import LINK_CLASSES, choose_realizer
+from orchestrator.emulation.links.realizers import LINK_CLASSES, choose_realizer, frames_dropped
 from orchestrator.emulation.nodes import SWITCH_KINDS, AppBridge, AppHost, AppOVSSwitch, ensure_ovs
 from orchestrator.errors import CommandError, LeftoverError, RelayError, TopologyError
 from topologies.params import LinkDirections, LinkParamError, change_link, link_from_info
@@ -32,6 +32,10 @@ TCP_CONGESTION = "/proc/sys/net/ipv4/tcp_congestion_control"
 TCP_ALLOWED_CONGESTION = "/proc/sys/net/ipv4/tcp_allowed_congestion_control"
 RESOLV_CONF = "/etc/resolv.conf"
 BRIDGE_NF_SYSCTLS = [f"/proc/sys/net/bridge/bridge-nf-call-{t}tables" for t in ("arp", "ip", "ip6")]
+# Interfaces made while they hold stay silent: no IPv6, no IGMP reports for
+# link-local groups (the emulation is IPv4 unicast).
+QUIET_INTERFACE_SYSCTLS = {"/proc/sys/net/ipv6/conf/default/disable_ipv6": "1",
+                           "/proc/sys/net/ipv4/igmp_link_local_mcast_reports": "0"}
 
 
 def validate_topo(topo) -> dict[str, LinkDirections]:
@@ -153,6 +157,7 @@ class Network:
             (self.run_dir / "hosts" / host).mkdir(parents=True, exist_ok=True)
         self._state = state.RunState.create(self.run_dir, switches=list(self.topo.switches()))
         self._disable_bridge_netfilter()
+        self._quiet_new_interfaces()
         if self.switch_kind != "lxbr":
             ensure_ovs("user" if self.switch_kind == "ovs-user" else "kernel")
         host_class = partial(AppHost, tx_offload=self.switch_kind != "ovs-user")
@@ -179,6 +184,15 @@ class Network:
         for path in BRIDGE_NF_SYSCTLS:
             if os.path.exists(path):
                 self._set_root_sysctl(path, "0")
+
+    def _quiet_new_interfaces(self):
+        """The switch ports and relay TAPs this run makes in the root namespace
+        send nothing of their own (IPv6's address checks, router and listener
+        messages; IGMP reports): on a lossy link those would count among its
+        drops, and on a slow one take its time. Hosts do the same (AppHost)."""
+        for path, value in QUIET_INTERFACE_SYSCTLS.items():
+            if os.path.exists(path):
+                self._set_root_sysctl(path, value)
 
     def _set_tcp_congestion(self):
         """New namespaces inherit the machine's default; pin ours where it differs.
@@ -309,6 +323,14 @@ class Network:
         link = self.link_between(node1, node2)
         for intf in (link.intf1, link.intf2):
             run_in(intf.node, ["ip", "link", "set", "dev", intf.name, "up" if up else "down"])
+
+    def dropped(self, node: str, peer: str) -> int:
+        """Frames the link node--peer has dropped in the direction node ->
+        peer so far (its loss and queue limit), as its realizer counts them."""
+        link = self.link_between(node, peer)
+        sender = link.intf1 if link.intf1.node.name == node else link.intf2
+        counters = link.stats() if hasattr(link, "stats") else {}
+        return frames_dropped(counters.get(sender.name, {}))
 
     def collect_link_stats(self) -> dict[str, dict]:
         """Relay counters per link (frames relayed, dropped by loss / queue limit)."""

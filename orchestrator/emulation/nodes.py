@@ -30,6 +30,13 @@ class AppHost(LoggedShell, Host):
         self.processes = []
         self.on_process = on_process
         super().__init__(name, **params)
+        # The emulation is IPv4 unicast. Before its interfaces exist, so none
+        # sends IPv6's own frames (address checks, router solicitations) or
+        # IGMP reports: across a lossy or slow link they would count among its
+        # drops, or take its time.
+        run_in(self, ["sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1",
+                      "net.ipv6.conf.default.disable_ipv6=1",
+                      "net.ipv4.igmp_link_local_mcast_reports=0"])
 
     def popen(self, *args, **kwargs):
         proc = super().popen(*args, **kwargs)

@@ -113,7 +113,32 @@ class ShapedLink(Link):
         super().__init__(node1, node2, **params)
 
     def stats(self) -> dict:
-        return {}
+        """Counters per sending interface name: the frames its netem qdisc
+        dropped (its loss and its queue limit), where it has one."""
+        found = {}
+        for intf in (self.intf1, self.intf2):
+            if not any(intf.params.get(key) for key in IMPAIRMENTS):
+                continue
+            out = run_in(intf.node, ["tc", "-s", "-j", "qdisc", "show", "dev", intf.name],
+                         check=False)
+            with contextlib.suppress(ValueError):
+                found[intf.name] = {"dropped": netem_drops(json.loads(out or "[]"))}
+        return found
+
+
+# What puts a netem qdisc on an interface.
+IMPAIRMENTS = ("delay", "jitter", "loss")
+
+
+def netem_drops(qdiscs: list[dict]) -> int:
+    """Frames the netem qdiscs of ``tc -s -j qdisc show`` dropped."""
+    return sum(q.get("drops", 0) for q in qdiscs if q.get("kind") == "netem")
+
+
+def frames_dropped(counters: dict) -> int:
+    """What a direction's counters say were dropped, by either realizer."""
+    return sum(counters.get(key, 0) for key in
+               ("dropped", "dropped_loss", "dropped_queue", "dropped_write"))
 
 
 class RelayProcess:

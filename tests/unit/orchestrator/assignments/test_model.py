@@ -25,7 +25,7 @@ def load(assignment: Assignment, solution: Path):
 
 
 def test_the_socket_assignments_ship():
-    assert {"udp-uppercase", "tcp-uppercase"} <= {a.name for a in SHIPPED}
+    assert {"udp-uppercase", "tcp-uppercase", "udp-pinger"} <= {a.name for a in SHIPPED}
 
 
 @pytest.mark.parametrize("assignment", SHIPPED, ids=lambda a: a.name)
@@ -33,9 +33,13 @@ def test_each_assignment_loads_with_its_checks_and_solutions(assignment):
     solutions = assignment.solutions()
     assert REFERENCE in solutions and any(n.startswith("wrong-") for n in solutions)
     experiment = load(assignment, solutions[REFERENCE])
-    programs = [s for s in experiment.scenarios.values()
-                for service in s.services.values() if service.role == "program"]
-    assert programs, "the student's program runs somewhere"
+    placed = [params["files"] for scenario in experiment.scenarios.values()
+              for params in [*(s.params for s in scenario.services.values()
+                               if s.role == "program"),
+                             *(w.params for w in scenario.all_workloads.values()
+                               if w.role == "program")]]
+    assert any(str(solutions[REFERENCE]) in files.values() for files in placed), \
+        "the student's program runs somewhere"
     checks = assignment.checks()
     assert checks and all(c.title != c.name for c in checks), "each check says what it checks"
     assert (assignment.folder / "README.md").is_file()

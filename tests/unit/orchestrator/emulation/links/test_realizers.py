@@ -9,6 +9,8 @@ from orchestrator.emulation.links.realizers import (
     RelayIntf,
     ShapedIntf,
     choose_realizer,
+    frames_dropped,
+    netem_drops,
 )
 from orchestrator.errors import RealizerError
 from topologies.params import HTB_MIN_BURST_BYTES, htb_burst_bytes
@@ -84,3 +86,12 @@ def test_forcing_netem_without_netem_is_a_clear_error(monkeypatch):
         choose_realizer("netem")
     with pytest.raises(RealizerError, match="unknown link realizer"):
         choose_realizer("carrier-pigeon")
+
+
+def test_what_netem_dropped_is_read_from_its_qdisc_and_named_like_the_relay_s():
+    qdiscs = [{"kind": "htb", "handle": "5:", "drops": 7},
+              {"kind": "netem", "handle": "10:", "parent": "5:1", "drops": 12}]
+    assert netem_drops(qdiscs) == 12   # HTB's own drops are not netem's
+    assert frames_dropped({"dropped": 12}) == 12
+    assert frames_dropped({"received": 90, "relayed": 80, "dropped_loss": 9,
+                           "dropped_queue": 1, "dropped_write": 0}) == 10
