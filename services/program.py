@@ -65,8 +65,8 @@ class Program(CsvWorkload):
             problems.append((("time_limit_s",), "a positive number of seconds"))
         return problems
 
-    def config(self, ctx: HostContext) -> dict[Path, str]:
-        return {ctx.path(name): Path(source).read_text()
+    def config(self, ctx: HostContext) -> dict[Path, bytes]:
+        return {ctx.path(name): Path(source).read_bytes()
                 for name, source in self._params(ctx)["files"].items()}
 
     def command(self, ctx: HostContext) -> list[str]:

@@ -41,6 +41,12 @@ class Lab:
         """A file of the assignment's folder (a reference client, say)."""
         return str(self.folder / relative)
 
+    def scratch(self, name: str) -> Path:
+        """A path in the run's results where a check may keep what it fetched."""
+        folder = self._run.run_dir / "checks"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / name
+
     def run(self, host: str, argv: list[str], input: str | None = None,
             timeout_s: float = COMMAND_TIMEOUT_S) -> Completed:
         """Run ``argv`` on ``host`` now, ``input`` on its stdin, killed

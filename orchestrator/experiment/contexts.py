@@ -53,9 +53,12 @@ class Contexts:
     @staticmethod
     def write_config(role, ctx: HostContext) -> None:
         ctx.home.mkdir(parents=True, exist_ok=True)
-        for path, text in role.config(ctx).items():
+        for path, content in role.config(ctx).items():
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content)
         owners = role.owners(ctx) if hasattr(role, "owners") else (
             {ctx.home: role.user} if getattr(role, "user", None) else {})
         for top, user in owners.items():

@@ -22,7 +22,7 @@ def test_its_files_are_copied_into_its_working_directory(tmp_path):
     source = tmp_path / "mine.py"
     source.write_text("print('hi')\n")
     files = Program().config(ctx(tmp_path, command="x", files={"UDPServer.py": str(source)}))
-    assert files == {tmp_path / "home" / "UDPServer.py": "print('hi')\n"}
+    assert files == {tmp_path / "home" / "UDPServer.py": b"print('hi')\n"}
 
 
 def test_ready_when_the_line_it_prints_appears(tmp_path):
