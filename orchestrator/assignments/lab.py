@@ -56,6 +56,11 @@ class Lab:
                                  input_text=input)
         return Completed(code, out, err)
 
+    def home(self, service: str) -> Path:
+        """A service's home: its configuration, its logs (a mail server's
+        postfix.log, say)."""
+        return self._run.services.running[service].ctx.home
+
     def program(self, name: str) -> ProgramOutput:
         """A program of the spec (a service, or a workload's first host) by name."""
         running = self._run.services.running.get(name)

@@ -1,6 +1,7 @@
 """Where each service and workload run keeps its files, and what it may know."""
 from __future__ import annotations
 
+import hashlib
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,10 @@ from topologies.names import Names
 def _not_files(folder: str, names: list[str]) -> set[str]:
     base = Path(folder)
     return {n for n in names if not (base / n).is_file() and not (base / n).is_dir()}
+
+
+# A run's runtime directory is named by this many hex digits of its identity.
+RUNTIME_ID_CHARS = 12
 
 
 @dataclass
@@ -48,7 +53,10 @@ class Contexts:
 
     @property
     def runtime_dir(self) -> Path:
-        return state.RUNTIME_HOMES / f"{self.run_dir.parent.name}-{self.spec.scenario}"
+        """Short, whatever the run's and scenario's names: daemons open UNIX
+        sockets below it, whose paths may not exceed 107 bytes."""
+        run = f"{self.run_dir.resolve()}-{self.spec.scenario}"
+        return state.RUNTIME_HOMES / hashlib.sha256(run.encode()).hexdigest()[:RUNTIME_ID_CHARS]
 
     @staticmethod
     def write_config(role, ctx: HostContext) -> None:

@@ -25,7 +25,7 @@ def load(assignment: Assignment, solution: Path):
 
 
 def test_the_socket_assignments_ship():
-    assert {"udp-uppercase", "tcp-uppercase", "udp-pinger", "web-server"} <= \
+    assert {"udp-uppercase", "tcp-uppercase", "udp-pinger", "web-server", "smtp-client"} <= \
         {a.name for a in SHIPPED}
 
 
