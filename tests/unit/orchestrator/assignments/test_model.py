@@ -25,8 +25,8 @@ def load(assignment: Assignment, solution: Path):
 
 
 def test_the_socket_assignments_ship():
-    assert {"udp-uppercase", "tcp-uppercase", "udp-pinger", "web-server", "smtp-client"} <= \
-        {a.name for a in SHIPPED}
+    assert {"udp-uppercase", "tcp-uppercase", "udp-pinger", "web-server", "smtp-client",
+            "web-proxy"} <= {a.name for a in SHIPPED}
 
 
 @pytest.mark.parametrize("assignment", SHIPPED, ids=lambda a: a.name)
