@@ -1,25 +1,26 @@
 """Assignments as a student runs them: each shipped one passes with its
 reference solution and fails each wrong one with a message; a new one from
 the template, its topology changed, runs; a bad program (a crash, the wrong
-port, one that forks and leaves a child) gets a clear report and leaves
-nothing behind."""
+port, one that forks and leaves a child, one that floods its link or loops
+forever) gets a clear report and leaves nothing behind."""
 from pathlib import Path
 
 import psutil
 import pytest
+from click.testing import CliRunner
 
 from orchestrator.assignments.model import REFERENCE, all_assignments, find
 from orchestrator.assignments.runner import run_assignment
-from orchestrator.assignments.template import write_template
+from orchestrator.cli import cli
 
 SHIPPED = all_assignments()
 # Marks a bad program's processes, to find any it left.
 MARK = "applab-bad-program"
 
 
-def leftovers() -> list[str]:
+def leftovers(mark: str = MARK) -> list[str]:
     return [" ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])
-            if any(MARK in part for part in p.info["cmdline"] or [])]
+            if any(mark in part for part in p.info["cmdline"] or [])]
 
 
 @pytest.mark.parametrize("assignment", SHIPPED, ids=lambda a: a.name)
@@ -36,15 +37,17 @@ def test_the_reference_passes_and_each_wrong_solution_fails(assignment, tmp_path
 
 
 def test_a_new_assignment_with_a_changed_topology_runs(tmp_path, clean_machine):
-    folder = write_template("slow-link", tmp_path)
-    spec = folder / "assignment.yaml"
+    made = CliRunner().invoke(cli, ["assignment", "new", "slow-link", "--root", str(tmp_path)])
+    assert made.exit_code == 0, made.output
+    spec = tmp_path / "slow-link" / "assignment.yaml"
     text = spec.read_text()
     assert "params: {link: {delay: 10ms}}" in text
     spec.write_text(text.replace("params: {link: {delay: 10ms}}",
                                  "params: {link: {delay: 40ms, bw: 2}}"))
-    assignment = find("slow-link", tmp_path)
-    report = run_assignment(assignment, assignment.solution(None), tmp_path / "out")
-    assert report.passed, report.lines()
+    ran = CliRunner().invoke(cli, ["assignment", "run", "slow-link", "--root", str(tmp_path),
+                                   "--out", str(tmp_path / "out")])
+    assert ran.exit_code == 0, ran.output
+    assert "1 of 1 checks passed" in ran.output
 
 
 BAD_PROGRAMS = {
@@ -77,3 +80,24 @@ def test_what_a_program_forks_goes_with_it(tmp_path, clean_machine):
     report = run_assignment(find("tcp-uppercase"), program, tmp_path / "out")
     assert report.passed, report.lines()
     assert leftovers() == []
+
+
+RUNAWAY_CLIENTS = {
+    "flood": ("import socket, sys\n"
+              "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+              "while True:\n"
+              f"    s.sendto(b'{MARK}' * 100, (sys.argv[1], int(sys.argv[2])))\n"),
+    "busy-loop": f"while True:\n    '{MARK}'\n",
+}
+
+
+@pytest.mark.parametrize("runaway", RUNAWAY_CLIENTS)
+def test_a_client_that_never_stops_is_stopped_at_its_time_limit(runaway, tmp_path,
+                                                                 clean_machine):
+    program = tmp_path / "UDPPingerClient.py"
+    program.write_text(RUNAWAY_CLIENTS[runaway])
+    report = run_assignment(find("udp-pinger"), program, tmp_path / "out")
+    assert not report.problems, report.lines()
+    (finishes, *_) = report.outcomes
+    assert not finishes.passed and "time limit" in finishes.message
+    assert leftovers(program.name) == []
