@@ -96,26 +96,36 @@ def tcp_rtt_ms(sock) -> float | None:
     return struct.unpack_from("<I", info, TCPI_RTT_OFFSET)[0] / 1000
 
 
-def fetch(client: httpx.Client, url: str, deadline: float) -> tuple[int, str, float | None,
-                                                                     float]:
-    """GET ``url`` until it answers or the deadline: (bytes, server address,
-    the connection's RTT in ms, seconds spent on failures)."""
+def retrying(action, deadline: float):
+    """``action()``'s result, asked again ``RETRY_S`` after each failure (a
+    dead server, a name its resolver could not answer yet) until the
+    deadline; with the seconds spent on failures."""
     failed_s = 0.0
     while True:
         began = time.monotonic()
         try:
-            with client.stream("GET", url) as reply:
-                reply.raise_for_status()
-                stream = reply.extensions.get("network_stream")
-                edge = stream.get_extra_info("server_addr")[0] if stream else ""
-                size = sum(len(chunk) for chunk in reply.iter_bytes())
-                rtt_ms = tcp_rtt_ms(stream.get_extra_info("socket") if stream else None)
-            return size, edge, rtt_ms, failed_s
+            return action(), failed_s
         except httpx.HTTPError:
             if time.monotonic() + RETRY_S > deadline:
                 raise
             time.sleep(RETRY_S)
             failed_s += time.monotonic() - began
+
+
+def fetch(client: httpx.Client, url: str, deadline: float) -> tuple[int, str, float | None,
+                                                                     float]:
+    """GET ``url`` until it answers or the deadline: (bytes, server address,
+    the connection's RTT in ms, seconds spent on failures)."""
+    def once():
+        with client.stream("GET", url) as reply:
+            reply.raise_for_status()
+            stream = reply.extensions.get("network_stream")
+            edge = stream.get_extra_info("server_addr")[0] if stream else ""
+            size = sum(len(chunk) for chunk in reply.iter_bytes())
+            return size, edge, tcp_rtt_ms(stream.get_extra_info("socket") if stream else None)
+
+    (size, edge, rtt_ms), failed_s = retrying(once, deadline)
+    return size, edge, rtt_ms, failed_s
 
 
 def run_player(config: dict, out: Path) -> int:
@@ -130,7 +140,9 @@ def run_player(config: dict, out: Path) -> int:
         writer = csv.DictWriter(handle, fieldnames=FIELDS)
         writer.writeheader()
         writer.writerow({"kind": "started", "time": f"{time.time():.3f}"})
-        video = parse(client.get(config["url"]).raise_for_status().text)
+        manifest, _ = retrying(lambda: client.get(config["url"]).raise_for_status().text,
+                               deadline)
+        video = parse(manifest)
         base = config["url"].rsplit("/", 1)[0]
         rule = make_rule(config["rule"], config["safety"], video.segment_s,
                          config["max_buffer_s"])
