@@ -74,7 +74,7 @@ def run_checks(checks: list[Check], lab: Lab) -> list[Outcome]:
 def run_assignment(assignment: Assignment, solution: Path, out: Path,
                    console: Console | None = None) -> AssignmentReport:
     console = console or Console()
-    experiment = spec_module.load(assignment.folder / "assignment.yaml", variables={
+    experiment = spec_module.load(assignment.spec_path, variables={
         "folder": str(assignment.folder), "solution": str(solution)})
     checks = assignment.checks()
     run_dir = new_run_dir(Path(out).resolve(), f"assignment-{assignment.name}")
