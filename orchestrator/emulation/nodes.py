@@ -34,7 +34,8 @@ class AppHost(LoggedShell, Host):
         # sends IPv6's own frames (address checks, router solicitations) or
         # IGMP reports: across a lossy or slow link they would count among its
         # drops, or take its time.
-        run_in(self, ["sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1",
+        # -e: a kernel without IPv6 has no such keys, and nothing to quiet.
+        run_in(self, ["sysctl", "-q", "-e", "-w", "net.ipv6.conf.all.disable_ipv6=1",
                       "net.ipv6.conf.default.disable_ipv6=1",
                       "net.ipv4.igmp_link_local_mcast_reports=0"])
 
