@@ -2,7 +2,8 @@
 # What `make test-netem` runs inside the user-mode kernel, which has sch_netem:
 # the netem realizer's link tests (one link differing by direction), the link
 # fidelity tests, a short access-link (c) and (d) (d changes a link's rate at
-# run time), then the same short spec under both realizers side by side.
+# run time), the UDP pinger assignment (checked against netem's drop count),
+# then the same short spec under both realizers side by side.
 # Every step runs; the exit status says whether all passed.
 export APPLAB_REALIZER=netem PYTHONDONTWRITEBYTECODE=1 MPLCONFIGDIR=/tmp/matplotlib
 failed=0
@@ -19,6 +20,8 @@ step .venv/bin/python -m pytest -p no:cacheprovider -q \
   tests/integration/orchestrator/emulation/links/test_fidelity.py
 step .venv/bin/applab run experiments/access-link.yaml --scenario c --scenario d \
   --duration 40 --strict
+# The pinger's timeouts against what netem's own qdisc counted as dropped.
+step .venv/bin/applab assignment run udp-pinger
 unset APPLAB_REALIZER
 step .venv/bin/applab compare experiments/access-link.yaml --scenario c --duration 40 \
   --realizers relay,netem --strict
