@@ -293,7 +293,8 @@ class Network:
         after = change_link(name, oriented, change)
         if not forward:
             after = LinkDirections(after.down, after.up)
-        first = link.intf1 if link.intf1.node.name == name.split("-")[0] else link.intf2
+        first_node = node1 if forward else node2     # the name's first end (names may hold "-")
+        first = link.intf1 if link.intf1.node.name == first_node else link.intf2
         second = link.intf2 if first is link.intf1 else link.intf1
         for intf, old, new in ((first, before.up, after.up), (second, before.down, after.down)):
             if new != old:

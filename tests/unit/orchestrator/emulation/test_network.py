@@ -37,3 +37,29 @@ def test_interface_names_must_fit_the_kernel_limit():
 def test_unknown_switch_kind():
     with pytest.raises(TopologyError, match="unknown switch kind"):
         _switch_class("hub")
+
+
+def test_a_link_change_reaches_the_interface_of_the_direction_asked_for_whatever_the_names():
+    from types import SimpleNamespace
+
+    from orchestrator.emulation.network import Network
+    from topologies import builders
+
+    topo = builders.internet({"home": {"hosts": ["viewer"],
+                                       "access_link": {"up": {"bw": 10}, "down": {"bw": 5}}}})
+    changed = []
+
+    class Intf:
+        def __init__(self, node):
+            self.node = SimpleNamespace(name=node)
+
+        def change(self, old, new):
+            changed.append((self.node.name, old.bw_mbps, new.bw_mbps))
+
+    net = Network.__new__(Network)
+    net.links = validate_topo(topo)
+    link = SimpleNamespace(intf1=Intf("core"), intf2=Intf("home-gw"))  # Mininet's order may differ
+    net.link_between = lambda a, b: link
+    net.set_link("home-gw", "core", {"down": {"bw": 1.2}})
+    # "down" is core -> home-gw: the core's end sends it.
+    assert changed == [("core", 5.0, 1.2)]
