@@ -58,7 +58,7 @@ def test_a_link_change_reaches_the_interface_of_the_direction_asked_for_whatever
 
     net = Network.__new__(Network)
     net.links = validate_topo(topo)
-    link = SimpleNamespace(intf1=Intf("core"), intf2=Intf("home-gw"))  # Mininet's order may differ
+    link = SimpleNamespace(intf1=Intf("home-gw"), intf2=Intf("core"))
     net.link_between = lambda a, b: link
     net.set_link("home-gw", "core", {"down": {"bw": 1.2}})
     # "down" is core -> home-gw: the core's end sends it.
