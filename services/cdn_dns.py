@@ -31,8 +31,6 @@ from topologies.names import within, zone_file
 # How often PowerDNS checks each edge, and how long a check unused lives on.
 HEALTH_CHECK_INTERVAL_S = 1
 HEALTH_CHECK_EXPIRY_S = 3600
-# ifurlup's own limit on one check (PowerDNS's default).
-HEALTH_CHECK_TIMEOUT_S = 2
 # After its first query, how long a steered name waits for every edge to have
 # been checked (edges are up before the server starts, so checks pass fast).
 CHECKS_SETTLE_S = 2 * HEALTH_CHECK_INTERVAL_S
