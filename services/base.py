@@ -126,6 +126,9 @@ class Role:
     runtime_home: ClassVar[bool] = False
     defaults: ClassVar[dict] = {}
     finite: ClassVar[bool] = True
+    # As a workload, its exit status is a result to judge (a student's
+    # program), not a failure of the run.
+    reports_exit: ClassVar[bool] = False
 
     def owners(self, ctx: HostContext) -> dict[Path, str]:
         """Directories (made if missing) to give, with what is in them, to a user."""

@@ -135,7 +135,7 @@ class WorkloadSet:
 
     def reports_exit(self, run: HostRun) -> bool:
         """Is the run's exit status a result (a program a checker judges)?"""
-        return getattr(self.roles[run.workload], "reports_exit", False)
+        return self.roles[run.workload].reports_exit
 
     def results(self) -> dict[str, WorkloadRun]:
         found = {name: WorkloadRun(name, w.role, list(w.hosts)) for name, w in self.specs.items()}
