@@ -12,18 +12,12 @@ NEW = b"y" * 7000
 
 
 def through_proxy(lab, name: str):
-    """curl's status code, headers (lowercase names) and body, via the proxy."""
-    body, head = lab.scratch(name), lab.scratch(name + ".headers")
-    done = lab.run("client", ["curl", "-s", "-x", f"http://{lab.address('proxy')}:{PORT}",
-                              "-o", str(body), "-D", str(head), "-w", "%{http_code}",
-                              "--max-time", "10", f"http://{lab.address('origin')}{OBJECT}"])
-    assert done.out.strip() not in ("", "000"), (
-        f"the proxy sent no HTTP response ({done.err.strip() or 'nothing came back'})")
-    headers = {}
-    for line in head.read_text(errors="replace").splitlines()[1:]:
-        key, _, value = line.partition(":")
-        headers[key.strip().lower()] = value.strip()
-    return int(done.out.strip()), headers, body.read_bytes() if body.exists() else b""
+    """The status, headers (lowercase names) and body curl got via the proxy."""
+    reply = lab.http_get("client", f"http://{lab.address('origin')}{OBJECT}", name,
+                         proxy=f"http://{lab.address('proxy')}:{PORT}")
+    assert reply.status is not None, (
+        f"the proxy sent no HTTP response ({reply.error or 'nothing came back'})")
+    return reply.status, reply.headers, reply.body
 
 
 def origin_answers(lab) -> list[int]:

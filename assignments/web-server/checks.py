@@ -15,19 +15,12 @@ def url(lab, path: str) -> str:
 
 
 def fetch(lab, path: str, name: str):
-    """curl's status code, the response's headers (lowercase names) and the
-    body's bytes."""
-    body, head = lab.scratch(name), lab.scratch(name + ".headers")
-    done = lab.run("h1", ["curl", "-s", "-o", str(body), "-D", str(head), "-w", "%{http_code}",
-                          "--max-time", "10", url(lab, path)])
-    headers = {}
-    for line in head.read_text(errors="replace").splitlines()[1:] if head.exists() else []:
-        name_, _, value = line.partition(":")
-        headers[name_.strip().lower()] = value.strip()
-    assert done.out.strip() not in ("", "000"), (
-        f"curl got no HTTP response for {path} ({done.err.strip() or 'nothing came back'}): "
+    """The status, headers (lowercase names) and body curl got from h1."""
+    reply = lab.http_get("h1", url(lab, path), name)
+    assert reply.status is not None, (
+        f"curl got no HTTP response for {path} ({reply.error or 'nothing came back'}): "
         "does the server answer with a status line, headers and a blank line?")
-    return int(done.out.strip()), headers, body.read_bytes() if body.exists() else b""
+    return reply.status, reply.headers, reply.body
 
 
 def check_serves_a_page(lab):

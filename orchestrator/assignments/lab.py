@@ -20,6 +20,14 @@ class Completed:
 
 
 @dataclass(frozen=True)
+class HttpReply:
+    status: int | None   # None: no HTTP response at all
+    headers: dict        # lowercase names
+    body: bytes
+    error: str           # curl's complaint, if any
+
+
+@dataclass(frozen=True)
 class ProgramOutput:
     stdout: str
     stderr: str
@@ -55,6 +63,21 @@ class Lab:
                                  ["timeout", "--kill-after=1s", f"{timeout_s:g}s", *argv],
                                  input_text=input)
         return Completed(code, out, err)
+
+    def http_get(self, host: str, url: str, name: str, proxy: str | None = None) -> HttpReply:
+        """GET ``url`` with curl on ``host`` (through ``proxy``, a URL), the
+        body and headers kept under ``name`` in the run's results."""
+        body, head = self.scratch(name), self.scratch(name + ".headers")
+        done = self.run(host, ["curl", "-s", *(["-x", proxy] if proxy else []),
+                               "-o", str(body), "-D", str(head), "-w", "%{http_code}",
+                               "--max-time", "10", url])
+        headers = {}
+        for line in head.read_text(errors="replace").splitlines()[1:] if head.exists() else []:
+            key, _, value = line.partition(":")
+            headers[key.strip().lower()] = value.strip()
+        code = done.out.strip()
+        return HttpReply(None if code in ("", "000") else int(code), headers,
+                         body.read_bytes() if body.exists() else b"", done.err.strip())
 
     def home(self, service: str) -> Path:
         """A service's home: its configuration, its logs (a mail server's
