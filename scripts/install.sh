@@ -15,6 +15,7 @@ apt_packages=(
   netcat-openbsd      # what a socket-programming student tests a server with
   python3-venv python3-pip
   nginx-light squid
+  caddy               # an origin that speaks HTTP/3 (Debian 12's nginx does not)
   bind9 unbound dnsutils
   pdns-server pdns-backend-bind   # a CDN's DNS: LUA records that health-check edges
   postfix dovecot-imapd swaks
@@ -57,7 +58,8 @@ fi
 # real root servers, and its resolvconf hook would take over /etc/resolv.conf.
 packaged_daemons=(nginx.service squid.service named.service named-resolvconf.service
                   unbound.service unbound-resolvconf.service postfix.service
-                  dovecot.service dovecot.socket opentracker.service pdns.service)
+                  dovecot.service dovecot.socket opentracker.service pdns.service
+                  caddy.service caddy-api.service)
 if [ -d /run/systemd/system ]; then
   for unit in "${packaged_daemons[@]}"; do
     if systemctl is-enabled --quiet "$unit" 2>/dev/null; then

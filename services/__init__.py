@@ -5,6 +5,7 @@ Adding a role means adding one module and one entry here.
 from services.bt_aria2 import Aria2Peer
 from services.bt_peer import BtPeer, BtSeed
 from services.bt_tracker import OpenTracker
+from services.caddy_origin import CaddyOrigin
 from services.cdn_dns import PowerDnsAuthoritative
 from services.cdn_edge import NginxEdge
 from services.conditional_client import ConditionalClient
@@ -25,7 +26,7 @@ from services.program import Program
 from services.squid_cache import SquidCache
 from services.web_client import WebClient
 
-REGISTRY = {cls.role: cls for cls in (NginxOrigin, SquidCache, WebClient, PageClient,
+REGISTRY = {cls.role: cls for cls in (NginxOrigin, CaddyOrigin, SquidCache, WebClient, PageClient,
                                       ConditionalClient, WebApp, CookieClient,
                                       BindAuthoritative, UnboundResolver, DnsClient,
                                       PostfixMailServer, DovecotImap, MailSender, MailReader,

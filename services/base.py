@@ -20,6 +20,7 @@ import argparse
 import csv
 import json
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Protocol
@@ -184,6 +185,22 @@ class SettingsFileWorkload(CsvWorkload):
     def command(self, ctx: HostContext) -> list[str]:
         return [sys.executable, "-m", self.program, "--config",
                 str(ctx.path(self.settings_file)), "--out", str(ctx.path(self.output))]
+
+
+def retrying(action, deadline: float, errors, pause_s: float):
+    """``action()``'s result, asked again ``pause_s`` after each failure
+    (one of ``errors``) until the ``time.monotonic()`` deadline; with the
+    seconds spent on failures."""
+    failed_s = 0.0
+    while True:
+        began = time.monotonic()
+        try:
+            return action(), failed_s
+        except errors:
+            if time.monotonic() + pause_s > deadline:
+                raise
+            time.sleep(pause_s)
+            failed_s += time.monotonic() - began
 
 
 def settings_file_main(run, description: str) -> int:

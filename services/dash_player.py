@@ -27,6 +27,7 @@ import httpx
 from services.base import (
     HostContext,
     SettingsFileWorkload,
+    retrying,
     service_role_problems,
     settings_file_main,
 )
@@ -96,22 +97,6 @@ def tcp_rtt_ms(sock) -> float | None:
     return struct.unpack_from("<I", info, TCPI_RTT_OFFSET)[0] / 1000
 
 
-def retrying(action, deadline: float):
-    """``action()``'s result, asked again ``RETRY_S`` after each failure (a
-    dead server, a name its resolver could not answer yet) until the
-    deadline; with the seconds spent on failures."""
-    failed_s = 0.0
-    while True:
-        began = time.monotonic()
-        try:
-            return action(), failed_s
-        except httpx.HTTPError:
-            if time.monotonic() + RETRY_S > deadline:
-                raise
-            time.sleep(RETRY_S)
-            failed_s += time.monotonic() - began
-
-
 def fetch(client: httpx.Client, url: str, deadline: float) -> tuple[int, str, float | None,
                                                                      float]:
     """GET ``url`` until it answers or the deadline: (bytes, server address,
@@ -124,7 +109,7 @@ def fetch(client: httpx.Client, url: str, deadline: float) -> tuple[int, str, fl
             size = sum(len(chunk) for chunk in reply.iter_bytes())
             return size, edge, tcp_rtt_ms(stream.get_extra_info("socket") if stream else None)
 
-    (size, edge, rtt_ms), failed_s = retrying(once, deadline)
+    (size, edge, rtt_ms), failed_s = retrying(once, deadline, httpx.HTTPError, RETRY_S)
     return size, edge, rtt_ms, failed_s
 
 
@@ -141,7 +126,7 @@ def run_player(config: dict, out: Path) -> int:
         writer.writeheader()
         writer.writerow({"kind": "started", "time": f"{time.time():.3f}"})
         manifest, _ = retrying(lambda: client.get(config["url"]).raise_for_status().text,
-                               deadline)
+                               deadline, httpx.HTTPError, RETRY_S)
         video = parse(manifest)
         base = config["url"].rsplit("/", 1)[0]
         rule = make_rule(config["rule"], config["safety"], video.segment_s,

@@ -342,7 +342,25 @@ def _draw_unchoke_graph(ax, result: ScenarioResult) -> None:
 
 # Plots of one panel per scenario whose details have a key: kind -> (key,
 # drawing, panel width in inches); each is written to <kind>.png.
-PANEL_PLOTS = {"bt_progress": ("progress", _draw_progress, 7),
+def _draw_object_completion(ax, result: ScenarioResult) -> None:
+    """Each load's objects, per protocol: small ones as dots, the large one
+    as a cross, from request to last byte."""
+    for x, per_load in enumerate(result.details["objects_s"].values()):
+        for i, load in enumerate(per_load):
+            at = x + 0.6 * (i + 0.5) / len(per_load) - 0.3
+            ax.plot([at] * len(load["small"]), load["small"], ".", color="tab:blue",
+                    label="small objects" if x == i == 0 else None)
+            ax.plot(at, load["large"], "x", color="tab:red",
+                    label="the large object" if x == i == 0 else None)
+    modes = list(result.details["objects_s"])
+    ax.set_xticks(range(len(modes)), modes)
+    ax.set_yscale("log")
+    ax.set_ylabel("from request to last byte (s)")
+    ax.legend(fontsize="small")
+
+
+PANEL_PLOTS = {"object_completion": ("objects_s", _draw_object_completion, 5),
+               "bt_progress": ("progress", _draw_progress, 7),
                "bt_availability": ("availability", _draw_availability, 7),
                "bt_unchoke": ("unchoke_graph", _draw_unchoke_graph, 6),
                "dash_playback": ("schedule", _draw_playback, 7),

@@ -309,7 +309,7 @@ class ResolvedSpec(_Strict):
     plots: list[Literal["utilisation", "delay_cdf", "delay_time", "page_load",
                         "mail_queue", "distribution", "bt_progress",
                         "bt_availability", "bt_unchoke", "dash_playback",
-                        "dash_edges"]] = Field(
+                        "dash_edges", "object_completion"]] = Field(
         default_factory=list)
     dns: DnsSpec | None = None
     scenario: str = ""

@@ -13,6 +13,7 @@ from orchestrator.experiment.models import (
           distribution,
           dns,
           email,
+          http3,
           http_hol,
           http_pages,
           programs,
@@ -20,7 +21,7 @@ from orchestrator.experiment.models import (
 from orchestrator.experiment.models.base import Check, Quantity, Requires, evaluate
 
 MODELS = {"access_link": access_link, "http_pages": http_pages, "http_hol": http_hol,
-          "conditional_get": conditional_get, "cookies": cookies, "dns": dns,
+          "http3": http3, "conditional_get": conditional_get, "cookies": cookies, "dns": dns,
           "distribution": distribution, "bittorrent": bittorrent, "dash": dash,
           "email": email, "programs": programs}
 

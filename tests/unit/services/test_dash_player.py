@@ -1,13 +1,8 @@
 """The DASH player: its parameter checks, its rules' settings, the
-kernel's RTT it logs per segment, and its retries."""
+kernel's RTT it logs per segment."""
 import socket
-import time
 from types import SimpleNamespace
 
-import httpx
-import pytest
-
-from services import dash_player
 from services.dash_player import DashPlayer, make_rule, tcp_rtt_ms
 
 
@@ -33,21 +28,3 @@ def test_a_connection_s_rtt_comes_from_the_kernel():
         rtt = tcp_rtt_ms(client)
     assert rtt is not None and 0 < rtt < 10      # loopback: well under a millisecond
     assert tcp_rtt_ms(None) is None
-
-
-def test_a_failed_request_is_asked_again_until_the_deadline(monkeypatch):
-    monkeypatch.setattr(dash_player, "RETRY_S", 0.01)
-    answers = iter([httpx.ConnectError("name not resolved yet"), httpx.ConnectError("again"),
-                    "the manifest"])
-
-    def action():
-        answer = next(answers)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-    result, failed_s = dash_player.retrying(action, deadline=time.monotonic() + 5)
-    assert result == "the manifest" and failed_s >= 0.02
-    with pytest.raises(httpx.ConnectError):
-        dash_player.retrying(lambda: (_ for _ in ()).throw(httpx.ConnectError("down")),
-                             deadline=time.monotonic())
