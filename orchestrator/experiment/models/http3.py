@@ -18,9 +18,9 @@ capture of the client's interface, QUIC from the client's qlog), and
 
 A lost TCP segment holds back the bytes that came after it until its
 retransmission arrives, about a round trip: at 2 % and 5 % loss that is an
-object here and there, not most of them. Under loss HTTP/3's objects also
-finish sooner for another reason, shown by ``large_done_*``: QUIC recovers
-from losses faster than TCP here, which the stall leaves out.
+object here and there, not most of them. Under loss the large object
+finishes sooner over QUIC (``large_done_*``: QUIC recovers from losses
+faster than TCP here), which the stall leaves out.
 """
 from __future__ import annotations
 
