@@ -233,6 +233,38 @@ def mininet_cli():
     attached_cli()
 
 
+@cli.group()
+def image():
+    """Images for container hosts, built here from Debian (images/*.yaml)."""
+
+
+@image.command(name="list")
+def list_images():
+    """The recipes, each with its image if built."""
+    from orchestrator.emulation.containers.engine import client_or_none
+    from orchestrator.emulation.containers.images import existing, load_recipe, recipe_names
+
+    client = client_or_none()
+    for name in recipe_names():
+        recipe = load_recipe(name)
+        built = "no engine running" if client is None else \
+            "built" if existing(client, recipe) is not None else "not built"
+        click.echo(f"{name:12} {recipe.tag:28} {built:18} {recipe.description}")
+
+
+@image.command(name="build")
+@click.argument("names", nargs=-1, required=True)
+def build_image(names):
+    """Build the images NAMES (unless their recipes are unchanged)."""
+    from orchestrator.emulation.containers.engine import engine
+    from orchestrator.emulation.containers.images import build, load_recipe
+
+    recipes = [load_recipe(name) for name in names]   # every recipe checked first
+    with engine(say=click.echo) as client:
+        for recipe in recipes:
+            build(client, recipe, say=click.echo)
+
+
 @cli.command()
 def clean():
     """Remove everything applab could have left: relays, shells, interfaces, bridges."""

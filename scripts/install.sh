@@ -22,6 +22,7 @@ apt_packages=(
   opentracker aria2   # a tracker; an ordinary BitTorrent client to join the swarm
   ffmpeg              # the DASH ladder
   user-mode-linux     # a kernel with sch_netem as a process: make test-netem
+  docker.io debootstrap   # container hosts, and their images built from Debian
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -1,0 +1,1 @@
+"""Docker for container hosts: the engine, and images built here."""

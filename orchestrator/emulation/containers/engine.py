@@ -1,0 +1,71 @@
+"""The Docker engine container hosts run on: one already running is used as
+it is; otherwise applab starts ``dockerd`` with no networking of its own
+(no bridge, no iptables rules, no forwarding: emulated hosts are wired by
+the emulation, and nothing may reach outside) and stops it when done."""
+from __future__ import annotations
+
+import contextlib
+import logging
+import subprocess
+from collections.abc import Iterator
+
+from orchestrator.emulation import state
+from orchestrator.emulation.waiting import stop_process, wait_until
+from orchestrator.errors import AppLabError
+
+log = logging.getLogger("applab.containers")
+
+DOCKERD_ARGV = ["dockerd", "--iptables=false", "--bridge=none", "--ip-forward=false",
+                "--ip-masq=false"]
+# Measured here: dockerd answers within 6 s of starting.
+ENGINE_START_S = 30.0
+ENGINE_STOP_S = 15.0
+ENGINE_LOG = state.STATE_ROOT / "dockerd.log"
+
+
+class EngineError(AppLabError):
+    """No Docker engine could be reached or started."""
+
+
+def client_or_none():
+    """A client of the running engine, or None if none answers."""
+    import docker
+
+    try:
+        client = docker.from_env(timeout=10)
+        client.ping()
+        return client
+    except docker.errors.DockerException:
+        return None
+
+
+@contextlib.contextmanager
+def engine(say=print) -> Iterator:
+    """A Docker client for the duration: of the running engine, or of one
+    started here (said through ``say``) and stopped afterwards."""
+    client = client_or_none()
+    if client is not None:
+        yield client
+        return
+    say(f"  no Docker engine is running: starting {' '.join(DOCKERD_ARGV)} "
+        f"(log: {ENGINE_LOG})")
+    ENGINE_LOG.parent.mkdir(parents=True, exist_ok=True)
+    with open(ENGINE_LOG, "ab") as out:
+        try:
+            proc = subprocess.Popen(DOCKERD_ARGV, stdout=out, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+        except FileNotFoundError as exc:
+            raise EngineError("dockerd is not installed: run scripts/install.sh") from exc
+    def answers() -> bool:
+        nonlocal client
+        client = client_or_none()
+        return client is not None
+
+    try:
+        wait_until(answers, ENGINE_START_S, "the Docker engine",
+                   gave_up=lambda: None if proc.poll() is None else
+                   f"dockerd exited {proc.returncode}: see {ENGINE_LOG}", poll_s=0.2)
+        log.debug("dockerd %d answers", proc.pid)
+        yield client
+    finally:
+        stop_process(proc, ENGINE_STOP_S)

@@ -1,0 +1,138 @@
+"""Images built here, from Debian alone (see images/README.md): a recipe
+names Debian packages; the image is debootstrap's root filesystem with them,
+imported into Docker as ``applab/NAME:HASH`` (HASH: the recipe's), so an
+image is built again only when its recipe changes."""
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestrator.emulation.commands import run_root
+from orchestrator.errors import AppLabError
+from orchestrator.experiment.yamlmarks import YamlError, load_with_marks, mark_for
+
+RECIPES = Path(__file__).resolve().parents[3] / "images"
+SUITE = "bookworm"
+REPOSITORY = "applab"
+# Every image and container applab makes carries it, for `applab clean`.
+LABEL = "applab"
+DEFAULT_MIRROR = "http://deb.debian.org/debian"
+APT_SOURCES = (Path("/etc/apt/sources.list.d"), Path("/etc/apt/sources.list"))
+# debootstrap fetches and unpacks a few hundred packages.
+BUILD_TIMEOUT_S = 1800
+PACKAGE_NAME = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
+
+
+class ImageError(AppLabError):
+    """An image that cannot be found, read or built."""
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    path: Path
+    description: str
+    packages: tuple[str, ...]
+
+    @property
+    def digest(self) -> str:
+        """The recipe as written, and the Debian release it builds on."""
+        return hashlib.sha256(self.path.read_bytes() + SUITE.encode()).hexdigest()[:12]
+
+    @property
+    def tag(self) -> str:
+        return f"{REPOSITORY}/{self.name}:{self.digest}"
+
+
+def recipe_names(folder: Path = RECIPES) -> list[str]:
+    return sorted(p.stem for p in folder.glob("*.yaml"))
+
+
+def load_recipe(name: str, folder: Path = RECIPES) -> Recipe:
+    """The recipe ``name``; its problems named with file, line and key."""
+    path = folder / f"{name}.yaml"
+    if not path.exists():
+        raise ImageError(f"no image recipe {name!r}: {path} does not exist "
+                         f"(recipes: {', '.join(recipe_names(folder)) or 'none'})")
+    try:
+        data, marks = load_with_marks(path)
+    except YamlError as exc:
+        raise ImageError(str(exc)) from None
+    if not isinstance(data, dict):
+        raise ImageError(f"{path}:1:1: a recipe is a mapping (description, packages)")
+    problems = [f"{mark_for(marks, (key,))}: unknown key {key!r} (a recipe has "
+                "description and packages)" for key in data
+                if key not in ("description", "packages")]
+    packages = data.get("packages", [])
+    if not isinstance(packages, list) or not all(
+            isinstance(p, str) and PACKAGE_NAME.match(p) for p in packages):
+        problems.append(f"{mark_for(marks, ('packages',))}: packages: a list of Debian "
+                        "package names")
+    if not isinstance(data.get("description"), str):
+        problems.append(f"{mark_for(marks, ('description',))}: description: say what the "
+                        "image is for")
+    if problems:
+        raise ImageError("\n".join(problems))
+    return Recipe(name, path, data["description"], tuple(packages))
+
+
+def debian_mirror(sources: tuple[Path, ...] = APT_SOURCES) -> str:
+    """The machine's own Debian mirror, as apt knows it."""
+    files = [f for s in sources for f in ([s] if s.is_file() else sorted(s.glob("*")))
+             if f.suffix in (".list", ".sources") or f.name == "sources.list"]
+    for file in files:
+        for line in file.read_text(errors="replace").splitlines():
+            words = line.split()
+            if words[:1] == ["URIs:"] or words[:1] == ["deb"]:
+                uri = words[1] if words[0] == "URIs:" else next(
+                    (w for w in words[1:] if "://" in w), "")
+                if uri.rstrip("/").endswith("/debian"):
+                    return uri
+    return DEFAULT_MIRROR
+
+
+def existing(client, recipe: Recipe):
+    """The image built from this very recipe, or None."""
+    import docker
+
+    try:
+        return client.images.get(recipe.tag)
+    except docker.errors.ImageNotFound:
+        return None
+
+
+def build(client, recipe: Recipe, say=print) -> str:
+    """The recipe's image, built if this recipe has none yet; its tag."""
+    if existing(client, recipe) is not None:
+        say(f"  image {recipe.tag} is up to date")
+        return recipe.tag
+    if shutil.which("debootstrap") is None:
+        raise ImageError("debootstrap is not installed: run scripts/install.sh")
+    mirror = debian_mirror()
+    say(f"  building {recipe.tag}: Debian {SUITE} from {mirror} with "
+        f"{', '.join(recipe.packages) or 'no packages'}")
+    with tempfile.TemporaryDirectory(prefix="applab-image-", dir="/var/tmp") as work:
+        rootfs = Path(work) / "rootfs"
+        argv = ["debootstrap", "--variant=minbase", SUITE, str(rootfs), mirror]
+        if recipe.packages:
+            argv.insert(2, f"--include={','.join(recipe.packages)}")
+        try:
+            run_root(argv, timeout=BUILD_TIMEOUT_S)
+        except subprocess.TimeoutExpired as exc:
+            raise ImageError(f"debootstrap took over {BUILD_TIMEOUT_S} s") from exc
+        except AppLabError as exc:
+            raise ImageError(f"image {recipe.name}: {exc}") from exc
+        archive = Path(work) / "rootfs.tar"
+        run_root(["tar", "-C", str(rootfs), "-cf", str(archive), "."], timeout=600)
+        client.api.import_image(
+            src=str(archive), repository=f"{REPOSITORY}/{recipe.name}", tag=recipe.digest,
+            changes=[f"LABEL {LABEL}=image", f"LABEL {LABEL}.recipe={recipe.name}"])
+    if existing(client, recipe) is None:
+        raise ImageError(f"docker import did not make {recipe.tag}")
+    say(f"  built {recipe.tag}")
+    return recipe.tag
