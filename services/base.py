@@ -130,6 +130,9 @@ class Role:
     # As a workload, its exit status is a result to judge (a student's
     # program), not a failure of the run.
     reports_exit: ClassVar[bool] = False
+    # Its program is applab's own, run by this machine's Python: a container
+    # host cannot run it (its image holds the programs it runs).
+    host_python: ClassVar[bool] = False
 
     def owners(self, ctx: HostContext) -> dict[Path, str]:
         """Directories (made if missing) to give, with what is in them, to a user."""
@@ -141,8 +144,10 @@ class Role:
 
 class CsvWorkload(Role):
     """What every workload shares: it runs to completion, is ready at once,
-    needs nothing prepared, and leaves one CSV (``output``) in its home."""
+    needs nothing prepared, and leaves one CSV (``output``) in its home.
+    Its program is one of applab's (``host_python``) unless it says otherwise."""
 
+    host_python = True
     service_refs: ClassVar[tuple[str, ...]] = ()
     output: ClassVar[str] = "rows.csv"
 

@@ -111,8 +111,8 @@ class WebApp(Role):
     """A site of the cookie experiment, served by gunicorn (see services.base)."""
 
     role = "web-app"
+    host_python = True      # the sites are applab's, under this machine's gunicorn
     defaults = {"site": "shop", "port": 80, "ad_host": "adx.example"}
-
 
     def config(self, ctx):
         return {ctx.path(".keep"): ""}

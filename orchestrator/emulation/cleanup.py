@@ -10,6 +10,8 @@ import psutil
 
 from orchestrator.emulation import state
 from orchestrator.emulation.commands import run_root
+from orchestrator.emulation.containers.engine import client_or_none, stop_left_engine
+from orchestrator.emulation.containers.hosts import remove_labelled
 
 # Processes a run starts, by a mark in their command line.
 STRAY_PROCESS_MARKS = ("orchestrator.emulation.links.relay", "bash --norc --noediting -is mininet:")
@@ -53,4 +55,11 @@ def clean_all() -> list[str]:
     for path in glob.glob(SHM_PATTERN):
         os.unlink(path)
         removed.append(f"shared memory {path}")
-    return removed
+    return removed + clean_containers()
+
+
+def clean_containers() -> list[str]:
+    """Every container labelled as applab's, then a dockerd a killed run left."""
+    client = client_or_none()
+    removed = [f"container {name}" for name in remove_labelled(client)] if client else []
+    return removed + stop_left_engine()

@@ -76,6 +76,13 @@ def start_in(node, argv: list[str], **popen_kwargs):
     return node.popen([str(a) for a in argv], **popen_kwargs)
 
 
+def start_program(node, argv: list[str], **popen_kwargs):
+    """Start a service's or workload's program on ``node`` (inside its
+    container, for a container host) without waiting."""
+    log.debug("%s $ %s &", node.name, _render(argv))
+    return node.program_popen([str(a) for a in argv], **popen_kwargs)
+
+
 @contextmanager
 def command_log(path: Path):
     """Write every command of the enclosed block to ``path``."""

@@ -17,6 +17,15 @@ from mininet.net import Mininet
 
 from orchestrator.emulation import state
 from orchestrator.emulation.commands import command_log, run_in, run_root
+from orchestrator.emulation.containers.engine import engine
+from orchestrator.emulation.containers.hosts import (
+    ContainerHost,
+    ContainerSpec,
+    remove_labelled,
+    start_container,
+)
+from orchestrator.emulation.containers.images import build as build_image
+from orchestrator.emulation.containers.images import load_recipe
 from orchestrator.emulation.links.realizers import LINK_CLASSES, choose_realizer, frames_dropped
 from orchestrator.emulation.nodes import SWITCH_KINDS, AppBridge, AppHost, AppOVSSwitch, ensure_ovs
 from orchestrator.errors import CommandError, LeftoverError, RelayError, TopologyError
@@ -95,13 +104,19 @@ def signals_deferred():
 
 class RecordedMininet(Mininet):
     """Mininet that records each shell and relay pid as it appears, so even a
-    crash in the middle of a build leaves `applab clean` a complete list."""
+    crash in the middle of a build leaves `applab clean` a complete list.
+    ``make_container(name)``: the running container of a container host."""
 
-    def __init__(self, run_state: state.RunState, **params):
+    def __init__(self, run_state: state.RunState, containers: dict | None = None,
+                 make_container=None, **params):
         self.run_state = run_state
+        self.containers = containers or {}
+        self.make_container = make_container
         super().__init__(**params)
 
     def addHost(self, name, cls=None, **params):
+        if name in self.containers:
+            cls = partial(ContainerHost, container=self.make_container(name))
         host = super().addHost(name, cls=cls, on_process=self._record_process, **params)
         self.run_state.record("shell", host.shell.pid, state.SHELL_MARK)
         return host
@@ -126,8 +141,14 @@ class Network:
     ``start()`` and (always, in ``finally``) ``stop()``."""
 
     def __init__(self, topo, run_dir: Path, realizer: str | None = None, switch: str = "lxbr",
-                 tcp_congestion: str = DEFAULT_TCP_CONGESTION):
+                 tcp_congestion: str = DEFAULT_TCP_CONGESTION,
+                 containers: dict[str, ContainerSpec] | None = None, say=print):
         self.links = validate_topo(topo)  # link name -> its parameters now
+        self.containers = containers or {}
+        self.say = say
+        self._engine = ExitStack()
+        self._docker = None
+        self._image_tags: dict[str, str] = {}
         self.topo = topo
         self.run_dir = Path(run_dir).resolve()
         self.switch_kind = switch
@@ -161,7 +182,14 @@ class Network:
         if self.switch_kind != "lxbr":
             ensure_ovs("user" if self.switch_kind == "ovs-user" else "kernel")
         host_class = partial(AppHost, tx_offload=self.switch_kind != "ovs-user")
-        self.net = RecordedMininet(self._state, topo=None, switch=self.switch_class,
+        if self.containers:
+            self._docker = self._engine.enter_context(engine(say=self.say))
+            # Built here if its recipe is new or changed; found at once otherwise.
+            self._image_tags = {image: build_image(self._docker, load_recipe(image), say=self.say)
+                                for image in {c.image for c in self.containers.values()}}
+        self.net = RecordedMininet(self._state, containers=self.containers,
+                                   make_container=self._make_container,
+                                   topo=None, switch=self.switch_class,
                                    host=host_class, link=LINK_CLASSES[self.realizer],
                                    controller=None, autoSetMacs=True, build=False,
                                    waitConnected=False)
@@ -169,6 +197,12 @@ class Network:
         self.net.build()
         self._set_tcp_congestion()
         self.net.start()
+
+    def _make_container(self, name: str):
+        spec = self.containers[name]
+        return start_container(self._docker, name, spec, self._image_tags[spec.image],
+                               self._state.path.name,
+                               mounts=[str(self.run_dir), str(state.STATE_ROOT)])
 
     def _set_root_sysctl(self, path: str, value: str) -> None:
         """Change a root-namespace setting for the run; stop() restores it, and
@@ -359,11 +393,15 @@ class Network:
                 try:
                     if self._state is not None:
                         leftovers = state.leftovers(self._state)
+                        if self._docker is not None:
+                            leftovers += [f"container {name}" for name in
+                                          remove_labelled(self._docker, self._state.path.name)]
                         if leftovers:
                             state.clean(self._state)
                             raise LeftoverError(f"teardown left {leftovers}; removed them")
                         self._state.remove()
                 finally:
+                    self._engine.close()
                     self._logging.close()
 
     def __enter__(self):

@@ -47,6 +47,11 @@ class AppHost(LoggedShell, Host):
             self.on_process(proc, argv)
         return proc
 
+    def program_popen(self, argv: list[str], **kwargs):
+        """Start a service's or workload's program: on a host with this
+        machine's files, as any command (a container host differs)."""
+        return self.popen(argv, **kwargs)
+
     def terminate(self):
         for proc in self.processes:
             if proc.poll() is None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator.emulation import hold as hold_state
+from orchestrator.emulation.containers.hosts import ContainerSpec
 from orchestrator.emulation.network import Network
 from orchestrator.experiment.contexts import Contexts
 from orchestrator.experiment.monitors import Monitors
@@ -75,8 +76,12 @@ class ScenarioRun:
         (an assignment's checks)."""
         before = dict(self.phases.seconds)
         self.meter.start()
+        containers = {host: ContainerSpec(c.image, c.cpus, c.memory,
+                                          tuple(c.cmd) if c.cmd is not None else None)
+                      for host, c in self.spec.containers.items()}
         self.net = Network(self.spec.topology.build(), self.run_dir, realizer=self.spec.realizer,
-                           switch=self.spec.switch, tcp_congestion=self.spec.tcp_congestion)
+                           switch=self.spec.switch, tcp_congestion=self.spec.tcp_congestion,
+                           containers=containers, say=self.console.print)
         try:
             result = self._run(hold, while_up)
         finally:

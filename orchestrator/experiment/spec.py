@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from orchestrator.emulation.containers.images import ImageError, load_recipe
 from orchestrator.experiment.catalogue import (
     Catalogue,
     CatalogueError,
@@ -196,6 +198,17 @@ class CaptureSpec(_Strict):
     snaplen: int = Field(default=256, ge=64)
 
 
+class ContainerHostSpec(_Strict):
+    """A host that is a Docker container: its image (a recipe in images/),
+    CPU limit (cores, may be a fraction), memory limit (Docker's notation:
+    256m, 1g) and command (default: the image's own, or none)."""
+
+    image: str
+    cpus: PositiveFloat | None = None
+    memory: str | None = Field(default=None, pattern=r"^[0-9]+[bkmg]$")
+    cmd: list[str] | None = None
+
+
 class ZoneEntry(_Strict):
     servers: dict[str, str] = Field(min_length=1)   # name server name -> host
     ttl_s: int | None = Field(default=None, gt=0)
@@ -306,6 +319,7 @@ class ResolvedSpec(_Strict):
     events: list[EventSpec] = Field(default_factory=list)
     monitor: dict[str, MonitorSpec] = Field(default_factory=dict)
     captures: list[CaptureSpec] = Field(default_factory=list)
+    containers: dict[str, ContainerHostSpec] = Field(default_factory=dict)
     plots: list[Literal["utilisation", "delay_cdf", "delay_time", "page_load",
                         "mail_queue", "distribution", "bt_progress",
                         "bt_availability", "bt_unchoke", "dash_playback",
@@ -363,7 +377,7 @@ class ScenarioMeta(_Strict):
 
 SCENARIO_OVERLAY_KEYS = {"topology", "services", "workload", "workloads", "events", "monitor",
                          "captures", "duration_s", "seed", "realizer", "switch",
-                         "tcp_congestion", "dns", "static_arp"}
+                         "tcp_congestion", "dns", "static_arp", "containers"}
 
 
 def _merge(base: Any, overlay: Any, where: tuple, origin: dict, overlay_at: tuple) -> Any:
@@ -591,8 +605,51 @@ def _check_semantics(spec: ResolvedSpec, problems: _Problems) -> None:
             problems.add(("monitor", name, "node"), f"node {monitor.node!r} does not exist")
         monitor.peers = names.expand(monitor.peers, ("monitor", name, "peers"), problems,
                                      among=nodes)
+    for host, container in spec.containers.items():
+        _check_container(host, container, hosts, problems)
+    _check_programs_in_containers(spec, problems)
     if spec.dns:
         _check_dns(spec, topo, problems)
+
+
+# Docker's own bounds: a container may not have more CPUs than the machine,
+# nor less memory than 6 MB.
+MIN_CONTAINER_MEMORY_BYTES = 6 * 2 ** 20
+MEMORY_UNITS = {"b": 1, "k": 2 ** 10, "m": 2 ** 20, "g": 2 ** 30}
+
+
+def _check_container(host: str, container: ContainerHostSpec, hosts: set[str],
+                     problems: _Problems) -> None:
+    at = ("containers", host)
+    if host not in hosts:
+        problems.add(at, f"host {host!r} does not exist (hosts: {', '.join(sorted(hosts))})")
+    try:
+        load_recipe(container.image)
+    except ImageError as exc:
+        problems.add((*at, "image"), str(exc))
+    cores = os.cpu_count() or 1
+    if container.cpus is not None and container.cpus > cores:
+        problems.add((*at, "cpus"), f"{container.cpus:g} CPUs: the engine allows at most "
+                     f"this machine's {cores}")
+    if container.memory and int(container.memory[:-1]) * MEMORY_UNITS[container.memory[-1]] \
+            < MIN_CONTAINER_MEMORY_BYTES:
+        problems.add((*at, "memory"), f"{container.memory}: the engine needs at least 6m")
+
+
+def _check_programs_in_containers(spec: ResolvedSpec, problems: _Problems) -> None:
+    """A container host runs its image's programs, never applab's own Python ones."""
+    roles = spec.catalogue.roles
+    placed = [(f"services.{name}", service.role, [service.host])
+              for name, service in spec.services.items()]
+    placed += [(".".join(map(str, spec.workload_path(name))), workload.role, workload.hosts)
+               for name, workload in spec.all_workloads.items()]
+    for where, role, on in placed:
+        if not getattr(roles.get(role), "host_python", False):
+            continue
+        for host in (h for h in on if h in spec.containers):
+            problems.add(("containers", host), f"{host} runs {where} (role {role}), "
+                         "applab's own Python program, which a container's image does not "
+                         "hold: keep that host a namespace host")
 
 
 def _check_model(spec: ResolvedSpec, problems: _Problems) -> None:

@@ -6,7 +6,7 @@ import signal
 import time
 from dataclasses import dataclass
 
-from orchestrator.emulation.commands import execute, start_in
+from orchestrator.emulation.commands import execute, start_program
 from orchestrator.emulation.waiting import WaitTimeout, stop_process, wait_until
 from orchestrator.errors import AppLabError
 from orchestrator.experiment.contexts import Contexts
@@ -113,7 +113,7 @@ class ServiceSupervisor:
         elif running.alive:
             raise ServiceFailed(f"service {name} is already running")
         started = time.monotonic()
-        running.proc = start_in(running.node, running.role.command(running.ctx),
+        running.proc = start_program(running.node, running.role.command(running.ctx),
                                 stdout=open(running.ctx.path("stdout.log"), "a"),
                                 stderr=open(running.ctx.path("stderr.log"), "a"))
         probe = HostProbe(running.node)

@@ -7,7 +7,7 @@ import signal
 import threading
 from dataclasses import dataclass
 
-from orchestrator.emulation.commands import run_in, start_in
+from orchestrator.emulation.commands import run_in, start_program
 from orchestrator.emulation.waiting import stop_process
 from orchestrator.experiment.contexts import Contexts
 from orchestrator.experiment.result import WorkloadRun
@@ -81,7 +81,7 @@ class WorkloadSet:
                     raise ServiceFailed(f"workload {name} is already running on {host}")
                 ctx = self._context(name, host, elapsed_s)
                 self.contexts.write_config(client, ctx)
-                proc = start_in(self.net[host], client.command(ctx),
+                proc = start_program(self.net[host], client.command(ctx),
                                 stdout=open(ctx.path("stdout.log"), "w"),
                                 stderr=open(ctx.path("stderr.log"), "w"))
                 self.runs.append(HostRun(name, host, ctx, proc))

@@ -9,6 +9,8 @@ import sys
 import pytest
 
 from orchestrator.emulation.cleanup import clean_all, stray_interfaces, stray_processes
+from orchestrator.emulation.containers.engine import client_or_none, left_engine
+from orchestrator.emulation.containers.images import LABEL
 from orchestrator.emulation.network import root_namespace_snapshot
 
 
@@ -34,7 +36,12 @@ def leftovers() -> list[str]:
     """Anything of an emulation still on the machine."""
     found = [f"process {p.pid}" for p in stray_processes()]
     found += [f"interface {name}" for name in stray_interfaces()]
-    return found
+    client = client_or_none()
+    if client is not None:
+        found += [f"container {c.name}" for c in
+                  client.containers.list(all=True, filters={"label": f"{LABEL}=container"})]
+    engine = left_engine()
+    return found + ([f"dockerd {engine.pid} that applab started"] if engine else [])
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ import logging
 import subprocess
 from collections.abc import Iterator
 
+import psutil
+
 from orchestrator.emulation import state
 from orchestrator.emulation.waiting import stop_process, wait_until
 from orchestrator.errors import AppLabError
@@ -21,6 +23,9 @@ DOCKERD_ARGV = ["dockerd", "--iptables=false", "--bridge=none", "--ip-forward=fa
 ENGINE_START_S = 30.0
 ENGINE_STOP_S = 15.0
 ENGINE_LOG = state.STATE_ROOT / "dockerd.log"
+# The pid of a dockerd applab started, while it runs: `applab clean` stops
+# one that a killed run left.
+ENGINE_PID = state.STATE_ROOT / "dockerd.pid"
 
 
 class EngineError(AppLabError):
@@ -61,6 +66,7 @@ def engine(say=print) -> Iterator:
         client = client_or_none()
         return client is not None
 
+    ENGINE_PID.write_text(str(proc.pid))
     try:
         wait_until(answers, ENGINE_START_S, "the Docker engine",
                    gave_up=lambda: None if proc.poll() is None else
@@ -69,3 +75,27 @@ def engine(say=print) -> Iterator:
         yield client
     finally:
         stop_process(proc, ENGINE_STOP_S)
+        ENGINE_PID.unlink(missing_ok=True)
+
+
+def left_engine() -> psutil.Process | None:
+    """A dockerd applab started whose run is gone without stopping it."""
+    try:
+        proc = psutil.Process(int(ENGINE_PID.read_text()))
+        return proc if proc.name() == "dockerd" else None
+    except (FileNotFoundError, ValueError, psutil.NoSuchProcess):
+        return None
+
+
+def stop_left_engine() -> list[str]:
+    """Stop a dockerd that a killed run left (its containers first: see
+    hosts.remove_labelled); what was stopped."""
+    proc = left_engine()
+    ENGINE_PID.unlink(missing_ok=True)
+    if proc is None:
+        return []
+    proc.terminate()
+    _, alive = psutil.wait_procs([proc], timeout=ENGINE_STOP_S)
+    for still in alive:
+        still.kill()
+    return [f"dockerd {proc.pid}"]

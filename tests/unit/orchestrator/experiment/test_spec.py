@@ -37,7 +37,9 @@ def problems(path, **kwargs) -> list[str]:
 
 def test_the_shipped_spec_is_valid():
     experiment = spec.load(ACCESS_LINK)
-    assert list(experiment.scenarios) == ["a", "b", "c", "d"]
+    assert list(experiment.scenarios) == ["a", "b", "c", "c-containers", "d"]
+    assert experiment.scenarios["c-containers"].containers["cache"].image == "web"
+    assert experiment.scenarios["c"].containers == {}
     assert experiment.scenarios["b"].topology.params["access_link"] == {"bw": 154}
     assert "cache" in experiment.scenarios["c"].services
     assert "cache" not in experiment.scenarios["a"].services
@@ -68,6 +70,26 @@ def test_the_shipped_spec_is_valid():
      "monitor.access.peers.0", "does not exist"),
 ])
 def test_bad_input_names_file_line_and_field(tmp_path, old, new, field, says):
+    assert_reported_at(tmp_path, old, new, field, says)
+
+
+@pytest.mark.parametrize("old, new, field, says", [
+    ("      origin: {image: web}", "      origin: {image: wbe}",
+     "containers.origin.image", "no image recipe 'wbe'"),
+    ("      origin: {image: web}", "      origin: {image: web, cpus: 64}",
+     "containers.origin.cpus", "at most this machine's"),
+    ("      origin: {image: web}", "      origin: {image: web, memory: 2m}",
+     "containers.origin.memory", "at least 6m"),
+    ("      origin: {image: web}", "      origin: {image: web, memory: lots}",
+     "containers.origin.memory", "pattern"),
+    ("      origin: {image: web}", "      orgin: {image: web}", "containers.orgin",
+     "does not exist"),
+    # A host of the page-loading browsers as a container: they are applab's programs.
+    ("      cache: {image: web}", "      cache: {image: web}\n      client2: {image: web}",
+     "containers.client2", "runs workload (role web-client), applab's own Python"),
+])
+def test_bad_container_hosts_are_refused_before_anything_starts(tmp_path, old, new, field,
+                                                                 says):
     assert_reported_at(tmp_path, old, new, field, says)
 
 

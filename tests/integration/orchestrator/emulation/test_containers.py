@@ -1,0 +1,138 @@
+"""Container hosts: wired into the emulated links like any host, their
+programs run inside them (the image's files, the container's limits), and
+nothing is left after a run, Ctrl-C, or a killed run and `applab clean`."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from orchestrator.emulation.commands import run_in
+from orchestrator.emulation.containers.engine import client_or_none
+from orchestrator.emulation.containers.hosts import ContainerSpec
+from orchestrator.emulation.containers.images import LABEL
+from orchestrator.emulation.network import Network
+from orchestrator.emulation.waiting import wait_until
+from tests.integration.conftest import leftovers
+from topologies import two_hosts
+
+# 0.2 of a core should make a CPU-bound loop five times slower; CFS lets a
+# throttled group run a whole 100 ms period first, so a short loop shows
+# less (4.1 times for 0.17 s measured here).
+CPU_SLOWDOWN_MIN = 3.0
+BUSY_LOOP = "i=0; while [ $i -lt 600000 ]; do i=$((i+1)); done"
+RUN_START_TIMEOUT_S = 60
+TEARDOWN_TIMEOUT_S = 60
+
+
+def timed_in(host, argv) -> tuple[float, str]:
+    started = time.monotonic()
+    proc = host.program_popen(argv)
+    out, err = proc.communicate()
+    assert proc.returncode == 0, err
+    return time.monotonic() - started, out.decode()
+
+
+def test_container_hosts_are_wired_limited_and_run_their_images_programs(tmp_path,
+                                                                         clean_machine):
+    containers = {"h1": ContainerSpec("base"), "h2": ContainerSpec("base", cpus=0.2,
+                                                                   memory="64m")}
+    with Network(two_hosts({"delay": "10ms"}), tmp_path, containers=containers) as net:
+        h1, h2 = net["h1"], net["h2"]
+        ping = run_in(h1, ["ping", "-c", "3", "-i", "0.2", h2.IP()])
+        assert "3 received" in ping
+        rtts = [float(line.split("time=")[1].split()[0]) for line in ping.splitlines()
+                if "time=" in line]
+        assert min(rtts) >= 20.0      # the link's delay, each way
+        for host in (h1, h2):
+            _, out = timed_in(host, ["sh", "-c", "hostname; cat /etc/debian_version"])
+            assert out.split()[0] == host.name
+            proc = host.program_popen(["sleep", "5"])
+            try:
+                # The program itself: started by nsenter once it is inside.
+                nsenter = psutil.Process(proc.pid)
+                wait_until(lambda nsenter=nsenter: any(
+                    p.name() == "sleep" for p in nsenter.children(recursive=True)),
+                    5, "the program in the container")
+                program, = nsenter.children(recursive=True)
+                for namespace in ("mnt", "pid", "net"):
+                    assert os.readlink(f"/proc/{program.pid}/ns/{namespace}") == \
+                        os.readlink(f"/proc/{host.container_pid}/ns/{namespace}")
+                assert Path(f"/proc/{program.pid}/cgroup").read_text() == \
+                    Path(f"/proc/{host.container_pid}/cgroup").read_text()
+            finally:
+                proc.kill()
+                proc.wait()
+        free_s, _ = timed_in(h1, ["sh", "-c", BUSY_LOOP])
+        limited_s, _ = timed_in(h2, ["sh", "-c", BUSY_LOOP])
+        assert limited_s >= CPU_SLOWDOWN_MIN * free_s, (free_s, limited_s)
+        names = [c.name for c in net._docker.containers.list(
+            filters={"label": f"{LABEL}=container"})]
+        assert len(names) == 2
+
+
+SPEC = """\
+experiment: containers
+title: a container host running a program
+model: programs
+duration_s: 60
+topology: {builder: two_hosts, params: {link: {delay: 5ms}}}
+containers:
+  h2: {image: base}
+workload:
+  role: program
+  hosts: [h2]
+  params: {command: [sleep, "50"]}
+scenarios:
+  only: {title: one program}
+"""
+
+
+def started_container(timeout_s: float = RUN_START_TIMEOUT_S):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        client = client_or_none()
+        if client and client.containers.list(filters={"label": f"{LABEL}=container"}):
+            return
+        time.sleep(0.2)
+    raise AssertionError("no container host came up")
+
+
+def spec_file(tmp_path):
+    path = tmp_path / "containers.yaml"
+    path.write_text(SPEC)
+    return path
+
+
+def test_ctrl_c_during_a_container_run_leaves_nothing(tmp_path, clean_machine, applab):
+    run = applab("run", str(spec_file(tmp_path)), "--out", str(tmp_path / "out"))
+    started_container()
+    run.send_signal(signal.SIGINT)
+    _, err = run.communicate(timeout=TEARDOWN_TIMEOUT_S)
+    assert run.returncode == 130, err
+    assert leftovers() == []
+
+
+def test_applab_clean_removes_what_a_killed_container_run_left(tmp_path, clean_machine,
+                                                               applab):
+    run = applab("run", str(spec_file(tmp_path)), "--out", str(tmp_path / "out"))
+    started_container()
+    run.kill()
+    run.communicate()
+    assert any(item.startswith("container ") for item in leftovers())
+    cleaned = subprocess.run([sys.executable, "-m", "orchestrator.cli", "clean"],
+                             capture_output=True, text=True, timeout=120, check=False)
+    assert cleaned.returncode == 0, cleaned.stderr
+    assert "removed container applab-" in cleaned.stdout
+    assert leftovers() == []
+
+
+@pytest.fixture(autouse=True)
+def images_built():
+    """The images the tests name, built once (cached by their recipes)."""
+    subprocess.run([sys.executable, "-m", "orchestrator.cli", "image", "build", "base"],
+                   check=True, capture_output=True, timeout=1800)
