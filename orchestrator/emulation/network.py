@@ -295,6 +295,11 @@ class Network:
         return self.net.hosts
 
     @property
+    def container_images(self) -> dict[str, str]:
+        """Each container host's image (its tag)."""
+        return {host: self._image_tags[spec.image] for host, spec in self.containers.items()}
+
+    @property
     def link_params(self) -> dict[str, dict]:
         """Each link's parameters now, per direction, by link name."""
         return {name: link.as_dict() for name, link in self.links.items()}

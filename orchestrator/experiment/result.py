@@ -65,6 +65,7 @@ class RunResult:
     pcaps: list[str]
     phases: dict[str, float] = field(default_factory=dict)  # seconds per phase
     resources: dict = field(default_factory=dict)  # CPU seconds, memory peak (resources.py)
+    containers: dict[str, str] = field(default_factory=dict)  # container host -> image
 
     def rows(self, workload: str | None = None) -> list[dict]:
         """The rows of one workload, or of all in turn."""

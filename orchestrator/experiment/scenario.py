@@ -101,7 +101,9 @@ class ScenarioRun:
             self.net.start()
             if self.spec.static_arp:
                 self.net.fill_neighbour_tables()
-        self.console.print(f"  network up: {len(self.net.hosts)} hosts, "
+        containers = len(self.net.containers)
+        self.console.print(f"  network up: {len(self.net.hosts)} hosts"
+                           f"{f' ({containers} containers)' if containers else ''}, "
                            f"realizer {self.net.realizer}")
         self.contexts = Contexts(self.spec, self.run_dir, self.net.addresses)
         self.services = ServiceSupervisor(self.spec, self.net, self.contexts, self.console)
@@ -129,7 +131,8 @@ class ScenarioRun:
                 workloads=self.workloads.results(), services=self.services.metrics(),
                 links=self.monitors.series(), events=self.timeline.records,
                 addresses=self.net.addresses, link_params=self.net.link_params,
-                link_stats=self.net.collect_link_stats(), pcaps=self.monitors.pcaps)
+                link_stats=self.net.collect_link_stats(), pcaps=self.monitors.pcaps,
+                containers=self.net.container_images)
 
     def _run_workloads(self) -> None:
         """Start the workloads and the timeline together; wait for the finite

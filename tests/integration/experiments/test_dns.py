@@ -19,7 +19,11 @@ def test_the_hierarchy_resolves_caches_and_survives_a_root_outage(tmp_path, clea
     # shortest run's (libpcap would otherwise hold its last packets back).
     formats = {n: q.measured for n, r in results.items() for q in r.quantities
                if q.name == "message_format"}
-    assert formats == {"iterated": 1.0, "recursive": 1.0, "root-outage": 1.0}
+    assert formats == {"iterated": 1.0, "iterated-containers": 1.0, "recursive": 1.0,
+                       "root-outage": 1.0}
+    # The root and the edu TLD server were containers of the dns image.
+    assert set(results["iterated-containers"].run.containers) == {"root", "tld-edu"}
+    assert results["iterated-containers"].run.containers["root"].startswith("applab/dns:")
 
     iterated = {row["label"]: row for row in results["iterated"].details["lookups"]}
     # Three levels, each asked once, by the local DNS server.

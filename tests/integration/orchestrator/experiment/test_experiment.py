@@ -31,13 +31,17 @@ HIT_RATE_TOLERANCE = 0.07
 MEAN_DELAY_TOLERANCE_REL = 0.2
 
 
-# By name through the emulated DNS, or by address: the same bounds hold.
-@pytest.mark.parametrize("without_dns", [False, True], ids=["by-name", "by-address"])
-def test_cache_scenario_shortened(tmp_path, clean_machine, without_dns):
-    experiment = spec.load(ACCESS_LINK, duration_s=SHORT_DURATION_S, only=["c"],
+# By name through the emulated DNS, or by address; with the origin and the
+# cache as containers: the same bounds hold.
+@pytest.mark.parametrize("scenario, without_dns", [("c", False), ("c", True),
+                                                   ("c-containers", False)],
+                         ids=["by-name", "by-address", "containers"])
+def test_cache_scenario_shortened(tmp_path, clean_machine, scenario, without_dns):
+    experiment = spec.load(ACCESS_LINK, duration_s=SHORT_DURATION_S, only=[scenario],
                            without_dns=without_dns)
     run_dir, results = run_experiment(experiment, tmp_path)
-    quantities = {q.name: q for q in results["c"].quantities}
+    result = results[scenario]
+    quantities = {q.name: q for q in result.quantities}
     bounds = {"access_utilisation": CheckSpec(tolerance=UTILISATION_TOLERANCE),
               "hit_rate": CheckSpec(tolerance=HIT_RATE_TOLERANCE),
               "mean_delay": CheckSpec(tolerance_rel=MEAN_DELAY_TOLERANCE_REL)}
@@ -54,21 +58,24 @@ def test_cache_scenario_shortened(tmp_path, clean_machine, without_dns):
     assert "access_link" in manifest["calibration"]
     summary = json.loads((run_dir / "summary.json").read_text())
     names = {c["name"] for c in summary["checks"]}
-    assert {"c.access_utilisation", "c.hit_rate", "c.mean_delay"} <= names
+    assert {f"{scenario}.{name}" for name in ("access_utilisation", "hit_rate",
+                                               "mean_delay")} <= names
     assert all({"name", "measured", "predicted", "tolerance", "unit", "ok", "explanation"}
                <= set(c) for c in summary["checks"])
-    for artefact in ("c/requests.csv", "c/utilisation.csv", "utilisation.png",
-                     "delay_cdf.png"):
+    for artefact in (f"{scenario}/requests.csv", f"{scenario}/utilisation.csv",
+                     "utilisation.png", "delay_cdf.png"):
         assert (run_dir / artefact).stat().st_size > 0, artefact
-    squid_log = (run_dir / "c" / "hosts" / "cache" / "cache" / "access.log").read_text()
+    squid_log = (run_dir / scenario / "hosts" / "cache" / "cache" / "access.log").read_text()
     assert "TCP_MEM_HIT" in squid_log
-    origin = "www.someschool.edu" if not without_dns else results["c"].run.addresses["origin"]
+    origin = "www.someschool.edu" if not without_dns else result.run.addresses["origin"]
     assert f"GET http://{origin}/obj/" in squid_log
     if not without_dns:  # Squid asked the local DNS server for the origin's address
-        resolver_log = run_dir / "c" / "hosts" / "local-dns" / "local-dns" / "unbound.log"
-        cache_ip = results["c"].run.addresses["cache"]
+        resolver_log = run_dir / scenario / "hosts" / "local-dns" / "local-dns" / "unbound.log"
+        cache_ip = result.run.addresses["cache"]
         assert f"info: {cache_ip} www.someschool.edu. A IN" in resolver_log.read_text()
     assert not list(Path("/dev/shm").glob("applab*")), "Squid left shared memory behind"
+    expected = {"origin", "cache"} if scenario == "c-containers" else set()
+    assert set(result.run.containers) == expected
 
 
 def test_ctrl_c_during_the_workload_leaves_nothing(tmp_path, clean_machine, applab):
