@@ -39,7 +39,6 @@ IFNAME_MAX = 15
 DEFAULT_TCP_CONGESTION = "cubic"
 TCP_CONGESTION = "/proc/sys/net/ipv4/tcp_congestion_control"
 TCP_ALLOWED_CONGESTION = "/proc/sys/net/ipv4/tcp_allowed_congestion_control"
-RESOLV_CONF = "/etc/resolv.conf"
 BRIDGE_NF_SYSCTLS = [f"/proc/sys/net/bridge/bridge-nf-call-{t}tables" for t in ("arp", "ip", "ip6")]
 # Interfaces made while they hold stay silent: no IPv6, no IGMP reports for
 # link-local groups (the emulation is IPv4 unicast).
@@ -267,9 +266,8 @@ class Network:
 
     def use_resolvers(self, resolver_of: dict[str, str]) -> None:
         """Give every host a resolv.conf of its own naming its local DNS
-        server's address (``resolver_of``): a bind mount in the host's mount
-        namespace (mnexec makes one per host, private), so the machine's own
-        file is untouched."""
+        server's address (``resolver_of``); the machine's own file is
+        untouched (see each host's use_resolv_conf)."""
         for host in self.net.hosts:
             if host.name not in resolver_of:
                 continue
@@ -278,7 +276,7 @@ class Network:
             path.write_text(f"# {host.name}: the emulation's local DNS server\n"
                             f"nameserver {resolver_of[host.name]}\n"
                             "options timeout:2 attempts:2 no-aaaa\n")
-            run_in(host, ["mount", "--bind", str(path), RESOLV_CONF])
+            host.use_resolv_conf(path)
 
     # Access
 

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pwd
 import signal
+from pathlib import Path
 
 from mininet.node import Host, OVSSwitch
 from mininet.nodelib import LinuxBridge
@@ -46,6 +48,15 @@ class AppHost(LoggedShell, Host):
         if self.on_process:
             self.on_process(proc, argv)
         return proc
+
+    def use_resolv_conf(self, path: Path) -> None:
+        """``path`` as this host's /etc/resolv.conf: bind-mounted in its own
+        mount namespace (mnexec made it private), so the machine's is untouched."""
+        run_in(self, ["mount", "--bind", str(path), "/etc/resolv.conf"])
+
+    def user_id(self, user: str) -> int:
+        """``user``'s id where this host's programs run: this machine's."""
+        return pwd.getpwnam(user).pw_uid
 
     def program_popen(self, argv: list[str], **kwargs):
         """Start a service's or workload's program: on a host with this

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,7 +60,9 @@ class Contexts:
         return state.RUNTIME_HOMES / hashlib.sha256(run.encode()).hexdigest()[:RUNTIME_ID_CHARS]
 
     @staticmethod
-    def write_config(role, ctx: HostContext) -> None:
+    def write_config(role, ctx: HostContext, node) -> None:
+        """The role's files, given to its users as ``node`` knows them (a
+        container host's image has its own user ids)."""
         ctx.home.mkdir(parents=True, exist_ok=True)
         for path, content in role.config(ctx).items():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,8 +74,9 @@ class Contexts:
             {ctx.home: role.user} if getattr(role, "user", None) else {})
         for top, user in owners.items():
             top.mkdir(parents=True, exist_ok=True)
+            uid = node.user_id(user)
             for path in [top, *top.rglob("*")]:
-                shutil.chown(path, user=user)
+                os.chown(path, uid, -1)
 
     def keep(self, ctx: HostContext) -> None:
         """Copy a runtime home into the results: its files, not its sockets

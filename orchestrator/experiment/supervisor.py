@@ -108,7 +108,7 @@ class ServiceSupervisor:
             ctx = self.contexts.make(name, spec.host, spec.params, role)
             running = RunningService(name, role, ctx, self.net[spec.host])
             self.running[name] = running
-            self.contexts.write_config(role, ctx)
+            self.contexts.write_config(role, ctx, running.node)
             self.contexts.homes[name] = ctx.home
         elif running.alive:
             raise ServiceFailed(f"service {name} is already running")

@@ -80,7 +80,7 @@ class WorkloadSet:
                        for r in self.runs):
                     raise ServiceFailed(f"workload {name} is already running on {host}")
                 ctx = self._context(name, host, elapsed_s)
-                self.contexts.write_config(client, ctx)
+                self.contexts.write_config(client, ctx, self.net[host])
                 proc = start_program(self.net[host], client.command(ctx),
                                 stdout=open(ctx.path("stdout.log"), "w"),
                                 stderr=open(ctx.path("stderr.log"), "w"))

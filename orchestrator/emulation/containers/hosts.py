@@ -22,7 +22,7 @@ log = logging.getLogger("applab.containers")
 # Keeps a container with no command of its own running; docker's init
 # (``init=True``) reaps what its processes leave.
 KEEP_RUNNING = ["sleep", "infinity"]
-REMOVE_TIMEOUT_S = 10
+NO_RESOLVER = "# this run has no DNS: no name server\n"
 
 
 class ContainerError(AppLabError):
@@ -67,6 +67,9 @@ def start_container(client, name: str, spec: ContainerSpec, tag: str, run_label:
         logs = container.logs(tail=5).decode(errors="replace").strip()
         container.remove(force=True)
         raise ContainerError(f"host {name}: its container exited at once: {logs or '(no output)'}")
+    # Docker gave it a copy of this machine's resolv.conf: nothing in it may
+    # ask this machine's resolver (a run with DNS gives it its own: use_resolv_conf).
+    Path(container.attrs["ResolvConfPath"]).write_text(NO_RESOLVER)
     missing = unapplied_limits(spec, container_cgroups(container.attrs["State"]["Pid"]))
     if missing:
         container.remove(force=True)
@@ -166,6 +169,19 @@ class ContainerHost(AppHost):
                              Path("/proc/self/mountinfo").read_text())
         for path in files:
             path.write_text(str(os.getpid()))
+
+    def use_resolv_conf(self, path: Path) -> None:
+        """``path``'s text in the container's /etc/resolv.conf (Docker's own
+        file, mounted there)."""
+        Path(self.container.attrs["ResolvConfPath"]).write_text(path.read_text())
+
+    def user_id(self, user: str) -> int:
+        """``user``'s id in the container's image (its packages made their
+        own users, with ids of their own)."""
+        code, out = self.exec_in_container(["getent", "passwd", user])
+        if code != 0:
+            raise ContainerError(f"host {self.name}: its image has no user {user!r}")
+        return int(out.split(":")[2])
 
     def exec_in_container(self, argv: list[str]) -> tuple[int, str]:
         """Run ``argv`` inside the container (its image's files, its limits),

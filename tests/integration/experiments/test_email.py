@@ -58,6 +58,16 @@ def test_one_message_crosses_by_mx_and_is_fetched_over_imap(tmp_path, clean_mach
     assert mail_daemons() == [] and no_runtime_homes_left()
 
 
+def test_the_mail_servers_work_as_containers(tmp_path, clean_machine):
+    """Postfix and Dovecot from the mail image, inside both mail hosts."""
+    _, results = run_experiment(spec.load(SPEC, only=["end-to-end-containers"]), tmp_path)
+    assert failed(results) == []
+    result = results["end-to-end-containers"]
+    assert set(result.run.containers) == {"crp-mail", "hmb-mail"}
+    assert result.run.containers["crp-mail"].startswith("applab/mail:")
+    assert mail_daemons() == [] and no_runtime_homes_left()
+
+
 def shortened_outage(tmp_path) -> Path:
     """The outage scenario at a third of its length: 4 messages while Bob's
     server is down for 7 s."""
