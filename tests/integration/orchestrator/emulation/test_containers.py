@@ -134,5 +134,17 @@ def test_applab_clean_removes_what_a_killed_container_run_left(tmp_path, clean_m
 @pytest.fixture(autouse=True)
 def images_built():
     """The images the tests name, built once (cached by their recipes)."""
-    subprocess.run([sys.executable, "-m", "orchestrator.cli", "image", "build", "base"],
+    subprocess.run([sys.executable, "-m", "orchestrator.cli", "image", "build", "base", "web"],
                    check=True, capture_output=True, timeout=1800)
+
+
+def test_an_images_own_server_can_be_the_hosts_main_process(tmp_path, clean_machine):
+    """The web image's nginx as Debian configures it, started as the
+    container's command, answers across the emulated link."""
+    containers = {"h2": ContainerSpec("web", cmd=("nginx", "-g", "daemon off;"))}
+    with Network(two_hosts({"delay": "5ms"}), tmp_path, containers=containers) as net:
+        h1, h2 = net["h1"], net["h2"]
+        wait_until(lambda: "LISTEN" in run_in(h2, ["ss", "-ltn", "sport = :80"]), 10,
+                   "the image's nginx")
+        page = run_in(h1, ["curl", "-s", "--max-time", "5", f"http://{h2.IP()}/"])
+        assert "Welcome to nginx" in page
