@@ -21,6 +21,7 @@ from orchestrator.emulation.containers.engine import engine
 from orchestrator.emulation.containers.hosts import (
     ContainerHost,
     ContainerSpec,
+    remove_container,
     remove_labelled,
     start_container,
 )
@@ -148,6 +149,7 @@ class Network:
         self._engine = ExitStack()
         self._docker = None
         self._image_tags: dict[str, str] = {}
+        self._containers_made: list = []
         self.topo = topo
         self.run_dir = Path(run_dir).resolve()
         self.switch_kind = switch
@@ -199,9 +201,11 @@ class Network:
 
     def _make_container(self, name: str):
         spec = self.containers[name]
-        return start_container(self._docker, name, spec, self._image_tags[spec.image],
-                               self._state.path.name,
-                               mounts=[str(self.run_dir), str(state.STATE_ROOT)])
+        container = start_container(self._docker, name, spec, self._image_tags[spec.image],
+                                    self._state.path.name,
+                                    mounts=[str(self.run_dir), str(state.STATE_ROOT)])
+        self._containers_made.append(container)
+        return container
 
     def _set_root_sysctl(self, path: str, value: str) -> None:
         """Change a root-namespace setting for the run; stop() restores it, and
@@ -391,6 +395,10 @@ class Network:
                         self.link_stats = {}
                     self.net.stop()
             finally:
+                # Each host removes its container; these also cover a bring-up
+                # cut short between a container and its host.
+                for container in self._containers_made:
+                    remove_container(container)
                 for path, value in self._saved_sysctls.items():
                     Path(path).write_text(value + "\n")
                 try:

@@ -197,9 +197,11 @@ class ContainerHost(AppHost):
 
 
 def remove_container(container) -> None:
+    """Gone, or being removed: teardown goes on either way, and its last
+    check (remove_labelled) finds any that stayed."""
     import docker
 
-    with contextlib.suppress(docker.errors.NotFound):
+    with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
         container.remove(force=True)
         log.debug("removed container %s", container.name)
 

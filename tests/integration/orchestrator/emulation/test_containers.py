@@ -18,6 +18,7 @@ from orchestrator.emulation.containers.images import LABEL
 from orchestrator.emulation.network import Network
 from orchestrator.emulation.waiting import wait_until
 from tests.integration.conftest import leftovers
+from tests.integration.orchestrator.emulation.test_teardown import wait_for_process
 from topologies import two_hosts
 
 # 0.2 of a core should make a CPU-bound loop five times slower; CFS lets a
@@ -110,7 +111,7 @@ def spec_file(tmp_path):
 
 def test_ctrl_c_during_a_container_run_leaves_nothing(tmp_path, clean_machine, applab):
     run = applab("run", str(spec_file(tmp_path)), "--out", str(tmp_path / "out"))
-    started_container()
+    wait_for_process("sleep 50", timeout=RUN_START_TIMEOUT_S)   # its program, in the container
     run.send_signal(signal.SIGINT)
     _, err = run.communicate(timeout=TEARDOWN_TIMEOUT_S)
     assert run.returncode == 130, err
