@@ -612,8 +612,9 @@ def _check_semantics(spec: ResolvedSpec, problems: _Problems) -> None:
         _check_dns(spec, topo, problems)
 
 
-# Docker's own bounds: a container may not have more CPUs than the machine,
-# nor less memory than 6 MB.
+# Docker's own bounds: a container has 0.01 CPUs at least and the machine's at
+# most, and no less than 6 MB of memory.
+MIN_CONTAINER_CPUS = 0.01
 MIN_CONTAINER_MEMORY_BYTES = 6 * 2 ** 20
 MEMORY_UNITS = {"b": 1, "k": 2 ** 10, "m": 2 ** 20, "g": 2 ** 30}
 
@@ -628,9 +629,9 @@ def _check_container(host: str, container: ContainerHostSpec, hosts: set[str],
     except ImageError as exc:
         problems.add((*at, "image"), str(exc))
     cores = os.cpu_count() or 1
-    if container.cpus is not None and container.cpus > cores:
-        problems.add((*at, "cpus"), f"{container.cpus:g} CPUs: the engine allows at most "
-                     f"this machine's {cores}")
+    if container.cpus is not None and not MIN_CONTAINER_CPUS <= container.cpus <= cores:
+        problems.add((*at, "cpus"), f"{container.cpus:g} CPUs: the engine allows "
+                     f"{MIN_CONTAINER_CPUS:g} to this machine's {cores}")
     if container.memory and int(container.memory[:-1]) * MEMORY_UNITS[container.memory[-1]] \
             < MIN_CONTAINER_MEMORY_BYTES:
         problems.add((*at, "memory"), f"{container.memory}: the engine needs at least 6m")
