@@ -132,14 +132,15 @@ def cgroup_files(process_cgroups: str, mountinfo: str) -> list[Path]:
 
 class ContainerHost(AppHost):
     """A host that is a container (``container``, a running one from
-    ``start_container``). What it runs (``popen``: its services and
-    workloads) runs inside the container, with the image's programs and
+    ``start_container``). Its programs (``program_popen``: services and
+    workloads) run inside the container, with the image's programs and
     files, in its cgroups (its limits); the run's own files are mounted
-    there at the same paths. It is started as ``docker exec`` starts a
+    there at the same paths. Each is started as ``docker exec`` starts a
     process, by entering the container's namespaces and cgroups (nsenter),
     but from here: it is then a process of the run like any host's, stopped
     with its process group, where a process that the engine started for
-    ``docker exec`` outlives its client."""
+    ``docker exec`` outlives its client. The emulation's own commands
+    (``popen``: ip, tc, ss) run this machine's tools in its namespace."""
 
     def __init__(self, name, container=None, **params):
         self.container = container
