@@ -13,7 +13,7 @@ the textbook's HTTP modes:
 - ``https``: as ``persistent``, over TLS 1.3 (``--tls-port``; the server's
   certificate checked against ``--ca`` and the name asked for);
 - ``http3``: one QUIC connection (``aioquic``), every object on its own
-  stream; the connection's qlog is kept (``--qlog``), so what reached the
+  stream; the connection's qlog is kept (``--qlog-dir``), so what reached the
   host when, stream by stream, can be told from what the program got.
 
 Where an object's bytes lay on its connection is kept too: on TCP its

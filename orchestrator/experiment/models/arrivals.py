@@ -84,7 +84,9 @@ def parse_ranges(text: str) -> list[tuple[int, int]]:
 def tcp_streams(pcap: Path, server: str, server_ports: set[int]) -> dict[int, list[Piece]]:
     """Per client port, the first arrivals of what ``server`` sent from one
     of ``server_ports``, offsets from the connection's first byte. Payload
-    lengths come from the IP header: captures keep only headers."""
+    lengths come from the IP header: captures keep only headers. A client
+    port names one connection: a run's few dozen do not wrap Linux's
+    ephemeral range back to a port in use before."""
     chunks: dict[int, list[tuple[float, int, int]]] = {}
     initial: dict[int, int] = {}
     source = socket.inet_aton(server)
