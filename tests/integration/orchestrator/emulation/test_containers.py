@@ -17,6 +17,8 @@ from orchestrator.emulation.containers.hosts import ContainerSpec
 from orchestrator.emulation.containers.images import LABEL
 from orchestrator.emulation.network import Network
 from orchestrator.emulation.waiting import wait_until
+from orchestrator.experiment.contexts import Contexts
+from services.base import HostContext
 from tests.integration.conftest import leftovers
 from tests.integration.orchestrator.emulation.test_teardown import wait_for_process
 from topologies import two_hosts
@@ -135,8 +137,29 @@ def test_applab_clean_removes_what_a_killed_container_run_left(tmp_path, clean_m
 @pytest.fixture(autouse=True)
 def images_built():
     """The images the tests name, built once (cached by their recipes)."""
-    subprocess.run([sys.executable, "-m", "orchestrator.cli", "image", "build", "base", "web"],
+    subprocess.run([sys.executable, "-m", "orchestrator.cli", "image", "build", "base", "web",
+                    "mail"],
                    check=True, capture_output=True, timeout=1800)
+
+
+class DropsToPostfix:
+    """A role whose daemon runs as postfix: its home must be postfix's."""
+
+    user = "postfix"
+
+    def config(self, ctx):
+        return {ctx.path("queue", ".keep"): ""}
+
+
+def test_a_roles_files_belong_to_its_user_as_the_image_knows_it(tmp_path, clean_machine):
+    """The mail image made its postfix user with an id of its own (this
+    machine's may differ): inside the container the home is postfix's."""
+    with Network(two_hosts(), tmp_path, containers={"h2": ContainerSpec("mail")}) as net:
+        h2 = net["h2"]
+        ctx = HostContext(name="mta", host="h2", ip=h2.IP(), home=tmp_path / "hosts/h2/mta")
+        Contexts.write_config(DropsToPostfix(), ctx, h2)
+        _, owner = timed_in(h2, ["stat", "-c", "%U", str(ctx.path("queue"))])
+        assert owner.strip() == "postfix"
 
 
 def test_an_images_own_server_can_be_the_hosts_main_process(tmp_path, clean_machine):
