@@ -34,7 +34,7 @@ from orchestrator.experiment.models.arrivals import (
     tcp_streams,
 )
 from orchestrator.experiment.models.base import Quantity, Requires
-from orchestrator.experiment.models.http_hol import predicted_small_done_s
+from orchestrator.experiment.models.http_hol import loads, predicted_small_done_s
 from orchestrator.experiment.models.http_pages import path_of
 
 HANDSHAKE_RTTS = {"https": 3, "http3": 2}
@@ -56,19 +56,6 @@ def ttfb_s(rows: list[dict], mode: str) -> list[float]:
     """Per load: from the start of connecting to the base page's first byte."""
     return [float(r["first_byte"]) - float(r["connect_start"]) for r in rows
             if r["mode"] == mode and r["path"].endswith(".html")]
-
-
-def loads(rows: list[dict], mode: str) -> list[tuple[dict, list[dict]]]:
-    """Per page load: its large object and its small ones (the page aside)."""
-    by_load: dict[str, list[dict]] = {}
-    for row in rows:
-        if row["mode"] == mode and not row["path"].endswith(".html"):
-            by_load.setdefault(row["run"], []).append(row)
-    out = []
-    for objects in by_load.values():
-        large = max(objects, key=lambda r: int(r["body_bytes"]))
-        out.append((large, [r for r in objects if r is not large]))
-    return out
 
 
 def done_s(row: dict) -> float:
@@ -130,9 +117,10 @@ def quantities(spec, run) -> tuple[list[Quantity], dict]:
     cache: dict = {}
     stalls, per_load = {}, {}
     for mode in hol_modes:
+        mode_loads = loads(rows, mode)
         per_load[mode] = [{"large": done_s(large), "small": [done_s(r) for r in small]}
-                          for large, small in loads(rows, mode)]
-        small = [r for _, objects in loads(rows, mode) for r in objects]
+                          for large, small in mode_loads]
+        small = [r for _, objects in mode_loads for r in objects]
         done = [done_s(r) for r in small]
         arrivals = [host_arrival(r, server, ports, client_pcap(run, r["client"]), cache)
                     for r in small]

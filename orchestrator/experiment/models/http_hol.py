@@ -46,18 +46,26 @@ def predicted_small_done_s(mode: str, path: Path, large: int, small: list[int]) 
     return transfer_s(path, min(large, H2_STREAM_WINDOW_BYTES) + sum(small))
 
 
+def loads(rows: list[dict], mode: str) -> list[tuple[dict, list[dict]]]:
+    """Per page load in ``mode``: its large object and its small ones (the
+    page aside)."""
+    by_load: dict[str, list[dict]] = {}
+    for row in rows:
+        if row["mode"] == mode and not row["path"].endswith(".html"):
+            by_load.setdefault(row["run"], []).append(row)
+    out = []
+    for objects in by_load.values():
+        large = max(objects, key=lambda r: int(r["body_bytes"]))
+        out.append((large, [r for r in objects if r is not large]))
+    return out
+
+
 def per_run(rows: list[dict], mode: str) -> list[dict]:
     """Per page load: when the large and the small objects finished, from the
     moment the objects were requested."""
-    runs: dict[str, list[dict]] = {}
-    for row in rows:
-        if row["mode"] == mode and not row["path"].endswith(".html"):
-            runs.setdefault(row["run"], []).append(row)
     out = []
-    for objects in runs.values():
-        sent = min(float(r["request_sent"]) for r in objects)
-        large = max(objects, key=lambda r: int(r["body_bytes"]))
-        small = [r for r in objects if r is not large]
+    for large, small in loads(rows, mode):
+        sent = min(float(r["request_sent"]) for r in (large, *small))
         out.append({"large_done": float(large["last_byte"]) - sent,
                     "small_done": [float(r["last_byte"]) - sent for r in small]})
     return out
