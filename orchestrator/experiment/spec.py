@@ -612,8 +612,9 @@ def _check_semantics(spec: ResolvedSpec, problems: _Problems) -> None:
         _check_dns(spec, topo, problems)
 
 
-# Docker's own bounds: a container has 0.01 CPUs at least and the machine's at
-# most, and no less than 6 MB of memory.
+# Docker's own bounds, as the engine here answered: 0.01 CPUs at least and the
+# machine's at most ("Range of CPUs is from 0.01 to 2.00"), 6 MB of memory at
+# least ("Minimum memory limit allowed is 6MB").
 MIN_CONTAINER_CPUS = 0.01
 MIN_CONTAINER_MEMORY_BYTES = 6 * 2 ** 20
 MEMORY_UNITS = {"b": 1, "k": 2 ** 10, "m": 2 ** 20, "g": 2 ** 30}
