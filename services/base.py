@@ -72,6 +72,13 @@ class Probe(Protocol):
     def run(self, argv: list[str]) -> tuple[int, str]: ...
 
 
+def listening(probe: Probe, port: int, protocol: str) -> bool:
+    """Something in the host listens on ``port`` (tcp), or holds it (udp)."""
+    code, out = probe.run(["ss", "-Hln" + ("t" if protocol == "tcp" else "u"),
+                           f"sport = :{port}"])
+    return code == 0 and bool(out.strip())
+
+
 class Service(Protocol):
     role: ClassVar[str]
     # Parameters the role accepts, with their defaults: the spec is checked

@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 from services import tls
-from services.base import HostContext, Probe, Role
+from services.base import HostContext, Probe, Role, listening
 from services.nginx_origin import page_files
 from services.templates import render
 
@@ -41,7 +41,9 @@ class CaddyOrigin(Role):
 
     def ready(self, ctx: HostContext, probe: Probe) -> bool:
         p = self._params(ctx)
-        return probe.tcp_open(ctx.ip, p["tls_port"]) and probe.tcp_open(ctx.ip, p["port"])
+        # HTTP/3 too: its UDP port, which no TCP connection would show.
+        return probe.tcp_open(ctx.ip, p["tls_port"]) and probe.tcp_open(ctx.ip, p["port"]) \
+            and listening(probe, p["tls_port"], "udp")
 
     def metrics(self, ctx: HostContext) -> dict:
         """Requests served, per protocol, from the access log."""

@@ -17,7 +17,7 @@ import re
 import shlex
 from pathlib import Path
 
-from services.base import CsvWorkload, HostContext, Probe
+from services.base import CsvWorkload, HostContext, Probe, listening
 
 # timeout(1)'s status when the limit was reached.
 TIMED_OUT_STATUS = 124
@@ -83,13 +83,7 @@ class Program(CsvWorkload):
         if "line" in ready:
             log = ctx.path("stdout.log")
             return log.exists() and re.search(ready["line"], log.read_text()) is not None
-        return self.listening(probe, ready["port"], ready.get("protocol", "tcp"))
-
-    @staticmethod
-    def listening(probe: Probe, port: int, protocol: str) -> bool:
-        code, out = probe.run(["ss", "-Hln" + ("t" if protocol == "tcp" else "u"),
-                               f"sport = :{port}"])
-        return code == 0 and bool(out.strip())
+        return listening(probe, ready["port"], ready.get("protocol", "tcp"))
 
     def metrics(self, ctx: HostContext) -> dict:
         return {}

@@ -74,3 +74,23 @@ def test_secure_modes_need_the_http3_origin_and_trust_its_authority(tmp_path):
     argv = PageClient().command(c)
     assert argv[argv.index("--ca") + 1] == str(tmp_path / "origin-home" / "ca.pem")
     assert argv[argv.index("--qlog-dir") + 1] == str(c.path("qlog"))
+
+
+class Probe:
+    def __init__(self, udp_bound: bool):
+        self.udp_bound, self.asked = udp_bound, []
+
+    def tcp_open(self, ip, port):
+        return True
+
+    def run(self, argv):
+        self.asked.append(argv)
+        return 0, "UNCONN 0 0 10.0.2.2:443 0.0.0.0:*" if self.udp_bound else ""
+
+
+def test_ready_only_once_http3s_udp_port_is_bound(tmp_path):
+    c = origin_ctx(tmp_path)
+    waiting = Probe(udp_bound=False)
+    assert not CaddyOrigin().ready(c, waiting)
+    assert waiting.asked == [["ss", "-Hlnu", "sport = :443"]]
+    assert CaddyOrigin().ready(c, Probe(udp_bound=True))
