@@ -134,7 +134,7 @@ def test_applab_clean_removes_what_a_killed_container_run_left(tmp_path, clean_m
     assert leftovers() == []
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope="module")
 def images_built():
     """The images the tests name, built once (cached by their recipes)."""
     subprocess.run([sys.executable, "-m", "orchestrator.cli", "image", "build", "base", "web",
