@@ -54,6 +54,9 @@ def test_container_hosts_are_wired_limited_and_run_their_images_programs(tmp_pat
         for host in (h1, h2):
             _, out = timed_in(host, ["sh", "-c", "hostname; cat /etc/debian_version"])
             assert out.split()[0] == host.name
+            # A run without DNS leaves it no name server (Docker's copy named the machine's).
+            _, resolv = timed_in(host, ["cat", "/etc/resolv.conf"])
+            assert "nameserver" not in resolv
             proc = host.program_popen(["sleep", "5"])
             try:
                 # The program itself: started by nsenter once it is inside.
