@@ -14,7 +14,8 @@ from orchestrator.emulation.containers.engine import client_or_none, stop_left_e
 from orchestrator.emulation.containers.hosts import remove_labelled
 
 # Processes a run starts, by a mark in their command line.
-STRAY_PROCESS_MARKS = ("orchestrator.emulation.links.relay", "bash --norc --noediting -is mininet:")
+STRAY_PROCESS_MARKS = ("orchestrator.emulation.links.relay", "bash --norc --noediting -is mininet:",
+                       "orchestrator.emulation.sdn.launcher")
 # Shared memory that daemons name after their applab instance (Squid's -n).
 SHM_PATTERN = "/dev/shm/applab*"
 # Interfaces Mininet names NODE-ethN: only switch ends live in the root namespace.

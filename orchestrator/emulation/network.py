@@ -28,7 +28,16 @@ from orchestrator.emulation.containers.hosts import (
 from orchestrator.emulation.containers.images import build as build_image
 from orchestrator.emulation.containers.images import load_recipe
 from orchestrator.emulation.links.realizers import LINK_CLASSES, choose_realizer, frames_dropped
-from orchestrator.emulation.nodes import SWITCH_KINDS, AppBridge, AppHost, AppOVSSwitch, ensure_ovs
+from orchestrator.emulation.nodes import (
+    SWITCH_KINDS,
+    AppBridge,
+    AppHost,
+    AppOVSSwitch,
+    ensure_ovs,
+    ovs_datapath,
+)
+from orchestrator.emulation.sdn.controller import LAUNCHER as CONTROLLER_MARK
+from orchestrator.emulation.sdn.controller import OpenFlowController
 from orchestrator.errors import CommandError, LeftoverError, RelayError, TopologyError
 from topologies.params import LinkDirections, LinkParamError, change_link, link_from_info
 
@@ -69,14 +78,22 @@ def validate_topo(topo) -> dict[str, LinkDirections]:
     return parsed
 
 
-def _switch_class(kind: str):
-    if kind == "lxbr":
+def _check_switch_kind(kind: str, controlled: bool) -> None:
+    if kind not in SWITCH_KINDS:
+        raise TopologyError(f"unknown switch kind {kind!r}: use one of {', '.join(SWITCH_KINDS)}")
+    if kind == "lxbr" and controlled:
+        raise TopologyError("a controller needs Open vSwitch switches: use switch "
+                            "'ovs' or 'ovs-user'")
+
+
+def _switch_class(datapath: str | None, controlled: bool):
+    """A Linux bridge (``datapath`` None), or Open vSwitch on ``datapath``;
+    ``controlled``: OpenFlow 1.3 switches that forward only as the controller
+    says (fail-mode secure: no learning of their own when it is gone)."""
+    if datapath is None:
         return AppBridge
-    if kind == "ovs":
-        return partial(AppOVSSwitch, datapath="kernel")
-    if kind == "ovs-user":
-        return partial(AppOVSSwitch, datapath="user")
-    raise TopologyError(f"unknown switch kind {kind!r}: use one of {', '.join(SWITCH_KINDS)}")
+    openflow = {"failMode": "secure", "protocols": "OpenFlow13"} if controlled else {}
+    return partial(AppOVSSwitch, datapath=datapath, **openflow)
 
 
 def root_namespace_snapshot() -> dict:
@@ -142,7 +159,10 @@ class Network:
 
     def __init__(self, topo, run_dir: Path, realizer: str | None = None, switch: str = "lxbr",
                  tcp_congestion: str = DEFAULT_TCP_CONGESTION,
-                 containers: dict[str, ContainerSpec] | None = None, say=print):
+                 containers: dict[str, ContainerSpec] | None = None,
+                 controller_app: Path | None = None, say=print):
+        """``controller_app``: a Ryu-API app file; the switches are then
+        OpenFlow switches under it (sdn.controller)."""
         self.links = validate_topo(topo)  # link name -> its parameters now
         self.containers = containers or {}
         self.say = say
@@ -152,8 +172,11 @@ class Network:
         self._containers_made: list = []
         self.topo = topo
         self.run_dir = Path(run_dir).resolve()
+        _check_switch_kind(switch, controlled=controller_app is not None)
         self.switch_kind = switch
-        self.switch_class = _switch_class(switch)
+        self.datapath: str | None = None  # Open vSwitch's, once chosen at start
+        self.controller_app = controller_app
+        self.controller: OpenFlowController | None = None
         self.realizer = choose_realizer(realizer)
         self.tcp_congestion = tcp_congestion
         self.net: Mininet | None = None
@@ -181,8 +204,9 @@ class Network:
         self._disable_bridge_netfilter()
         self._quiet_new_interfaces()
         if self.switch_kind != "lxbr":
-            ensure_ovs("user" if self.switch_kind == "ovs-user" else "kernel")
-        host_class = partial(AppHost, tx_offload=self.switch_kind != "ovs-user")
+            self.datapath = ovs_datapath(self.switch_kind)
+            ensure_ovs()
+        host_class = partial(AppHost, tx_offload=self.datapath != "user")
         if self.containers:
             self._docker = self._engine.enter_context(engine(say=self.say))
             # Built here if its recipe is new or changed; found at once otherwise.
@@ -190,14 +214,25 @@ class Network:
                                 for image in {c.image for c in self.containers.values()}}
         self.net = RecordedMininet(self._state, containers=self.containers,
                                    make_container=self._make_container,
-                                   topo=None, switch=self.switch_class,
+                                   topo=None,
+                                   switch=_switch_class(self.datapath,
+                                                        self.controller_app is not None),
                                    host=host_class, link=LINK_CLASSES[self.realizer],
                                    controller=None, autoSetMacs=True, build=False,
                                    waitConnected=False)
         self.net.topo = self.topo
         self.net.build()
         self._set_tcp_congestion()
+        if self.controller_app is not None:
+            # Mininet starts its controllers first, stops them in net.stop().
+            self.controller = OpenFlowController(
+                self.controller_app, self.run_dir,
+                on_process=lambda proc: self._state.record("controller", proc.pid,
+                                                           CONTROLLER_MARK))
+            self.net.controllers.append(self.controller)
         self.net.start()
+        if self.controller is not None:
+            self.controller.wait_connected({int(s.dpid, 16) for s in self.net.switches})
 
     def _make_container(self, name: str):
         spec = self.containers[name]
@@ -295,6 +330,12 @@ class Network:
     @property
     def hosts(self):
         return self.net.hosts
+
+    def openflow_ports(self, switch: str, interfaces: list[str]) -> tuple[int, list[int]]:
+        """The datapath id of ``switch`` and the OpenFlow port numbers of its
+        ``interfaces`` (Mininet asks OVS for NAME-ethN to be port N)."""
+        node = self.net[switch]
+        return int(node.dpid, 16), [node.ports[node.nameToIntf[i]] for i in interfaces]
 
     @property
     def container_images(self) -> dict[str, str]:

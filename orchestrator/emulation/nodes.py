@@ -12,7 +12,6 @@ from mininet.nodelib import LinuxBridge
 
 from orchestrator.emulation.commands import log_shell, run_in, run_root
 from orchestrator.emulation.waiting import wait_until
-from orchestrator.errors import AppLabError
 
 
 class LoggedShell:
@@ -107,13 +106,18 @@ def ovs_running() -> bool:
     return result.returncode == 0
 
 
-def ensure_ovs(datapath: str) -> None:
+def ovs_datapath(kind: str) -> str:
+    """The datapath a switch kind runs on: 'ovs' takes the kernel's where its
+    module loads (a user's VM) and the userspace one otherwise (this build
+    machine has no module); 'ovs-user' always the userspace one."""
+    if kind == "ovs" and run_root(["modprobe", "openvswitch"], check=False).returncode == 0:
+        return "kernel"
+    return "user"
+
+
+def ensure_ovs() -> None:
     """Start ovsdb-server and ovs-vswitchd if they are not running (there is no
-    systemd on the build machines). The kernel datapath also needs its module."""
-    if datapath == "kernel" and run_root(["modprobe", "openvswitch"],
-                                         check=False).returncode != 0:
-        raise AppLabError("the OVS kernel module is missing here: use switch 'ovs-user' "
-                          "(userspace datapath) or 'lxbr'")
+    systemd on the build machines)."""
     if ovs_running():
         return
     run_root(["/usr/share/openvswitch/scripts/ovs-ctl", "--no-ovs-vswitchd",

@@ -6,6 +6,8 @@ experiment brings itself, without editing the core.
   ``models/*.py`` (each module is a model named after its file: ``CHECKS``,
   ``quantities(spec, run)``, and ``REQUIRES`` if it reads monitors or
   workloads).
+- It may also hold ``controllers/*.py``: OpenFlow controller apps (Ryu API,
+  run by os-ken), each named after its file, for a spec's ``controller.app``.
 - ``applab run SPEC --custom FILE.py``, as Mininet's ``--custom``: a module
   with ``ROLES = [...]`` and/or ``MODELS = {"name": model}``.
 
@@ -21,6 +23,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orchestrator.emulation.sdn.controller import BUILT_IN_APPS
 from orchestrator.experiment.models import MODELS
 from orchestrator.experiment.models.base import Requires
 from services import REGISTRY
@@ -41,6 +44,7 @@ class CatalogueError(ValueError):
 class Catalogue:
     roles: dict[str, type] = field(default_factory=lambda: dict(REGISTRY))
     models: dict[str, object] = field(default_factory=lambda: dict(MODELS))
+    controllers: dict[str, Path] = field(default_factory=lambda: dict(BUILT_IN_APPS))
     # where each name came from: BUILT_IN, or "FILE:LINE"
     origins: dict[tuple[str, str], str] = field(default_factory=dict)
 
@@ -89,9 +93,33 @@ def load_catalogue(path: Path, custom: list[Path] = ()) -> Catalogue:
         for name, model in models.items():
             _check_model_shape(name, model, module_path, problems)
             _add(catalogue, "model", name, model, _where(model, module_path), problems)
+    for app in controller_files(path):
+        _add_controller(catalogue, app, problems)
     if problems:
         raise CatalogueError(problems)
     return catalogue
+
+
+def controller_files(path: Path) -> list[Path]:
+    """An experiment folder's own controller apps."""
+    path = Path(path)
+    return sorted((path / "controllers").glob("*.py")) if path.is_dir() else []
+
+
+def _add_controller(catalogue: Catalogue, app: Path, problems: list[str]) -> None:
+    """A controller app runs in the controller's own process, not here: it is
+    compiled, not imported, so a syntax error is found before anything starts."""
+    try:
+        compile(app.read_text(), str(app), "exec")
+    except SyntaxError as exc:
+        problems.append(f"{app}:{exc.lineno or 1}:{exc.offset or 1}: does not compile: "
+                        f"SyntaxError: {exc.msg}")
+        return
+    if app.stem in catalogue.controllers:
+        problems.append(f"{app}:1:1: controller app {app.stem!r} clashes with the built-in "
+                        "app of that name")
+        return
+    catalogue.controllers[app.stem] = app
 
 
 def _import(path: Path, problems: list[str]):

@@ -11,6 +11,7 @@ from orchestrator.emulation.commands import start_in
 from orchestrator.emulation.waiting import stop_process, wait_until
 from orchestrator.errors import AppLabError
 from orchestrator.experiment.metrics import CounterSampler, LinkGroup
+from orchestrator.experiment.portstats import port_series
 from orchestrator.experiment.result import LinkSeries
 
 CAPTURE_START_TIMEOUT_S = 15.0
@@ -104,10 +105,24 @@ class Monitors:
         if not self.sampler:
             return {}
         rows = self.sampler.series()
-        return {g.name: LinkSeries(g.name, self.spec.monitor[g.name].node,
-                                   list(self.spec.monitor[g.name].peers), g.down_mbps,
-                                   g.up_mbps, rows[g.name])
-                for g in self.sampler.groups}
+        return {g.name: self._link_series(g, rows[g.name]) for g in self.sampler.groups}
+
+    def port_series(self, records: list[dict]) -> dict[str, LinkSeries]:
+        """Each monitor on a switch measured again, by the OpenFlow port
+        counters in the controller's ``records``."""
+        series = {}
+        for group in self.sampler.groups if self.sampler else []:
+            node = self.spec.monitor[group.name].node
+            if self.net.topo.isSwitch(node):
+                dpid, ports = self.net.openflow_ports(node, group.interfaces)
+                series[group.name] = self._link_series(
+                    group, port_series(records, group, dpid, ports))
+        return series
+
+    def _link_series(self, group: LinkGroup, rows: list[dict]) -> LinkSeries:
+        monitor = self.spec.monitor[group.name]
+        return LinkSeries(group.name, monitor.node, list(monitor.peers), group.down_mbps,
+                          group.up_mbps, rows)
 
     @property
     def pcaps(self) -> list[str]:

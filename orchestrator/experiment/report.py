@@ -14,6 +14,7 @@ from rich.table import Table  # noqa: E402
 
 from orchestrator.experiment.metrics import write_csv  # noqa: E402
 from orchestrator.experiment.models import Check, Quantity, evaluate  # noqa: E402
+from orchestrator.experiment.portstats import agreement_quantity  # noqa: E402
 from orchestrator.experiment.result import RunResult  # noqa: E402
 from orchestrator.experiment.scenario import write_json  # noqa: E402
 from orchestrator.experiment.spec import ResolvedSpec  # noqa: E402
@@ -21,7 +22,7 @@ from orchestrator.experiment.spec import ResolvedSpec  # noqa: E402
 # Labels (and order) of known quantities in the printed table; others show as named.
 TABLE_LABELS = {"access_utilisation": "access util.", "lan_utilisation": "LAN util.",
                     "mean_delay": "mean delay (s)", "delay_growth": "delay growth (s/s)",
-                    "hit_rate": "hit rate"}
+                    "hit_rate": "hit rate", "port_stats_agreement": "OpenFlow vs counters"}
 
 
 @dataclass
@@ -38,6 +39,8 @@ class ScenarioResult:
 
     def summary(self) -> dict:
         return {"title": self.spec.scenario_title, "realizer": self.run.realizer,
+                "switch": self.spec.switch, "datapath": self.run.datapath,
+                "controller": self.spec.controller.app if self.spec.controller else None,
                 "checks": [c.as_dict() for c in self.checks],
                 "quantities": [asdict(q) for q in self.quantities],
                 "details": self.details, "services": self.run.services,
@@ -48,6 +51,9 @@ class ScenarioResult:
 
 def evaluate_scenario(spec: ResolvedSpec, run: RunResult) -> ScenarioResult:
     quantities, details = spec.catalogue.models[spec.model].quantities(spec, run)
+    if run.port_stats:
+        agreement, details["port_stats"] = agreement_quantity(run)
+        quantities = [*quantities, agreement]
     by_name = {q.name: q for q in quantities}
     checks = []
     for name, bounds in spec.checks.items():
@@ -59,8 +65,9 @@ def evaluate_scenario(spec: ResolvedSpec, run: RunResult) -> ScenarioResult:
 
 def write_scenario(run_dir: Path, result: ScenarioResult) -> None:
     """requests.csv (every workload's rows, with the workload named where
-    there are several), utilisation.csv, events.csv, summary.json, and a
-    CSV for each table the model gives (``details["tables"]``)."""
+    there are several), utilisation.csv (and utilisation_openflow.csv, by a
+    controller's port counters), events.csv, summary.json, and a CSV for
+    each table the model gives (``details["tables"]``)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     several = len(result.run.workloads) > 1
     write_csv(run_dir / "requests.csv",
@@ -69,6 +76,10 @@ def write_scenario(run_dir: Path, result: ScenarioResult) -> None:
     rows = [{"link": name, **row} for name, series in result.run.links.items()
             for row in series.rows]
     write_csv(run_dir / "utilisation.csv", rows)
+    if result.run.port_stats:  # the same monitors, by the controller's port counters
+        write_csv(run_dir / "utilisation_openflow.csv",
+                  [{"link": name, **row} for name, series in result.run.port_stats.items()
+                   for row in series.rows])
     write_csv(run_dir / "events.csv", [e.row() for e in result.run.events])
     for name, rows in result.details.get("tables", {}).items():
         write_csv(run_dir / f"{name}.csv", rows)

@@ -66,6 +66,9 @@ class RunResult:
     phases: dict[str, float] = field(default_factory=dict)  # seconds per phase
     resources: dict = field(default_factory=dict)  # CPU seconds, memory peak (resources.py)
     containers: dict[str, str] = field(default_factory=dict)  # container host -> image
+    datapath: str | None = None  # Open vSwitch's (kernel, user); None: Linux bridges
+    # monitors on switches, measured again by the OpenFlow controller's port counters
+    port_stats: dict[str, LinkSeries] = field(default_factory=dict)
 
     def rows(self, workload: str | None = None) -> list[dict]:
         """The rows of one workload, or of all in turn."""

@@ -81,7 +81,8 @@ class ScenarioRun:
                       for host, c in self.spec.containers.items()}
         self.net = Network(self.spec.topology.build(), self.run_dir, realizer=self.spec.realizer,
                            switch=self.spec.switch, tcp_congestion=self.spec.tcp_congestion,
-                           containers=containers, say=self.console.print)
+                           containers=containers, controller_app=self._controller_app(),
+                           say=self.console.print)
         try:
             result = self._run(hold, while_up)
         finally:
@@ -96,6 +97,17 @@ class ScenarioRun:
                            f"use peaked {used['memory_added_mb']:.0f} MB above the start")
         return result
 
+    def _switch_note(self) -> str:
+        if self.net.datapath is None:
+            return ""
+        note = f", Open vSwitch ({self.net.datapath} datapath)"
+        return note + (f" under controller app {self.spec.controller.app}"
+                       if self.spec.controller else "")
+
+    def _controller_app(self) -> Path | None:
+        controller = self.spec.controller
+        return None if controller is None else self.spec.catalogue.controllers[controller.app]
+
     def _run(self, hold: bool, while_up) -> RunResult:
         with self.phases.phase("bring-up"):
             self.net.start()
@@ -104,7 +116,7 @@ class ScenarioRun:
         containers = len(self.net.containers)
         self.console.print(f"  network up: {len(self.net.hosts)} hosts"
                            f"{f' ({containers} containers)' if containers else ''}, "
-                           f"realizer {self.net.realizer}")
+                           f"realizer {self.net.realizer}{self._switch_note()}")
         self.contexts = Contexts(self.spec, self.run_dir, self.net.addresses)
         self.services = ServiceSupervisor(self.spec, self.net, self.contexts, self.console)
         with self.phases.phase("services"):
@@ -127,12 +139,14 @@ class ScenarioRun:
         with self.phases.phase("collect"):
             self.services.stop_all()
             return RunResult(
-                realizer=self.net.realizer, window=self.window,
+                realizer=self.net.realizer, datapath=self.net.datapath, window=self.window,
                 workloads=self.workloads.results(), services=self.services.metrics(),
                 links=self.monitors.series(), events=self.timeline.records,
                 addresses=self.net.addresses, link_params=self.net.link_params,
                 link_stats=self.net.collect_link_stats(), pcaps=self.monitors.pcaps,
-                containers=self.net.container_images)
+                containers=self.net.container_images,
+                port_stats=self.monitors.port_series(self.net.controller.records())
+                if self.net.controller else {})
 
     def _run_workloads(self) -> None:
         """Start the workloads and the timeline together; wait for the finite

@@ -33,6 +33,7 @@ from orchestrator.experiment.catalogue import (
     requires,
     spec_file,
 )
+from orchestrator.experiment.portstats import CONTROLLER_CHECKS
 from orchestrator.experiment.yamlmarks import Mark, YamlError, load_with_marks, mark_for
 from topologies import builders
 from topologies.names import (
@@ -209,6 +210,13 @@ class ContainerHostSpec(_Strict):
     cmd: list[str] | None = None
 
 
+class ControllerSpec(_Strict):
+    """An OpenFlow controller for the run's Open vSwitch switches: ``app``, a
+    built-in controller app or one of the experiment folder's controllers/."""
+
+    app: str = "l2-learning"
+
+
 class ZoneEntry(_Strict):
     servers: dict[str, str] = Field(min_length=1)   # name server name -> host
     ttl_s: int | None = Field(default=None, gt=0)
@@ -306,7 +314,9 @@ class ResolvedSpec(_Strict):
     model: str
     seed: int = 1
     realizer: Literal["auto", "netem", "relay"] = "auto"
+    # ovs: the kernel datapath where its module loads, else the userspace one
     switch: Literal["lxbr", "ovs", "ovs-user"] = "lxbr"
+    controller: ControllerSpec | None = None
     tcp_congestion: Literal["cubic", "reno", "bbr"] = "cubic"
     # Fill every ARP table before the run: no first packet then pays an ARP
     # exchange, as RTT-counting models assume.
@@ -376,7 +386,7 @@ class ScenarioMeta(_Strict):
 
 
 SCENARIO_OVERLAY_KEYS = {"topology", "services", "workload", "workloads", "events", "monitor",
-                         "captures", "duration_s", "seed", "realizer", "switch",
+                         "captures", "duration_s", "seed", "realizer", "switch", "controller",
                          "tcp_congestion", "dns", "static_arp", "containers"}
 
 
@@ -554,6 +564,7 @@ def _resolve(base, name, overlay, marks, problems: _Problems, duration_s,
 
 def _check_semantics(spec: ResolvedSpec, problems: _Problems) -> None:
     _check_model(spec, problems)
+    _check_controller(spec, problems)
     topo_at = ("topology",)
     if spec.topology.builder not in builders.BUILDERS:
         problems.add((*topo_at, "builder"), f"unknown builder {spec.topology.builder!r} "
@@ -654,6 +665,18 @@ def _check_programs_in_containers(spec: ResolvedSpec, problems: _Problems) -> No
                          "hold: keep that host a namespace host")
 
 
+def _check_controller(spec: ResolvedSpec, problems: _Problems) -> None:
+    if spec.controller is None:
+        return
+    apps = spec.catalogue.controllers
+    if spec.controller.app not in apps:
+        problems.add(("controller", "app"), f"unknown controller app {spec.controller.app!r} "
+                     f"(have {', '.join(apps)}; an experiment folder adds its controllers/*.py)")
+    if spec.switch == "lxbr":
+        problems.add(("controller",), "a controller needs Open vSwitch switches: give the "
+                     "spec switch: ovs (or ovs-user)")
+
+
 def _check_model(spec: ResolvedSpec, problems: _Problems) -> None:
     """The model exists, knows every check, and finds the inputs it declares."""
     models = spec.catalogue.models
@@ -662,7 +685,11 @@ def _check_model(spec: ResolvedSpec, problems: _Problems) -> None:
         return
     model = models[spec.model]
     for check in spec.checks:
-        if check not in model.CHECKS:
+        if check in CONTROLLER_CHECKS:
+            if spec.controller is None:
+                problems.add(("checks", check), f"{check!r} compares the controller's port "
+                             "counters: the scenario has no controller")
+        elif check not in model.CHECKS:
             problems.add(("checks", check), f"the {spec.model} model has no check "
                          f"{check!r} (it has {', '.join(model.CHECKS)})")
     needs = requires(model)

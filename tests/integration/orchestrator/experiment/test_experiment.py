@@ -32,10 +32,12 @@ MEAN_DELAY_TOLERANCE_REL = 0.2
 
 
 # By name through the emulated DNS, or by address; with the origin and the
-# cache as containers: the same bounds hold.
+# cache as containers; on Open vSwitch under the OpenFlow controller: the same
+# bounds hold.
 @pytest.mark.parametrize("scenario, without_dns", [("c", False), ("c", True),
-                                                   ("c-containers", False)],
-                         ids=["by-name", "by-address", "containers"])
+                                                   ("c-containers", False),
+                                                   ("c-openflow", False)],
+                         ids=["by-name", "by-address", "containers", "openflow"])
 def test_cache_scenario_shortened(tmp_path, clean_machine, scenario, without_dns):
     experiment = spec.load(ACCESS_LINK, duration_s=SHORT_DURATION_S, only=[scenario],
                            without_dns=without_dns)
@@ -76,6 +78,14 @@ def test_cache_scenario_shortened(tmp_path, clean_machine, scenario, without_dns
     assert not list(Path("/dev/shm").glob("applab*")), "Squid left shared memory behind"
     expected = {"origin", "cache"} if scenario == "c-containers" else set()
     assert set(result.run.containers) == expected
+    if scenario == "c-openflow":
+        # The controller's port counters measured the LAN and the uplink again.
+        agreement = next(c for c in result.checks if c.name == "port_stats_agreement")
+        assert agreement.ok, agreement
+        assert set(result.details["port_stats"]) == {"lan", "uplink"}
+        own = json.loads((run_dir / scenario / "summary.json").read_text())
+        assert own["controller"] == "l2-learning" and own["datapath"] in ("kernel", "user")
+        assert (run_dir / scenario / "utilisation_openflow.csv").stat().st_size > 0
 
 
 def test_ctrl_c_during_the_workload_leaves_nothing(tmp_path, clean_machine, applab):

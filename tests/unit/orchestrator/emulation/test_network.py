@@ -1,7 +1,7 @@
 import pytest
 from mininet.topo import Topo
 
-from orchestrator.emulation.network import _switch_class, validate_topo
+from orchestrator.emulation.network import _check_switch_kind, validate_topo
 from orchestrator.errors import TopologyError
 from topologies import two_hosts
 
@@ -36,7 +36,13 @@ def test_interface_names_must_fit_the_kernel_limit():
 
 def test_unknown_switch_kind():
     with pytest.raises(TopologyError, match="unknown switch kind"):
-        _switch_class("hub")
+        _check_switch_kind("hub", controlled=False)
+
+
+def test_a_controller_needs_open_vswitch():
+    with pytest.raises(TopologyError, match="needs Open vSwitch"):
+        _check_switch_kind("lxbr", controlled=True)
+    _check_switch_kind("ovs-user", controlled=True)
 
 
 def test_a_link_change_reaches_the_interface_of_the_direction_asked_for_whatever_the_names():

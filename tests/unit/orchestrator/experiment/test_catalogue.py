@@ -78,3 +78,17 @@ def test_a_module_with_nothing_to_add_is_refused(tmp_path):
     empty = custom(tmp_path, "X = 1\n")
     with pytest.raises(CatalogueError, match="defines no ROLES and no MODELS"):
         load_catalogue(tmp_path, [empty])
+
+
+def test_a_folder_brings_its_controller_apps_and_a_broken_one_is_named(tmp_path):
+    apps = tmp_path / "controllers"
+    apps.mkdir()
+    (apps / "my_switch.py").write_text("from os_ken.base import app_manager\n")
+    catalogue = load_catalogue(tmp_path)
+    assert catalogue.controllers["my_switch"] == apps / "my_switch.py"
+    assert "l2-learning" in catalogue.controllers
+    (apps / "draft.py").write_text("class Draft(:\n    pass\n")
+    with pytest.raises(CatalogueError) as err:
+        load_catalogue(tmp_path)
+    assert err.value.problems[0].startswith(f"{apps / 'draft.py'}:1:") and \
+        "does not compile: SyntaxError" in err.value.problems[0]

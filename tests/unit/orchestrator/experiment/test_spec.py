@@ -37,7 +37,8 @@ def problems(path, **kwargs) -> list[str]:
 
 def test_the_shipped_spec_is_valid():
     experiment = spec.load(ACCESS_LINK)
-    assert list(experiment.scenarios) == ["a", "b", "c", "c-containers", "d"]
+    assert list(experiment.scenarios) == ["a", "b", "c", "c-containers", "c-openflow", "d"]
+    assert experiment.scenarios["c-openflow"].controller.app == "l2-learning"
     assert experiment.scenarios["c-containers"].containers["cache"].image == "web"
     assert experiment.scenarios["c"].containers == {}
     assert experiment.scenarios["b"].topology.params["access_link"] == {"bw": 154}
@@ -92,6 +93,20 @@ def test_bad_input_names_file_line_and_field(tmp_path, old, new, field, says):
 ])
 def test_bad_container_hosts_are_refused_before_anything_starts(tmp_path, old, new, field,
                                                                  says):
+    assert_reported_at(tmp_path, old, new, field, says)
+
+
+@pytest.mark.parametrize("old,new,field,says", [
+    ("    controller: {app: l2-learning}", "    controller: {app: l2-lerning}",
+     "controller.app", "unknown controller app 'l2-lerning' (have "
+     "l2-learning"),
+    ("    switch: ovs\n    controller:", "    switch: lxbr\n    controller:",
+     "controller", "needs Open vSwitch switches"),
+    ("      mean_delay: {textbook: 2.0}",
+     "      mean_delay: {textbook: 2.0}\n      port_stats_agreement: {max: 0.02}",
+     "checks.port_stats_agreement", "the scenario has no controller"),
+])
+def test_bad_controllers_are_refused_before_anything_starts(tmp_path, old, new, field, says):
     assert_reported_at(tmp_path, old, new, field, says)
 
 
