@@ -136,6 +136,18 @@ def compare_realizers(spec, scenarios, duration, realizers, out, strict):
         sys.exit(1)
 
 
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
+def version(as_json):
+    """This installation's version and the digest of its source (a worker
+    machine must match its coordinator's)."""
+    from orchestrator.emulation.cluster.version import identity
+
+    found = identity()
+    click.echo(json.dumps(found) if as_json else
+               f"applab {found['version']} (source {found['source']})")
+
+
 @cli.command(name="list")
 @click.argument("directory", type=click.Path(path_type=Path), default=Path("experiments"))
 def list_experiments(directory):

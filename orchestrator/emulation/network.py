@@ -13,9 +13,13 @@ from contextlib import ExitStack, contextmanager
 from functools import partial
 from pathlib import Path
 
+from mininet.examples.cluster import MininetCluster, Placer
 from mininet.net import Mininet
 
 from orchestrator.emulation import state
+from orchestrator.emulation.cluster.machines import Machine, Worker
+from orchestrator.emulation.cluster.nodes import ClusterBridge, ClusterHost, VxlanLink
+from orchestrator.emulation.cluster.placement import COORDINATOR, crossing_links
 from orchestrator.emulation.commands import command_log, run_in, run_root
 from orchestrator.emulation.containers.engine import engine
 from orchestrator.emulation.containers.hosts import (
@@ -27,7 +31,12 @@ from orchestrator.emulation.containers.hosts import (
 )
 from orchestrator.emulation.containers.images import build as build_image
 from orchestrator.emulation.containers.images import load_recipe
-from orchestrator.emulation.links.realizers import LINK_CLASSES, choose_realizer, frames_dropped
+from orchestrator.emulation.links.realizers import (
+    LINK_CLASSES,
+    NETEM,
+    choose_realizer,
+    frames_dropped,
+)
 from orchestrator.emulation.nodes import (
     SWITCH_KINDS,
     AppBridge,
@@ -153,6 +162,10 @@ class RecordedMininet(Mininet):
         self.run_state.record("process", proc.pid, os.path.basename(str(argv[0])))
 
 
+class RecordedCluster(RecordedMininet, MininetCluster):
+    """RecordedMininet on Mininet's cluster edition: some nodes on workers."""
+
+
 class Network:
     """A running emulation of ``topo``. Use as a context manager, or call
     ``start()`` and (always, in ``finally``) ``stop()``."""
@@ -160,10 +173,17 @@ class Network:
     def __init__(self, topo, run_dir: Path, realizer: str | None = None, switch: str = "lxbr",
                  tcp_congestion: str = DEFAULT_TCP_CONGESTION,
                  containers: dict[str, ContainerSpec] | None = None,
-                 controller_app: Path | None = None, say=print):
+                 controller_app: Path | None = None,
+                 machines: dict[str, Machine] | None = None,
+                 placement: dict[str, str] | None = None, say=print):
         """``controller_app``: a Ryu-API app file; the switches are then
-        OpenFlow switches under it (sdn.controller)."""
+        OpenFlow switches under it (sdn.controller). ``machines``: workers
+        beside this machine, and ``placement`` the machine of each node
+        (cluster.placement.place); links between two machines are tunnels."""
         self.links = validate_topo(topo)  # link name -> its parameters now
+        self.machines = machines or {}
+        self.placed = {node: (placement or {}).get(node, COORDINATOR) for node in topo.nodes()}
+        self.workers: dict[str, Worker] = {}
         self.containers = containers or {}
         self.say = say
         self._engine = ExitStack()
@@ -174,10 +194,11 @@ class Network:
         self.run_dir = Path(run_dir).resolve()
         _check_switch_kind(switch, controlled=controller_app is not None)
         self.switch_kind = switch
+        self.realizer = choose_realizer(realizer)
+        self._check_placement()
         self.datapath: str | None = None  # Open vSwitch's, once chosen at start
         self.controller_app = controller_app
         self.controller: OpenFlowController | None = None
-        self.realizer = choose_realizer(realizer)
         self.tcp_congestion = tcp_congestion
         self.net: Mininet | None = None
         self.link_stats: dict[str, dict] = {}
@@ -195,9 +216,52 @@ class Network:
             raise
         return self
 
+    @property
+    def elsewhere(self) -> dict[str, str]:
+        """The nodes on workers, and the machine of each."""
+        return {node: m for node, m in self.placed.items() if m != COORDINATOR}
+
+    def _check_placement(self) -> None:
+        """What two machines cannot do, said before anything starts."""
+        if not self.elsewhere:
+            return
+        if self.switch_kind != "lxbr":
+            raise TopologyError("a run over several machines uses Linux bridges: give it "
+                                "switch lxbr")
+        for a, b in crossing_links(self.topo, self.placed):
+            params = self.links[self._link_name(a, b)]
+            impaired = [d for d in (params.up, params.down)
+                        if d.delay_ms or d.jitter_ms or d.loss_pct]
+            if impaired and self.realizer != NETEM:
+                raise TopologyError(
+                    f"link {a}-{b} joins machines {self.placed[a]} and {self.placed[b]}: its "
+                    "delay, jitter or loss needs netem on both (the relay realizer joins two "
+                    "nodes of one machine); place both ends on one machine")
+
+    def _connect_workers(self) -> None:
+        """Reach every worker the placement uses, host keys checked, and
+        make sure it runs this applab."""
+        for name in sorted(set(self.elsewhere.values())):
+            worker = Worker(self.machines[name])
+            self.workers[name] = worker
+            worker.check_version()
+
+    def _place_nodes(self) -> None:
+        """Tell Mininet's cluster edition where each node runs and how to
+        reach its machine; links between machines become tunnels."""
+        for node, name in self.placed.items():
+            info = self.topo.nodeInfo(node)
+            machine = self.machines.get(name)
+            info["server"] = machine.address if machine else "localhost"
+            if machine:
+                info.update(ssh_options=machine.ssh_options, python=machine.python)
+        for a, b in crossing_links(self.topo, self.placed):
+            self.topo.linkInfo(a, b)["cls"] = VxlanLink
+
     def _start(self):
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self._logging.enter_context(command_log(self.run_dir / "commands.log"))
+        self._connect_workers()
         for host in self.topo.hosts():
             (self.run_dir / "hosts" / host).mkdir(parents=True, exist_ok=True)
         self._state = state.RunState.create(self.run_dir, switches=list(self.topo.switches()))
@@ -212,14 +276,23 @@ class Network:
             # Built here if its recipe is new or changed; found at once otherwise.
             self._image_tags = {image: build_image(self._docker, load_recipe(image), say=self.say)
                                 for image in {c.image for c in self.containers.values()}}
-        self.net = RecordedMininet(self._state, containers=self.containers,
-                                   make_container=self._make_container,
-                                   topo=None,
-                                   switch=_switch_class(self.datapath,
-                                                        self.controller_app is not None),
-                                   host=host_class, link=LINK_CLASSES[self.realizer],
-                                   controller=None, autoSetMacs=True, build=False,
-                                   waitConnected=False)
+        mininet, switch_class = RecordedMininet, _switch_class(self.datapath,
+                                                               self.controller_app is not None)
+        cluster = {}
+        if self.workers:
+            self._place_nodes()
+            mininet, switch_class = RecordedCluster, ClusterBridge
+            host_class = partial(ClusterHost, tx_offload=True)
+            addresses = {m.address: m.address for m in self.machines.values()}
+            cluster = {"servers": ["localhost", *addresses], "placement": Placer,
+                       "serverIP": {"localhost": self._coordinator_address(), **addresses},
+                       "precheck": False}   # the workers were checked, over paramiko
+        self.net = mininet(self._state, containers=self.containers,
+                           make_container=self._make_container,
+                           topo=None, switch=switch_class,
+                           host=host_class, link=LINK_CLASSES[self.realizer],
+                           controller=None, autoSetMacs=True, build=False,
+                           waitConnected=False, **cluster)
         self.net.topo = self.topo
         self.net.build()
         self._set_tcp_congestion()
@@ -233,6 +306,12 @@ class Network:
         self.net.start()
         if self.controller is not None:
             self.controller.wait_connected({int(s.dpid, 16) for s in self.net.switches})
+
+    def _coordinator_address(self) -> str:
+        """This machine's address as its workers reach it."""
+        first = next(iter(self.workers.values())).machine.address
+        words = run_root(["ip", "-o", "route", "get", first]).stdout.split()
+        return words[words.index("src") + 1]
 
     def _make_container(self, name: str):
         spec = self.containers[name]
@@ -453,6 +532,8 @@ class Network:
                             raise LeftoverError(f"teardown left {leftovers}; removed them")
                         self._state.remove()
                 finally:
+                    for worker in self.workers.values():
+                        worker.close()
                     self._engine.close()
                     self._logging.close()
 

@@ -5,6 +5,8 @@ import contextlib
 import os
 import pwd
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 from mininet.node import Host, OVSSwitch
@@ -15,11 +17,24 @@ from orchestrator.emulation.waiting import wait_until
 
 
 class LoggedShell:
-    """Mixin: every command sent to the node's shell goes to the command log."""
+    """Mixin: every command sent to the node's shell goes to the command log.
+    Also what runs in the root namespace of the machine the node is on
+    (this one; a worker's for a node of the cluster edition)."""
+
+    # The machine's Python with applab, for applab's own programs there.
+    python = sys.executable
 
     def sendCmd(self, *args, **kwargs):
         log_shell(self.name, " ".join(str(a) for a in args))
         return super().sendCmd(*args, **kwargs)
+
+    def machine_popen(self, argv: list[str], **kwargs):
+        """Start ``argv`` in the root namespace of this node's machine."""
+        return subprocess.Popen([str(a) for a in argv], **kwargs)
+
+    def read_machine_file(self, path: str) -> str:
+        """A file of this node's machine (its /proc, say)."""
+        return Path(path).read_text()
 
 
 class AppHost(LoggedShell, Host):

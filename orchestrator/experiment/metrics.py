@@ -14,14 +14,13 @@ from pathlib import Path
 SAMPLE_INTERVAL_S = 1.0
 
 
-def read_netdev(pid: int) -> dict[str, tuple[int, int]]:
-    """(rx_bytes, tx_bytes) per interface in the network namespace of ``pid``."""
+def parse_netdev(text: str) -> dict[str, tuple[int, int]]:
+    """(rx_bytes, tx_bytes) per interface, from a /proc/PID/net/dev."""
     counters = {}
-    with open(f"/proc/{pid}/net/dev") as netdev:
-        for line in netdev.readlines()[2:]:
-            name, _, values = line.partition(":")
-            fields = values.split()
-            counters[name.strip()] = (int(fields[0]), int(fields[8]))
+    for line in text.splitlines()[2:]:
+        name, _, values = line.partition(":")
+        fields = values.split()
+        counters[name.strip()] = (int(fields[0]), int(fields[8]))
     return counters
 
 
@@ -29,10 +28,11 @@ def read_netdev(pid: int) -> dict[str, tuple[int, int]]:
 class LinkGroup:
     """Interfaces of one node toward some peers, summed; ``tx`` is the
     node-to-peers direction ("down", capacity ``down_mbps``), ``rx`` the
-    other ("up", ``up_mbps``)."""
+    other ("up", ``up_mbps``). ``read_netdev`` returns the node's
+    /proc/PID/net/dev, wherever the node runs."""
 
     name: str
-    pid: int
+    read_netdev: Callable[[], str]
     interfaces: list[str]
     down_mbps: float
     up_mbps: float
@@ -63,7 +63,7 @@ class CounterSampler:
         totals, queues = {}, {}
         capacity = {g.name: (g.down_mbps, g.up_mbps) for g in self.groups}
         for group in self.groups:
-            counters = read_netdev(group.pid)
+            counters = parse_netdev(group.read_netdev())
             rx = sum(counters[i][0] for i in group.interfaces)
             tx = sum(counters[i][1] for i in group.interfaces)
             totals[group.name] = (rx, tx)

@@ -55,7 +55,8 @@ class Monitors:
                       for mine, _ in node.connectionsTo(self.net[peer])]
         reader = partial(self.net.queue_stats, monitor.node, interfaces) if monitor.queue \
             else None
-        return LinkGroup(name, node.pid, interfaces, *self.capacity(name, monitor), reader)
+        netdev = partial(node.read_machine_file, f"/proc/{node.pid}/net/dev")
+        return LinkGroup(name, netdev, interfaces, *self.capacity(name, monitor), reader)
 
     def follow_links(self) -> None:
         """Take each monitored link's capacity anew, after a run-time change."""

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator.emulation import hold as hold_state
+from orchestrator.emulation.cluster.machines import Machine
+from orchestrator.emulation.cluster.placement import place
 from orchestrator.emulation.containers.hosts import ContainerSpec
 from orchestrator.emulation.network import Network
 from orchestrator.experiment.contexts import Contexts
@@ -79,10 +81,17 @@ class ScenarioRun:
         containers = {host: ContainerSpec(c.image, c.cpus, c.memory,
                                           tuple(c.cmd) if c.cmd is not None else None)
                       for host, c in self.spec.containers.items()}
-        self.net = Network(self.spec.topology.build(), self.run_dir, realizer=self.spec.realizer,
+        topo = self.spec.topology.build()
+        machines = {name: Machine(name, m.address, m.port,
+                                  Path(m.key) if m.key else None,
+                                  Path(m.known_hosts) if m.known_hosts else None, m.applab)
+                    for name, m in self.spec.machines.items()}
+        placement = place(topo, self.spec.placement, list(machines), self.spec.placer) \
+            if machines else {}
+        self.net = Network(topo, self.run_dir, realizer=self.spec.realizer,
                            switch=self.spec.switch, tcp_congestion=self.spec.tcp_congestion,
                            containers=containers, controller_app=self._controller_app(),
-                           say=self.console.print)
+                           machines=machines, placement=placement, say=self.console.print)
         try:
             result = self._run(hold, while_up)
         finally:

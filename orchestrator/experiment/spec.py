@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from orchestrator.emulation.cluster.placement import COORDINATOR, PlacementError, place
 from orchestrator.emulation.containers.images import ImageError, load_recipe
 from orchestrator.experiment.catalogue import (
     Catalogue,
@@ -217,6 +218,18 @@ class ControllerSpec(_Strict):
     app: str = "l2-learning"
 
 
+class MachineSpec(_Strict):
+    """A worker machine: where it answers SSH (as root), with which key, the
+    file that must hold its host key (default: ~/.ssh/known_hosts), and the
+    checkout of applab on it (its scripts/install.sh made the venv)."""
+
+    address: str
+    port: int = Field(default=22, gt=0, lt=65536)
+    key: str | None = None
+    known_hosts: str | None = None
+    applab: str = "/opt/applab"
+
+
 class ZoneEntry(_Strict):
     servers: dict[str, str] = Field(min_length=1)   # name server name -> host
     ttl_s: int | None = Field(default=None, gt=0)
@@ -317,6 +330,11 @@ class ResolvedSpec(_Strict):
     # ovs: the kernel datapath where its module loads, else the userspace one
     switch: Literal["lxbr", "ovs", "ovs-user"] = "lxbr"
     controller: ControllerSpec | None = None
+    # Machines beside this one; placement: host or group -> machine (or
+    # "local", this one); placer: Mininet's, for the nodes not placed.
+    machines: dict[str, MachineSpec] = Field(default_factory=dict)
+    placement: dict[str, str] = Field(default_factory=dict)
+    placer: Literal["round-robin", "switch-bin"] | None = None
     tcp_congestion: Literal["cubic", "reno", "bbr"] = "cubic"
     # Fill every ARP table before the run: no first packet then pays an ARP
     # exchange, as RTT-counting models assume.
@@ -387,6 +405,7 @@ class ScenarioMeta(_Strict):
 
 SCENARIO_OVERLAY_KEYS = {"topology", "services", "workload", "workloads", "events", "monitor",
                          "captures", "duration_s", "seed", "realizer", "switch", "controller",
+                         "machines", "placement", "placer",
                          "tcp_congestion", "dns", "static_arp", "containers"}
 
 
@@ -619,8 +638,33 @@ def _check_semantics(spec: ResolvedSpec, problems: _Problems) -> None:
     for host, container in spec.containers.items():
         _check_container(host, container, hosts, problems)
     _check_programs_in_containers(spec, problems)
+    _check_placement(spec, topo, problems)
     if spec.dns:
         _check_dns(spec, topo, problems)
+
+
+def _check_placement(spec: ResolvedSpec, topo, problems: _Problems) -> None:
+    if COORDINATOR in spec.machines:
+        problems.add(("machines", COORDINATOR), f"{COORDINATOR!r} is this machine's name "
+                     "in a placement: give the worker another")
+    if (spec.placement or spec.placer) and not spec.machines:
+        problems.add(("placement",) if spec.placement else ("placer",),
+                     "a placement needs machines to place on: add a machines section")
+        return
+    try:
+        placed = place(topo, spec.placement, list(spec.machines), spec.placer)
+    except PlacementError as exc:
+        where = ("placement", *exc.where) if exc.where != ("placer",) else ("placer",)
+        problems.add(where, str(exc))
+        return
+    elsewhere = {node for node, machine in placed.items() if machine != COORDINATOR}
+    for host in sorted(elsewhere & set(spec.containers)):
+        problems.add(("containers", host), f"{host} is placed on machine {placed[host]}: "
+                     "container hosts run on this machine only")
+    if spec.controller and elsewhere & set(topo.switches()):
+        problems.add(("controller",), "the controller listens on this machine's loopback: "
+                     "keep every switch here (switches placed on "
+                     f"{', '.join(sorted(elsewhere & set(topo.switches())))})")
 
 
 # Docker's own bounds, as the engine here answered: 0.01 CPUs at least and the

@@ -18,7 +18,6 @@ import os
 import select
 import shlex
 import subprocess
-import sys
 from pathlib import Path
 
 from mininet.link import Intf, Link, TCIntf
@@ -149,12 +148,13 @@ class RelayProcess:
     def __init__(self, node1, name1: str, node2, name2: str, seed: int | None = None):
         self.names = {name1: "a", name2: "b"}
         seed = next(self._seeds) if seed is None else seed
-        argv = [sys.executable, "-m", "orchestrator.emulation.links.relay", "--seed", str(seed),
+        # In the root namespace of the machine the nodes are on (both on one).
+        argv = [node1.python, "-m", "orchestrator.emulation.links.relay", "--seed", str(seed),
                 f"/proc/{node1.pid}/ns/net:{name1}", f"/proc/{node2.pid}/ns/net:{name2}"]
         log.debug("root $ %s &", shlex.join(argv))
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, bufsize=1,
-                                     cwd=REPO_ROOT)
+        self.proc = node1.machine_popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True, bufsize=1,
+                                        cwd=REPO_ROOT)
         answer = self._answer(RELAY_START_TIMEOUT_S)
         if not answer.get("ready"):
             raise RelayError(f"relay {name1}<->{name2} did not start: {answer}")

@@ -5,7 +5,7 @@ import pytest
 from orchestrator.experiment.metrics import LinkGroup, Sample, utilisation_series
 from orchestrator.experiment.portstats import agreement, bytes_between, port_samples
 
-GROUP = LinkGroup("lan", pid=1, interfaces=["lan-eth1", "lan-eth2"], down_mbps=8.0,
+GROUP = LinkGroup("lan", read_netdev=str, interfaces=["lan-eth1", "lan-eth2"], down_mbps=8.0,
                   up_mbps=8.0)
 
 
