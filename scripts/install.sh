@@ -23,6 +23,7 @@ apt_packages=(
   ffmpeg              # the DASH ladder
   user-mode-linux     # a kernel with sch_netem as a process: make test-netem
   docker.io debootstrap   # container hosts, and their images built from Debian
+  openssh-client openssh-server sudo   # several machines: Mininet's cluster edition
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -163,7 +163,23 @@ class RecordedMininet(Mininet):
 
 
 class RecordedCluster(RecordedMininet, MininetCluster):
-    """RecordedMininet on Mininet's cluster edition: some nodes on workers."""
+    """RecordedMininet on Mininet's cluster edition: some nodes on workers,
+    each reported to ``on_remote_node`` as soon as it exists."""
+
+    def __init__(self, run_state: state.RunState, on_remote_node=None, **params):
+        self.on_remote_node = on_remote_node
+        super().__init__(run_state, **params)
+
+    def addHost(self, name, cls=None, **params):  # noqa: N802 (Mininet's name)
+        return self._reported(super().addHost(name, cls=cls, **params))
+
+    def addSwitch(self, name, cls=None, **params):  # noqa: N802
+        return self._reported(super().addSwitch(name, cls=cls, **params))
+
+    def _reported(self, node):
+        if node.isRemote:
+            self.on_remote_node(node)
+        return node
 
 
 class Network:
@@ -184,6 +200,7 @@ class Network:
         self.machines = machines or {}
         self.placed = {node: (placement or {}).get(node, COORDINATOR) for node in topo.nodes()}
         self.workers: dict[str, Worker] = {}
+        self._shares: dict[str, dict] = {}  # machine -> what its sweep removes
         self.containers = containers or {}
         self.say = say
         self._engine = ExitStack()
@@ -282,9 +299,11 @@ class Network:
         if self.workers:
             self._place_nodes()
             mininet, switch_class = RecordedCluster, ClusterBridge
-            host_class = partial(ClusterHost, tx_offload=True)
+            host_class = partial(ClusterHost, tx_offload=True, on_push=self._record_push,
+                                 pid_dir=f"/tmp/applab-pids-{self._state.path.name}")
             addresses = {m.address: m.address for m in self.machines.values()}
-            cluster = {"servers": ["localhost", *addresses], "placement": Placer,
+            cluster = {"on_remote_node": self._record_share,
+                       "servers": ["localhost", *addresses], "placement": Placer,
                        "serverIP": {"localhost": self._coordinator_address(), **addresses},
                        "precheck": False}   # the workers were checked, over paramiko
         self.net = mininet(self._state, containers=self.containers,
@@ -306,6 +325,35 @@ class Network:
         self.net.start()
         if self.controller is not None:
             self.controller.wait_connected({int(s.dpid, 16) for s in self.net.switches})
+
+    def _record_share(self, node) -> None:
+        """What the sweep of ``node``'s worker removes at teardown: the
+        processes in a host's namespace (a program started over SSH outlives
+        its session), its shell and relays; a switch's bridge."""
+        inode = int(node.rcmd(f"stat -L -c %i /proc/{node.pid}/ns/net"))
+        self._add_to_share(node, {"netns": [inode] if node.inNamespace else [],
+                                  "shells": [node.pid],
+                                  "bridges": [] if node.inNamespace else [node.name],
+                                  "files": [node.pid_dir] if node.inNamespace else []})
+
+    def _record_push(self, node, path: Path) -> None:
+        """A directory copied to a worker goes with the run, there too."""
+        self._add_to_share(node, {"netns": [], "shells": [], "bridges": [],
+                                  "files": [str(path)]})
+
+    def _add_to_share(self, node, plan: dict) -> None:
+        machine = self.placed[node.name]
+        share = self._shares.setdefault(machine, {key: [] for key in plan})
+        for key, values in plan.items():
+            share[key] += [v for v in values if v not in share[key]]
+        self._state.record_machine(self.machines[machine].as_record(), plan)
+
+    def _sweep_workers(self) -> list[str]:
+        """Each worker's share removed; what is still there after."""
+        left = []
+        for name, plan in self._shares.items():
+            left += [f"{item} on {name}" for item in self.workers[name].sweep(plan)["left"]]
+        return left
 
     def _coordinator_address(self) -> str:
         """This machine's address as its workers reach it."""
@@ -523,7 +571,7 @@ class Network:
                     Path(path).write_text(value + "\n")
                 try:
                     if self._state is not None:
-                        leftovers = state.leftovers(self._state)
+                        leftovers = self._sweep_workers() + state.leftovers(self._state)
                         if self._docker is not None:
                             leftovers += [f"container {name}" for name in
                                           remove_labelled(self._docker, self._state.path.name)]

@@ -36,6 +36,13 @@ class LoggedShell:
         """A file of this node's machine (its /proc, say)."""
         return Path(path).read_text()
 
+    def push(self, path: Path) -> None:
+        """Make ``path`` (a directory here) what this node's programs see:
+        they run on this machine, so they already do (a worker's differ)."""
+
+    def pull(self, path: Path) -> None:
+        """Bring back what this node's programs wrote in ``path``: here already."""
+
 
 class AppHost(LoggedShell, Host):
     """A host; with ``forwarding`` and ``routes`` it is a router. Every process

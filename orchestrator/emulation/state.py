@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psutil
 
+from orchestrator.emulation.cluster.machines import Machine, Worker, WorkerError
 from orchestrator.emulation.commands import run_root
 
 STATE_ROOT = Path(os.environ.get("APPLAB_STATE_DIR", "/run/applab"))
@@ -61,6 +62,16 @@ class RunState:
             setting, original = json.loads(line)
             found.setdefault(setting, original)
         return found
+
+    def record_machine(self, machine: dict, plan: dict) -> None:
+        """A worker's share of the run: what its sweep must remove (cluster.sweep)."""
+        with open(self.path / "machines", "a") as machines:
+            machines.write(json.dumps({"machine": machine, "plan": plan}) + "\n")
+
+    def machines(self) -> list[dict]:
+        path = self.path / "machines"
+        return [json.loads(line) for line in path.read_text().splitlines()] \
+            if path.exists() else []
 
     def pids(self) -> list[tuple[str, int, str]]:
         words = (self.path / "pids").read_text().split()
@@ -112,6 +123,25 @@ def leftovers(run_state: RunState) -> list[str]:
     return found
 
 
+def sweep_machines(run_state: RunState) -> list[str]:
+    """Each worker's share of the run, removed there over SSH."""
+    removed = []
+    for share in run_state.machines():
+        machine = Machine.from_record(share["machine"])
+        try:
+            worker = Worker(machine)
+        except WorkerError as exc:  # the rest is cleaned all the same
+            removed.append(f"nothing on {machine.name}, not reached ({exc}): sweep it by hand")
+            continue
+        try:
+            done = worker.sweep(share["plan"])
+        finally:
+            worker.close()
+        removed += [f"process {pid} on {machine.name}" for pid in done["killed"]]
+        removed += [f"interface {name} on {machine.name}" for name in done["deleted"]]
+    return removed
+
+
 def restore_sysctls(run_state: RunState) -> list[str]:
     """Put back the root-namespace settings the run changed."""
     restored = []
@@ -138,6 +168,7 @@ def clean(run_state: RunState) -> list[str]:
         run_root(["ovs-vsctl", "--if-exists", "del-br", name], check=False)
         run_root(["ip", "link", "del", name], check=False)
         removed.append(f"interface {name}")
+    removed += sweep_machines(run_state)
     removed += restore_sysctls(run_state)
     run_state.remove()
     return removed

@@ -44,7 +44,7 @@ def stop_process(proc: subprocess.Popen, timeout_s: float,
     reap)."""
     def send(sig):
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, sig) if group else proc.send_signal(sig)
+            signal_group(proc, sig) if group else proc.send_signal(sig)
 
     if proc.poll() is None:
         send(first)
@@ -56,3 +56,13 @@ def stop_process(proc: subprocess.Popen, timeout_s: float,
     if group:
         send(signal.SIGKILL)    # what it forked and left behind
     return proc.returncode
+
+
+def signal_group(proc, sig: signal.Signals) -> None:
+    """Signal ``proc``'s process group where it runs: here, or on a worker
+    for a program started there (cluster.nodes.RemoteProcess)."""
+    remote = getattr(proc, "signal_group", None)
+    if remote is not None:
+        remote(sig)
+    else:
+        os.killpg(proc.pid, sig)

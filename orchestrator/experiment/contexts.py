@@ -77,6 +77,12 @@ class Contexts:
             uid = node.user_id(user)
             for path in [top, *top.rglob("*")]:
                 os.chown(path, uid, -1)
+        node.push(ctx.home)    # to the host's machine, if that is a worker
+
+    @staticmethod
+    def fetch(ctx: HostContext, node) -> None:
+        """What the host's programs wrote, from its machine if that is a worker."""
+        node.pull(ctx.home)
 
     def keep(self, ctx: HostContext) -> None:
         """Copy a runtime home into the results: its files, not its sockets

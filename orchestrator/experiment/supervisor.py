@@ -147,6 +147,7 @@ class ServiceSupervisor:
         are copied into the results."""
         found = {}
         for name, running in self.running.items():
+            self.contexts.fetch(running.ctx, running.node)
             found[name] = {**running.role.metrics(running.ctx), "ready_s": running.ready_s}
             self.contexts.keep(running.ctx)
         return found

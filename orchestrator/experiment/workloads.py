@@ -140,6 +140,7 @@ class WorkloadSet:
     def results(self) -> dict[str, WorkloadRun]:
         found = {name: WorkloadRun(name, w.role, list(w.hosts)) for name, w in self.specs.items()}
         for run in self.runs:
+            self.contexts.fetch(run.ctx, self.net[run.host])
             found[run.workload].rows += [{**row, "client": run.host}
                                          for row in self.roles[run.workload].read_rows(run.ctx)]
             if self.reports_exit(run):

@@ -61,6 +61,18 @@ class Machine:
     def python(self) -> str:
         return f"{self.applab}/.venv/bin/python"
 
+    def as_record(self) -> dict:
+        return {"name": self.name, "address": self.address, "port": self.port,
+                "key": str(self.key) if self.key else None,
+                "known_hosts": str(self.known_hosts) if self.known_hosts else None,
+                "applab": self.applab}
+
+    @classmethod
+    def from_record(cls, record: dict) -> Machine:
+        paths = {k: Path(record[k]) if record[k] else None for k in ("key", "known_hosts")}
+        return cls(record["name"], record["address"], record["port"], **paths,
+                   applab=record["applab"])
+
     @property
     def ssh_options(self) -> list[str]:
         """For Mininet's ssh to it: the same key and host-key check."""
@@ -139,6 +151,13 @@ class Worker:
                 f"machine {self.machine.name} runs applab {theirs['version']} (source "
                 f"{theirs['source']}), this machine {mine['version']} (source {mine['source']}): "
                 f"update its checkout at {self.machine.applab} and run scripts/install.sh")
+
+    def sweep(self, plan: dict) -> dict:
+        """Remove what a run left on this machine (cluster.sweep); what it
+        killed, deleted, and what is still there."""
+        _, out, _ = self.run([self.machine.python, "-m", "orchestrator.emulation.cluster.sweep",
+                              json.dumps(plan)])
+        return json.loads(out)
 
     def close(self) -> None:
         self.client.close()

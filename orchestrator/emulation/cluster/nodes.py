@@ -8,14 +8,19 @@ user space. VXLAN is the kernel's own, on UDP 4789 between the machines'
 addresses, and adds 50 bytes per frame (see ``tunnel_mtu``)."""
 from __future__ import annotations
 
+import contextlib
 import itertools
 import random
+import shlex
+import signal
 import subprocess
+from pathlib import Path
 
 from mininet.examples.cluster import RemoteMixin
 
 from orchestrator.emulation.links.realizers import ShapedLink
 from orchestrator.emulation.nodes import AppBridge, AppHost
+from orchestrator.emulation.waiting import wait_until
 from orchestrator.errors import CommandError, TopologyError
 
 VXLAN_PORT = 4789
@@ -35,6 +40,12 @@ class ClusterNode(RemoteMixin):
             self.python = python
         super().__init__(name, **params)
 
+    def _popen(self, cmd, sudo=True, tt=True, **params):
+        # ssh hands the remote shell one line: each word is quoted to stay one.
+        if self.isRemote and isinstance(cmd, list):
+            cmd = [shlex.quote(str(word)) for word in cmd]
+        return super()._popen(cmd, sudo=sudo, tt=tt, **params)
+
     def machine_popen(self, argv: list[str], **kwargs):
         # No pseudo-terminal: the pipes carry the program's own bytes.
         return self._popen([str(a) for a in argv], tt=False, **kwargs)
@@ -51,7 +62,105 @@ class ClusterNode(RemoteMixin):
 
 
 class ClusterHost(ClusterNode, AppHost):
-    """A host (or router) on this machine or a worker."""
+    """A host (or router) on this machine or a worker. On a worker, each
+    program it starts notes its process group's id there (mnexec gives it a
+    session of its own) in ``pid_dir``, so it can be signalled there: the
+    local ssh that started it stands for it in everything else."""
+
+    _starts = itertools.count(1)
+
+    def __init__(self, name, pid_dir: str = "/tmp/applab-pids", on_push=None, **params):
+        """``on_push(node, path)``: told of each directory copied to the worker."""
+        self.pid_dir, self.on_push = pid_dir, on_push
+        super().__init__(name, **params)
+
+    def popen(self, *args, **kwargs):
+        if not self.isRemote:
+            return super().popen(*args, **kwargs)
+        argv = args[0] if len(args) == 1 and isinstance(args[0], list) else list(args)
+        pid_file = f"{self.pid_dir}/{self.name}.{next(self._starts)}"
+        noted = ["sh", "-c", f'mkdir -p {self.pid_dir} && echo $$ > {pid_file} && exec "$@"',
+                 "sh", *[str(a) for a in argv]]
+        return RemoteProcess(super().popen(noted, **kwargs), self, pid_file)
+
+    def user_id(self, user: str) -> int:
+        if not self.isRemote:
+            return super().user_id(user)
+        return int(self.rcmd(f"id -u {user}").strip())
+
+    def push(self, path: Path) -> None:
+        """Copy ``path`` (a directory of this machine) to the same place on
+        the worker, owners kept: what the host's programs read there."""
+        if not self.isRemote:
+            return
+        if self.on_push:
+            self.on_push(self, path)
+        packed = subprocess.run(["tar", "-C", "/", "--numeric-owner", "-cf", "-",
+                                 str(path.resolve().relative_to("/"))],
+                                capture_output=True, check=True).stdout
+        self._unpack_there(packed)
+
+    def pull(self, path: Path) -> None:
+        """Copy ``path`` back from the worker, over this machine's copy:
+        what the host's programs wrote there."""
+        if not self.isRemote:
+            return
+        proc = self.machine_popen(["tar", "-C", "/", "--numeric-owner", "-cf", "-",
+                                   str(path.resolve().relative_to("/"))],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        packed, err = proc.communicate()
+        if proc.returncode != 0:
+            raise CommandError(self.name, f"tar -cf - {path} (on {self.server})",
+                               proc.returncode, err.decode(errors="replace"))
+        subprocess.run(["tar", "-C", "/", "--numeric-owner", "-xf", "-"], input=packed,
+                       check=True, capture_output=True)
+
+    def _unpack_there(self, packed: bytes) -> None:
+        proc = self.machine_popen(["tar", "-C", "/", "--numeric-owner", "-xf", "-"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)
+        _, err = proc.communicate(packed)
+        if proc.returncode != 0:
+            raise CommandError(self.name, f"tar -xf - (on {self.server})", proc.returncode,
+                               err.decode(errors="replace"))
+
+
+# A program notes its process id within milliseconds of its start.
+PID_NOTED_TIMEOUT_S = 5.0
+
+
+class RemoteProcess:
+    """A program on a worker, through the local ssh that started it (its
+    exit status is the program's): signalled there, by its process group."""
+
+    def __init__(self, local, host: ClusterHost, pid_file: str):
+        self.local, self.host, self.pid_file = local, host, pid_file
+        self._remote_pid: int | None = None
+
+    def __getattr__(self, name):
+        return getattr(self.local, name)   # pid, poll, wait, returncode, pipes
+
+    def remote_pid(self) -> int:
+        if self._remote_pid is None:
+            wait_until(lambda: self._noted() is not None, PID_NOTED_TIMEOUT_S,
+                       f"{self.host.name}: the program's pid noted in {self.pid_file}")
+            self._remote_pid = self._noted()
+        return self._remote_pid
+
+    def _noted(self) -> int | None:
+        with contextlib.suppress(CommandError, ValueError):
+            return int(self.host.read_machine_file(self.pid_file))
+        return None
+
+    def signal_group(self, sig: signal.Signals) -> None:
+        if self.local.poll() is not None:
+            return      # it has exited: its ssh returned
+        # "--": a negative pid is a process group, not an option.
+        self.host.rcmd(f"kill -s {int(sig)} -- -{self.remote_pid()}")
+
+    def send_signal(self, sig: signal.Signals) -> None:
+        if self.local.poll() is None:
+            self.host.rcmd(f"kill -s {int(sig)} {self.remote_pid()}")
 
 
 class ClusterBridge(ClusterNode, AppBridge):

@@ -1,4 +1,6 @@
 """When a scenario's workloads are done, and which exits are failures."""
+from types import SimpleNamespace
+
 import pytest
 
 from orchestrator.experiment.spec import load
@@ -91,6 +93,10 @@ def test_a_program_s_exit_status_is_a_result_not_a_failure(workloads, monkeypatc
     monkeypatch.setitem(workloads.roles, "web-client", Program)
     workloads.runs = [HostRun("web-client", "client1", FakeCtx(), FakeProc(1))]
     monkeypatch.setattr(Program, "read_rows", classmethod(lambda cls, ctx: []))
+    fetched = []
+    workloads.contexts = SimpleNamespace(fetch=lambda ctx, node: fetched.append(node))
+    workloads.net = {"client1": "the node of client1"}
     workloads.finish()   # a crash is the checker's to judge
     rows = workloads.results()["web-client"].rows
     assert rows == [{"kind": "exit", "client": "client1", "status": 1, "stopped": False}]
+    assert fetched == ["the node of client1"]   # its files, from its machine

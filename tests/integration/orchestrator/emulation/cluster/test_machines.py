@@ -1,0 +1,140 @@
+"""Runs over two machines, the second a stand-in made on this one
+(standin.py): a host there is reached through a VXLAN tunnel, its share is
+torn down with the run, and a worker that cannot take part is refused
+before anything starts."""
+import dataclasses
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from orchestrator.emulation.cluster.machines import (
+    WorkerHostKeyError,
+    WorkerUnreachable,
+    WorkerVersionMismatch,
+)
+from orchestrator.emulation.linktest import ping_rtts, tcp_goodput_mbps
+from orchestrator.emulation.network import Network
+from orchestrator.emulation.state import all_states
+from tests.integration.conftest import leftovers
+from tests.integration.orchestrator.emulation.cluster.standin import StandIn
+from tests.integration.orchestrator.emulation.test_teardown import wait_for_process
+from topologies import two_hosts
+
+# The relay's 5 ms each way on h1--s1, and the tunnel's own fraction of a
+# millisecond (measured 0.1-0.3 ms here): the RTT within 2 ms of 10.
+RTT_TOLERANCE_MS = 2.0
+# A 10 Mb/s bottleneck through the tunnel: TCP reaches 90 % of it (9.56 here).
+MIN_GOODPUT_FRACTION = 0.9
+TEARDOWN_TIMEOUT_S = 30
+
+
+@pytest.fixture(scope="module")
+def worker():
+    standin = StandIn("m2", 0).start()
+    yield standin
+    standin.stop()
+
+
+def test_a_host_on_the_second_machine_is_reached_through_the_tunnel(tmp_path, worker,
+                                                                    clean_machine):
+    topo = two_hosts({"delay": "5ms", "bw": 10})
+    with Network(topo, tmp_path, machines={"m2": worker.machine},
+                 placement={"h2": "m2"}) as net:
+        h1, h2 = net["h1"], net["h2"]
+        assert any("mininet:h2" in p for p in worker.processes())
+        assert "h2-eth0" not in worker.interfaces()   # in h2's namespace there
+        rtts = ping_rtts(h1, h2.IP(), 10, 0.1)
+        goodput = tcp_goodput_mbps(h1, h2, h2.IP(), seconds=3)
+    assert abs(sorted(rtts)[len(rtts) // 2] - 10.0) <= RTT_TOLERANCE_MS, rtts
+    assert goodput >= MIN_GOODPUT_FRACTION * 10
+    assert worker.processes() == []
+    assert worker.interfaces() == ["lo", "eth0"]
+
+
+def test_an_unreachable_worker_is_refused_before_anything_starts(tmp_path, worker,
+                                                                 clean_machine):
+    closed_port = dataclasses.replace(worker.machine, port=2)
+    with pytest.raises(WorkerUnreachable, match=r"machine m2 \(172\.31\.255\.2:2\) is unreachable"):
+        Network(two_hosts({}), tmp_path, machines={"m2": closed_port},
+                placement={"h2": "m2"}).start()
+    assert all_states() == []
+
+
+def test_a_worker_whose_host_key_is_unknown_is_refused(tmp_path, worker, clean_machine):
+    empty = tmp_path / "known_hosts"
+    empty.write_text("")
+    stranger = dataclasses.replace(worker.machine, known_hosts=empty)
+    with pytest.raises(WorkerHostKeyError, match="its host key is not in"):
+        Network(two_hosts({}), tmp_path / "run", machines={"m2": stranger},
+                placement={"h2": "m2"}).start()
+
+
+def test_a_worker_with_another_applab_is_refused(tmp_path, worker, clean_machine):
+    # A checkout whose applab says it is another version.
+    other = worker.home / "other-applab"
+    (other / ".venv" / "bin").mkdir(parents=True)
+    python = other / ".venv" / "bin" / "python"
+    python.write_text("#!/bin/sh\necho '{\"version\": \"0.0.9\", \"source\": \"0123\"}'\n")
+    python.chmod(0o755)
+    older = dataclasses.replace(worker.machine, applab=str(other))
+    with pytest.raises(WorkerVersionMismatch, match="machine m2 runs applab 0.0.9"):
+        Network(two_hosts({}), tmp_path, machines={"m2": older},
+                placement={"h2": "m2"}).start()
+    assert all_states() == []
+
+
+SPEC = """\
+experiment: two-machines
+title: a program on a second machine
+model: programs
+duration_s: 60
+topology: {{builder: two_hosts, params: {{link: {{delay: 5ms}}}}}}
+machines:
+  m2: {{address: {address}, key: {key}, known_hosts: {known_hosts}, applab: {applab}}}
+placement: {{h2: m2}}
+workload:
+  role: program
+  hosts: [h2]
+  params: {{command: [sleep, "50"]}}
+scenarios:
+  only: {{title: one program there}}
+"""
+
+
+@pytest.mark.parametrize("stop", ["ctrl-c", "kill"])
+def test_a_run_over_two_machines_leaves_nothing_on_either(tmp_path, worker, clean_machine,
+                                                          applab, stop):
+    machine = worker.machine
+    spec = tmp_path / "two.yaml"
+    spec.write_text(SPEC.format(address=machine.address, key=machine.key,
+                                known_hosts=machine.known_hosts, applab=machine.applab))
+    run = applab("run", str(spec), "--out", str(tmp_path / "out"))
+    wait_for_process("sleep 50")    # its ssh here; the program runs on m2
+    assert any("sleep 50" in p for p in worker.processes())
+    if stop == "ctrl-c":
+        run.send_signal(signal.SIGINT)
+        _, err = run.communicate(timeout=TEARDOWN_TIMEOUT_S)
+        assert run.returncode == 130, err
+    else:
+        run.kill()
+        run.communicate()
+        assert any("sleep 50" in p for p in worker.processes())
+        cleaned = subprocess.run([sys.executable, "-m", "orchestrator.cli", "clean"],
+                                 capture_output=True, text=True, timeout=60, check=False)
+        assert cleaned.returncode == 0, cleaned.stderr
+        assert "on m2" in cleaned.stdout
+    assert worker.processes() == []
+    assert worker.interfaces() == ["lo", "eth0"]
+    assert leftovers() == []
+
+
+def test_the_stand_in_sees_none_of_this_machines_files(worker, tmp_path):
+    (tmp_path / "here-only").write_text("x")
+    assert "No such file" in subprocess.run(
+        ["ip", "netns", "exec", worker.netns, "true"], capture_output=True, text=True).stderr \
+        or worker.ssh(f"ls {tmp_path}/here-only 2>&1 || true").strip().endswith(
+            "No such file or directory")
+    assert Path(tmp_path / "here-only").exists()
