@@ -353,6 +353,7 @@ class Network:
         left = []
         for name, plan in self._shares.items():
             left += [f"{item} on {name}" for item in self.workers[name].sweep(plan)["left"]]
+        self._shares = {}   # swept: a second stop() has nothing left to do there
         return left
 
     def _coordinator_address(self) -> str:
@@ -428,6 +429,7 @@ class Network:
         for node, batch in lines.items():
             path = self.run_dir / "hosts" / node.name / "neighbours.batch"
             path.write_text("\n".join(batch) + "\n")
+            node.push(path.parent)
             run_in(node, ["ip", "-batch", str(path)])
 
     def use_resolvers(self, resolver_of: dict[str, str]) -> None:
@@ -442,6 +444,7 @@ class Network:
             path.write_text(f"# {host.name}: the emulation's local DNS server\n"
                             f"nameserver {resolver_of[host.name]}\n"
                             "options timeout:2 attempts:2 no-aaaa\n")
+            host.push(path.parent)
             host.use_resolv_conf(path)
 
     # Access
@@ -582,6 +585,7 @@ class Network:
                 finally:
                     for worker in self.workers.values():
                         worker.close()
+                    self.workers = {}
                     self._engine.close()
                     self._logging.close()
 

@@ -41,8 +41,14 @@ class ClusterNode(RemoteMixin):
         super().__init__(name, **params)
 
     def _popen(self, cmd, sudo=True, tt=True, **params):
+        if not self.isRemote:
+            # As any node here. RemoteMixin would put the process in a group
+            # of its own, and mnexec -d would then fork: the process Popen
+            # tracks would exit at once, leaving the program unwatched.
+            return super(RemoteMixin, self)._popen(cmd.split() if isinstance(cmd, str) else cmd,
+                                                   **params)
         # ssh hands the remote shell one line: each word is quoted to stay one.
-        if self.isRemote and isinstance(cmd, list):
+        if isinstance(cmd, list):
             cmd = [shlex.quote(str(word)) for word in cmd]
         return super()._popen(cmd, sudo=sudo, tt=tt, **params)
 

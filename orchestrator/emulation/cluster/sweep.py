@@ -73,6 +73,9 @@ def sweep(plan: dict) -> dict:
         if os.path.lexists(path):
             shutil.rmtree(path, ignore_errors=True)
             deleted.append(path)
+            # and the folders made to hold it, up to the first that holds more
+            with contextlib.suppress(OSError):
+                os.removedirs(os.path.dirname(path))
     left = [f"process {pid}" for pid in of_the_run(plan)]
     left += [f"interface {name}" for name in plan["bridges"]
              if subprocess.run(["ip", "link", "show", name], capture_output=True,

@@ -100,6 +100,11 @@ class StandIn:
         return [line.strip() for line in lines
                 if "sshd" not in line and "ps -e -o" not in line and "bash -c" not in line]
 
+    def files(self) -> list[str]:
+        """What is in the machine's own /tmp, /run and /dev/shm, but sshd's."""
+        out = self.ssh("find /tmp /run /dev/shm -mindepth 1 -maxdepth 1")
+        return sorted(p for p in out.split() if p not in ("/run/sshd", "/run/mount"))
+
     def interfaces(self) -> list[str]:
         out = run(["ip", "-n", self.netns, "-o", "link", "show"]).stdout
         return [line.split(":")[1].strip().split("@")[0] for line in out.splitlines()]

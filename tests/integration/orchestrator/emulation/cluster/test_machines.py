@@ -50,8 +50,13 @@ def test_a_host_on_the_second_machine_is_reached_through_the_tunnel(tmp_path, wo
         goodput = tcp_goodput_mbps(h1, h2, h2.IP(), seconds=3)
     assert abs(sorted(rtts)[len(rtts) // 2] - 10.0) <= RTT_TOLERANCE_MS, rtts
     assert goodput >= MIN_GOODPUT_FRACTION * 10
+    assert_nothing_left_on(worker)
+
+
+def assert_nothing_left_on(worker: StandIn) -> None:
     assert worker.processes() == []
     assert worker.interfaces() == ["lo", "eth0"]
+    assert worker.files() == []
 
 
 def test_an_unreachable_worker_is_refused_before_anything_starts(tmp_path, worker,
@@ -126,8 +131,7 @@ def test_a_run_over_two_machines_leaves_nothing_on_either(tmp_path, worker, clea
                                  capture_output=True, text=True, timeout=60, check=False)
         assert cleaned.returncode == 0, cleaned.stderr
         assert "on m2" in cleaned.stdout
-    assert worker.processes() == []
-    assert worker.interfaces() == ["lo", "eth0"]
+    assert_nothing_left_on(worker)
     assert leftovers() == []
 
 
