@@ -147,3 +147,23 @@ def run_linktest(link: dict, run_dir: Path, realizer: str | None = None,
     return LinkTestResult(realizer=realizer_used, link=directions.spec(), rtt_ms=rtt,
                           goodput_mbps=rate, loss_pct=loss, goodput_down_mbps=rate_down,
                           relay_counters=net.link_stats)
+
+
+def tunnel_delay(machine, run_dir: Path, realizer: str | None = None) -> dict:
+    """What a link to ``machine`` adds to a round trip by being a tunnel:
+    h1 -- s1 -- h2 with no shaping, h2 on ``machine`` (s1--h2 a VXLAN
+    tunnel), against the same three nodes all here."""
+    medians = {}
+    for where, placement in (("here", {}), ("through", {"h2": machine.name})):
+        with Network(two_hosts({}), run_dir / where, realizer=realizer,
+                     machines={machine.name: machine}, placement=placement) as net:
+            h1, h2 = net["h1"], net["h2"]
+            ping_rtts(h1, h2.IP(), 3, 0.1)  # ARP and caches warm before measuring
+            rtts = ping_rtts(h1, h2.IP(), RTT_SAMPLES, RTT_INTERVAL_S)
+            if len(rtts) < RTT_SAMPLES // 2:
+                raise AppLabError(f"tunnel to {machine.name}: only {len(rtts)} of "
+                                  f"{RTT_SAMPLES} pings answered")
+            medians[where] = statistics.median(rtts)
+    return {"machine": machine.name, "address": machine.address,
+            "rtt_ms_here": medians["here"], "rtt_ms_through": medians["through"],
+            "added_ms": medians["through"] - medians["here"], "samples": RTT_SAMPLES}

@@ -11,8 +11,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from orchestrator.emulation.cluster.placement import COORDINATOR, crossing_links, place
 from orchestrator.emulation.links.realizers import choose_realizer
-from orchestrator.emulation.linktest import run_linktest
+from orchestrator.emulation.linktest import run_linktest, tunnel_delay
 from orchestrator.emulation.state import STATE_ROOT
 from orchestrator.experiment.manifest import new_run_dir, now_iso, write_manifest
 from orchestrator.experiment.report import (
@@ -24,7 +25,7 @@ from orchestrator.experiment.report import (
     write_scenario,
 )
 from orchestrator.experiment.scenario import PhaseClock, ScenarioRun, write_json
-from orchestrator.experiment.spec import Experiment
+from orchestrator.experiment.spec import Experiment, machine_of
 from topologies.params import parse_link
 
 # Links worth calibrating: a delay, or a rate low enough to be a bottleneck.
@@ -75,7 +76,24 @@ def calibrate(experiment: Experiment, run_dir: Path, console: Console,
                       + (f", TCP goodput {goodput:.3f} Mb/s" if goodput else "")
                       + (f" (measured {found['measured']}, this boot)"
                          if "cached" in found else ""))
+    for name, machine in tunnelled_machines(spec).items():
+        found = tunnel_delay(machine, run_dir / "calibration" / f"tunnel-{name}", realizer)
+        calibration[f"tunnel:{name}"] = {**found, "measured": now_iso()}
+        console.print(f"  calibrated the tunnel to {name}: it adds {found['added_ms']:.2f} ms "
+                      f"to a round trip ({found['rtt_ms_through']:.2f} ms through it, "
+                      f"{found['rtt_ms_here']:.2f} ms here)")
     return calibration
+
+
+def tunnelled_machines(spec) -> dict:
+    """The workers a link of the scenario reaches through a tunnel."""
+    if not spec.machines:
+        return {}
+    topo = spec.topology.build()
+    placed = place(topo, spec.placement, list(spec.machines), spec.placer)
+    names = {placed[end] for link in crossing_links(topo, placed) for end in link}
+    return {name: machine_of(name, spec.machines[name]) for name in sorted(names)
+            if name != COORDINATOR}
 
 
 def _progress(console: Console):

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator.emulation import hold as hold_state
-from orchestrator.emulation.cluster.machines import Machine
 from orchestrator.emulation.cluster.placement import place
 from orchestrator.emulation.containers.hosts import ContainerSpec
 from orchestrator.emulation.network import Network
@@ -19,7 +18,7 @@ from orchestrator.experiment.contexts import Contexts
 from orchestrator.experiment.monitors import Monitors
 from orchestrator.experiment.resources import ResourceMeter
 from orchestrator.experiment.result import RunResult
-from orchestrator.experiment.spec import ResolvedSpec
+from orchestrator.experiment.spec import ResolvedSpec, machine_of
 from orchestrator.experiment.supervisor import ServiceFailed, ServiceSupervisor
 from orchestrator.experiment.timeline import Planned, Timeline, plan
 from orchestrator.experiment.workloads import WorkloadSet
@@ -82,10 +81,7 @@ class ScenarioRun:
                                           tuple(c.cmd) if c.cmd is not None else None)
                       for host, c in self.spec.containers.items()}
         topo = self.spec.topology.build()
-        machines = {name: Machine(name, m.address, m.port,
-                                  Path(m.key) if m.key else None,
-                                  Path(m.known_hosts) if m.known_hosts else None, m.applab)
-                    for name, m in self.spec.machines.items()}
+        machines = {name: machine_of(name, m) for name, m in self.spec.machines.items()}
         placement = place(topo, self.spec.placement, list(machines), self.spec.placer) \
             if machines else {}
         self.net = Network(topo, self.run_dir, realizer=self.spec.realizer,

@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from orchestrator.emulation.cluster.machines import Machine
 from orchestrator.emulation.cluster.placement import COORDINATOR, PlacementError, place
 from orchestrator.emulation.containers.images import ImageError, load_recipe
 from orchestrator.experiment.catalogue import (
@@ -228,6 +229,13 @@ class MachineSpec(_Strict):
     key: str | None = None
     known_hosts: str | None = None
     applab: str = "/opt/applab"
+
+
+def machine_of(name: str, spec: MachineSpec) -> Machine:
+    return Machine(name, spec.address, spec.port,
+                   Path(spec.key).expanduser() if spec.key else None,
+                   Path(spec.known_hosts).expanduser() if spec.known_hosts else None,
+                   spec.applab)
 
 
 class ZoneEntry(_Strict):
@@ -658,6 +666,9 @@ def _check_placement(spec: ResolvedSpec, topo, problems: _Problems) -> None:
         problems.add(where, str(exc))
         return
     elsewhere = {node for node, machine in placed.items() if machine != COORDINATOR}
+    if elsewhere and spec.switch != "lxbr":
+        problems.add(("switch",), "a run over several machines uses Linux bridges "
+                     "(Mininet's cluster edition drives them over SSH): give it switch lxbr")
     for host in sorted(elsewhere & set(spec.containers)):
         problems.add(("containers", host), f"{host} is placed on machine {placed[host]}: "
                      "container hosts run on this machine only")

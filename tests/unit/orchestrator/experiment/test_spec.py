@@ -110,6 +110,35 @@ def test_bad_controllers_are_refused_before_anything_starts(tmp_path, old, new, 
     assert_reported_at(tmp_path, old, new, field, says)
 
 
+TWO_MACHINES = ("plots: [utilisation, delay_cdf, delay_time]",
+                "plots: [utilisation, delay_cdf, delay_time]\n"
+                "machines:\n  servers: {address: 192.0.2.10}\n")
+
+
+@pytest.mark.parametrize("placement, field, says", [
+    ("placement: {orign: servers}", "placement.orign", "no host or group 'orign' to place"),
+    ("placement: {origin: servrs}", "placement.origin",
+     "no machine 'servrs' (machines: local, servers)"),
+    ("placement: {clients: servers}\nswitch: ovs", "switch", "uses Linux bridges"),
+])
+def test_bad_placements_are_refused_before_anything_starts(tmp_path, placement, field, says):
+    old, new = TWO_MACHINES
+    assert_reported_at(tmp_path, old, new + placement, field, says)
+
+
+def test_a_container_host_stays_here(tmp_path):
+    old, new = TWO_MACHINES
+    path, _ = variant(tmp_path, old, new + "placement: {cache: servers}")
+    # Said where the container is asked for (scenario c-containers).
+    assert any(": containers.cache: cache is placed on machine servers: container hosts "
+               "run on this machine only" in p for p in problems(path))
+
+
+def test_a_placement_needs_machines(tmp_path):
+    path, _ = variant(tmp_path, TWO_MACHINES[0], TWO_MACHINES[0] + "\nplacement: {isp: m2}")
+    assert any(": placement: a placement needs machines" in p for p in problems(path))
+
+
 def assert_reported_at(tmp_path, old, new, field, says, base: Path = ACCESS_LINK):
     path, line = variant(tmp_path, old, new, base)
     found = problems(path)
