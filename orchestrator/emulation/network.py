@@ -13,13 +13,13 @@ from contextlib import ExitStack, contextmanager
 from functools import partial
 from pathlib import Path
 
-from mininet.examples.cluster import MininetCluster, Placer
+from mininet.examples.cluster import MininetCluster
 from mininet.net import Mininet
 
 from orchestrator.emulation import state
-from orchestrator.emulation.cluster.machines import Machine, Worker
-from orchestrator.emulation.cluster.nodes import ClusterBridge, ClusterHost, VxlanLink
-from orchestrator.emulation.cluster.placement import COORDINATOR, crossing_links
+from orchestrator.emulation.cluster.machines import Machine
+from orchestrator.emulation.cluster.placement import COORDINATOR
+from orchestrator.emulation.cluster.share import ClusterShare
 from orchestrator.emulation.commands import command_log, run_in, run_root
 from orchestrator.emulation.containers.engine import engine
 from orchestrator.emulation.containers.hosts import (
@@ -197,10 +197,9 @@ class Network:
         beside this machine, and ``placement`` the machine of each node
         (cluster.placement.place); links between two machines are tunnels."""
         self.links = validate_topo(topo)  # link name -> its parameters now
-        self.machines = machines or {}
-        self.placed = {node: (placement or {}).get(node, COORDINATOR) for node in topo.nodes()}
-        self.workers: dict[str, Worker] = {}
-        self._shares: dict[str, dict] = {}  # machine -> what its sweep removes
+        self.cluster = ClusterShare(topo, self.links, machines or {},
+                                    {node: (placement or {}).get(node, COORDINATOR)
+                                     for node in topo.nodes()})
         self.containers = containers or {}
         self.say = say
         self._engine = ExitStack()
@@ -212,7 +211,7 @@ class Network:
         _check_switch_kind(switch, controlled=controller_app is not None)
         self.switch_kind = switch
         self.realizer = choose_realizer(realizer)
-        self._check_placement()
+        self.cluster.check(switch, netem=self.realizer == NETEM)
         self.datapath: str | None = None  # Open vSwitch's, once chosen at start
         self.controller_app = controller_app
         self.controller: OpenFlowController | None = None
@@ -233,52 +232,10 @@ class Network:
             raise
         return self
 
-    @property
-    def elsewhere(self) -> dict[str, str]:
-        """The nodes on workers, and the machine of each."""
-        return {node: m for node, m in self.placed.items() if m != COORDINATOR}
-
-    def _check_placement(self) -> None:
-        """What two machines cannot do, said before anything starts."""
-        if not self.elsewhere:
-            return
-        if self.switch_kind != "lxbr":
-            raise TopologyError("a run over several machines uses Linux bridges: give it "
-                                "switch lxbr")
-        for a, b in crossing_links(self.topo, self.placed):
-            params = self.links[self._link_name(a, b)]
-            impaired = [d for d in (params.up, params.down)
-                        if d.delay_ms or d.jitter_ms or d.loss_pct]
-            if impaired and self.realizer != NETEM:
-                raise TopologyError(
-                    f"link {a}-{b} joins machines {self.placed[a]} and {self.placed[b]}: its "
-                    "delay, jitter or loss needs netem on both (the relay realizer joins two "
-                    "nodes of one machine); place both ends on one machine")
-
-    def _connect_workers(self) -> None:
-        """Reach every worker the placement uses, host keys checked, and
-        make sure it runs this applab."""
-        for name in sorted(set(self.elsewhere.values())):
-            worker = Worker(self.machines[name])
-            self.workers[name] = worker
-            worker.check_version()
-
-    def _place_nodes(self) -> None:
-        """Tell Mininet's cluster edition where each node runs and how to
-        reach its machine; links between machines become tunnels."""
-        for node, name in self.placed.items():
-            info = self.topo.nodeInfo(node)
-            machine = self.machines.get(name)
-            info["server"] = machine.address if machine else "localhost"
-            if machine:
-                info.update(ssh_options=machine.ssh_options, python=machine.python)
-        for a, b in crossing_links(self.topo, self.placed):
-            self.topo.linkInfo(a, b)["cls"] = VxlanLink
-
     def _start(self):
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self._logging.enter_context(command_log(self.run_dir / "commands.log"))
-        self._connect_workers()
+        self.cluster.connect()
         for host in self.topo.hosts():
             (self.run_dir / "hosts" / host).mkdir(parents=True, exist_ok=True)
         self._state = state.RunState.create(self.run_dir, switches=list(self.topo.switches()))
@@ -287,31 +244,21 @@ class Network:
         if self.switch_kind != "lxbr":
             self.datapath = ovs_datapath(self.switch_kind)
             ensure_ovs()
-        host_class = partial(AppHost, tx_offload=self.datapath != "user")
         if self.containers:
             self._docker = self._engine.enter_context(engine(say=self.say))
             # Built here if its recipe is new or changed; found at once otherwise.
             self._image_tags = {image: build_image(self._docker, load_recipe(image), say=self.say)
                                 for image in {c.image for c in self.containers.values()}}
-        mininet, switch_class = RecordedMininet, _switch_class(self.datapath,
-                                                               self.controller_app is not None)
-        cluster = {}
-        if self.workers:
-            self._place_nodes()
-            mininet, switch_class = RecordedCluster, ClusterBridge
-            host_class = partial(ClusterHost, tx_offload=True, on_push=self._record_push,
-                                 pid_dir=f"/tmp/applab-pids-{self._state.path.name}")
-            addresses = {m.address: m.address for m in self.machines.values()}
-            cluster = {"on_remote_node": self._record_share,
-                       "servers": ["localhost", *addresses], "placement": Placer,
-                       "serverIP": {"localhost": self._coordinator_address(), **addresses},
-                       "precheck": False}   # the workers were checked, over paramiko
+        mininet = RecordedMininet
+        classes = {"host": partial(AppHost, tx_offload=self.datapath != "user"),
+                   "switch": _switch_class(self.datapath, self.controller_app is not None)}
+        if self.cluster.workers:    # Linux bridges only (ClusterShare.check)
+            mininet = RecordedCluster
+            classes = self.cluster.mininet_params(self._state, tx_offload=True)
         self.net = mininet(self._state, containers=self.containers,
-                           make_container=self._make_container,
-                           topo=None, switch=switch_class,
-                           host=host_class, link=LINK_CLASSES[self.realizer],
-                           controller=None, autoSetMacs=True, build=False,
-                           waitConnected=False, **cluster)
+                           make_container=self._make_container, topo=None,
+                           link=LINK_CLASSES[self.realizer], controller=None, autoSetMacs=True,
+                           build=False, waitConnected=False, **classes)
         self.net.topo = self.topo
         self.net.build()
         self._set_tcp_congestion()
@@ -325,42 +272,6 @@ class Network:
         self.net.start()
         if self.controller is not None:
             self.controller.wait_connected({int(s.dpid, 16) for s in self.net.switches})
-
-    def _record_share(self, node) -> None:
-        """What the sweep of ``node``'s worker removes at teardown: the
-        processes in a host's namespace (a program started over SSH outlives
-        its session), its shell and relays; a switch's bridge."""
-        inode = int(node.rcmd(f"stat -L -c %i /proc/{node.pid}/ns/net"))
-        self._add_to_share(node, {"netns": [inode] if node.inNamespace else [],
-                                  "shells": [node.pid],
-                                  "bridges": [] if node.inNamespace else [node.name],
-                                  "files": [node.pid_dir] if node.inNamespace else []})
-
-    def _record_push(self, node, path: Path) -> None:
-        """A directory copied to a worker goes with the run, there too."""
-        self._add_to_share(node, {"netns": [], "shells": [], "bridges": [],
-                                  "files": [str(path)]})
-
-    def _add_to_share(self, node, plan: dict) -> None:
-        machine = self.placed[node.name]
-        share = self._shares.setdefault(machine, {key: [] for key in plan})
-        for key, values in plan.items():
-            share[key] += [v for v in values if v not in share[key]]
-        self._state.record_machine(self.machines[machine].as_record(), plan)
-
-    def _sweep_workers(self) -> list[str]:
-        """Each worker's share removed; what is still there after."""
-        left = []
-        for name, plan in self._shares.items():
-            left += [f"{item} on {name}" for item in self.workers[name].sweep(plan)["left"]]
-        self._shares = {}   # swept: a second stop() has nothing left to do there
-        return left
-
-    def _coordinator_address(self) -> str:
-        """This machine's address as its workers reach it."""
-        first = next(iter(self.workers.values())).machine.address
-        words = run_root(["ip", "-o", "route", "get", first]).stdout.split()
-        return words[words.index("src") + 1]
 
     def _make_container(self, name: str):
         spec = self.containers[name]
@@ -574,7 +485,7 @@ class Network:
                     Path(path).write_text(value + "\n")
                 try:
                     if self._state is not None:
-                        leftovers = self._sweep_workers() + state.leftovers(self._state)
+                        leftovers = self.cluster.sweep() + state.leftovers(self._state)
                         if self._docker is not None:
                             leftovers += [f"container {name}" for name in
                                           remove_labelled(self._docker, self._state.path.name)]
@@ -583,9 +494,7 @@ class Network:
                             raise LeftoverError(f"teardown left {leftovers}; removed them")
                         self._state.remove()
                 finally:
-                    for worker in self.workers.values():
-                        worker.close()
-                    self.workers = {}
+                    self.cluster.close()
                     self._engine.close()
                     self._logging.close()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pwd
+import shlex
 import signal
 import subprocess
 import sys
@@ -30,6 +31,7 @@ class LoggedShell:
 
     def machine_popen(self, argv: list[str], **kwargs):
         """Start ``argv`` in the root namespace of this node's machine."""
+        log_shell("root", shlex.join(str(a) for a in argv) + " &")
         return subprocess.Popen([str(a) for a in argv], **kwargs)
 
     def read_machine_file(self, path: str) -> str:

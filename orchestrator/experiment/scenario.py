@@ -51,6 +51,23 @@ class PhaseClock:
         self.seconds[name] = self.seconds.get(name, 0.0) + seconds
 
 
+def network_for(spec: ResolvedSpec, run_dir: Path, say) -> Network:
+    """The emulation a scenario asks for: its topology, realizer, switches,
+    container hosts, controller and machines."""
+    containers = {host: ContainerSpec(c.image, c.cpus, c.memory,
+                                      tuple(c.cmd) if c.cmd is not None else None)
+                  for host, c in spec.containers.items()}
+    topo = spec.topology.build()
+    machines = {name: machine_of(name, m) for name, m in spec.machines.items()}
+    placement = place(topo, spec.placement, list(machines), spec.placer) if machines else {}
+    controller_app = spec.catalogue.controllers[spec.controller.app] if spec.controller \
+        else None
+    return Network(topo, run_dir, realizer=spec.realizer, switch=spec.switch,
+                   tcp_congestion=spec.tcp_congestion, containers=containers,
+                   controller_app=controller_app, machines=machines, placement=placement,
+                   say=say)
+
+
 @dataclass
 class ScenarioRun:
     spec: ResolvedSpec
@@ -77,17 +94,7 @@ class ScenarioRun:
         (an assignment's checks)."""
         before = dict(self.phases.seconds)
         self.meter.start()
-        containers = {host: ContainerSpec(c.image, c.cpus, c.memory,
-                                          tuple(c.cmd) if c.cmd is not None else None)
-                      for host, c in self.spec.containers.items()}
-        topo = self.spec.topology.build()
-        machines = {name: machine_of(name, m) for name, m in self.spec.machines.items()}
-        placement = place(topo, self.spec.placement, list(machines), self.spec.placer) \
-            if machines else {}
-        self.net = Network(topo, self.run_dir, realizer=self.spec.realizer,
-                           switch=self.spec.switch, tcp_congestion=self.spec.tcp_congestion,
-                           containers=containers, controller_app=self._controller_app(),
-                           machines=machines, placement=placement, say=self.console.print)
+        self.net = network_for(self.spec, self.run_dir, say=self.console.print)
         try:
             result = self._run(hold, while_up)
         finally:
@@ -108,10 +115,6 @@ class ScenarioRun:
         note = f", Open vSwitch ({self.net.datapath} datapath)"
         return note + (f" under controller app {self.spec.controller.app}"
                        if self.spec.controller else "")
-
-    def _controller_app(self) -> Path | None:
-        controller = self.spec.controller
-        return None if controller is None else self.spec.catalogue.controllers[controller.app]
 
     def _run(self, hold: bool, while_up) -> RunResult:
         with self.phases.phase("bring-up"):

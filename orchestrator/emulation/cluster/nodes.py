@@ -14,12 +14,14 @@ import random
 import shlex
 import signal
 import subprocess
+from functools import partial
 from pathlib import Path
 
 from mininet.examples.cluster import RemoteMixin
 
+from orchestrator.emulation.commands import log_shell
 from orchestrator.emulation.links.realizers import ShapedLink
-from orchestrator.emulation.nodes import AppBridge, AppHost
+from orchestrator.emulation.nodes import AppBridge, AppHost, LoggedShell
 from orchestrator.emulation.waiting import wait_until
 from orchestrator.errors import CommandError, TopologyError
 
@@ -53,8 +55,13 @@ class ClusterNode(RemoteMixin):
         return super()._popen(cmd, sudo=sudo, tt=tt, **params)
 
     def machine_popen(self, argv: list[str], **kwargs):
+        log_shell(self.server, shlex.join(str(a) for a in argv) + " &")
         # No pseudo-terminal: the pipes carry the program's own bytes.
         return self._popen([str(a) for a in argv], tt=False, **kwargs)
+
+    def rcmd(self, command: str) -> str:  # one form of Mininet's, the one used here
+        log_shell(self.server, command)
+        return super().rcmd(command)
 
     def read_machine_file(self, path: str) -> str:
         if not self.isRemote:
@@ -101,34 +108,31 @@ class ClusterHost(ClusterNode, AppHost):
             return
         if self.on_push:
             self.on_push(self, path)
-        packed = subprocess.run(["tar", "-C", "/", "--numeric-owner", "-cf", "-",
-                                 str(path.resolve().relative_to("/"))],
-                                capture_output=True, check=True).stdout
-        self._unpack_there(packed)
+        copy_tree(path, partial(LoggedShell.machine_popen, self), self.machine_popen)
 
     def pull(self, path: Path) -> None:
         """Copy ``path`` back from the worker, over this machine's copy:
         what the host's programs wrote there."""
-        if not self.isRemote:
-            return
-        proc = self.machine_popen(["tar", "-C", "/", "--numeric-owner", "-cf", "-",
-                                   str(path.resolve().relative_to("/"))],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        packed, err = proc.communicate()
-        if proc.returncode != 0:
-            raise CommandError(self.name, f"tar -cf - {path} (on {self.server})",
-                               proc.returncode, err.decode(errors="replace"))
-        subprocess.run(["tar", "-C", "/", "--numeric-owner", "-xf", "-"], input=packed,
-                       check=True, capture_output=True)
+        if self.isRemote:
+            copy_tree(path, self.machine_popen, partial(LoggedShell.machine_popen, self))
 
-    def _unpack_there(self, packed: bytes) -> None:
-        proc = self.machine_popen(["tar", "-C", "/", "--numeric-owner", "-xf", "-"],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE)
-        _, err = proc.communicate(packed)
-        if proc.returncode != 0:
-            raise CommandError(self.name, f"tar -xf - (on {self.server})", proc.returncode,
-                               err.decode(errors="replace"))
+
+def copy_tree(path: Path, source, target) -> None:
+    """``path`` from one machine to the other (``source`` and ``target``
+    start a command on each), as a tar stream, owners kept by number."""
+    packed = _tar(source, ["-cf", "-", str(path.resolve().relative_to("/"))])
+    _tar(target, ["-xf", "-"], packed)
+
+
+def _tar(popen, args: list[str], data: bytes | None = None) -> bytes:
+    argv = ["tar", "-C", "/", "--numeric-owner", *args]
+    proc = popen(argv, stdin=subprocess.DEVNULL if data is None else subprocess.PIPE,
+                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = proc.communicate(data)
+    if proc.returncode != 0:
+        raise CommandError("tar", shlex.join(argv), proc.returncode,
+                           err.decode(errors="replace"))
+    return out
 
 
 # A program notes its process id within milliseconds of its start.
