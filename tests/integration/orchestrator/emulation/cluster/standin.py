@@ -29,9 +29,14 @@ UsePAM no
 UseDNS no
 StrictModes no
 """
-# Inside the machine's own namespaces: private /tmp, /run and /dev/shm, then sshd.
-BOOT = ("mount -t tmpfs none /tmp && mount -t tmpfs none /run && mkdir -p /run/sshd && "
-        "mount -t tmpfs none /dev/shm && exec /usr/sbin/sshd -D -e -f {home}/sshd_config")
+# Inside the machine's own namespaces: private /tmp, /run and /dev/shm, then
+# sshd. The applab checkout stays where it is (a CI clone may be under /tmp):
+# held aside, then bound back over the new /tmp.
+BOOT = ("mkdir -p {home}/checkout && mount --bind {repo} {home}/checkout && "
+        "mount -t tmpfs none /tmp && mount -t tmpfs none /run && mkdir -p /run/sshd && "
+        "mount -t tmpfs none /dev/shm && mkdir -p {repo} && "
+        "mount --bind {home}/checkout {repo} && "
+        "exec /usr/sbin/sshd -D -e -f {home}/sshd_config")
 
 
 class StandIn:
@@ -74,7 +79,7 @@ class StandIn:
         self.sshd = subprocess.Popen(
             ["ip", "netns", "exec", self.netns, "unshare", "--pid", "--fork", "--kill-child",
              "--mount-proc", "--propagation", "private", "sh", "-c",
-             BOOT.format(home=self.home)],
+             BOOT.format(home=self.home, repo=REPO_ROOT)],
             stdout=subprocess.DEVNULL, stderr=open(self.home / "sshd.log", "w"))
         deadline = time.monotonic() + SSHD_START_TIMEOUT_S
         while not self.listening():
@@ -101,9 +106,11 @@ class StandIn:
                 if "sshd" not in line and "ps -e -o" not in line and "bash -c" not in line]
 
     def files(self) -> list[str]:
-        """What is in the machine's own /tmp, /run and /dev/shm, but sshd's."""
+        """What is in the machine's own /tmp, /run and /dev/shm, but sshd's
+        and the applab checkout's."""
         out = self.ssh("find /tmp /run /dev/shm -mindepth 1 -maxdepth 1")
-        return sorted(p for p in out.split() if p not in ("/run/sshd", "/run/mount"))
+        own = {"/run/sshd", "/run/mount", *map(str, [REPO_ROOT, *REPO_ROOT.parents])}
+        return sorted(p for p in out.split() if p not in own)
 
     def interfaces(self) -> list[str]:
         out = run(["ip", "-n", self.netns, "-o", "link", "show"]).stdout

@@ -6,6 +6,7 @@ import dataclasses
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -19,7 +20,6 @@ from orchestrator.emulation.network import Network
 from orchestrator.emulation.state import all_states
 from tests.integration.conftest import leftovers
 from tests.integration.orchestrator.emulation.cluster.standin import StandIn
-from tests.integration.orchestrator.emulation.test_teardown import wait_for_process
 from topologies import two_hosts
 
 # The relay's 5 ms each way on h1--s1 (its own jitter is under a millisecond),
@@ -90,6 +90,17 @@ def test_a_worker_with_another_applab_is_refused(tmp_path, worker, clean_machine
     assert all_states() == []
 
 
+# A run's bring-up and the program's start over SSH take seconds here.
+RUN_START_TIMEOUT_S = 60
+
+
+def running_there(worker: StandIn, program: str) -> None:
+    deadline = time.monotonic() + RUN_START_TIMEOUT_S
+    while not any(program in p for p in worker.processes()):
+        assert time.monotonic() < deadline, f"{program!r} never ran on {worker.name}"
+        time.sleep(0.5)
+
+
 SPEC = """\
 experiment: two-machines
 title: a program on a second machine
@@ -116,8 +127,7 @@ def test_a_run_over_two_machines_leaves_nothing_on_either(tmp_path, worker, clea
     spec.write_text(SPEC.format(address=machine.address, key=machine.key,
                                 known_hosts=machine.known_hosts, applab=machine.applab))
     run = applab("run", str(spec), "--out", str(tmp_path / "out"))
-    wait_for_process("sleep 50")    # its ssh here; the program runs on m2
-    assert any("sleep 50" in p for p in worker.processes())
+    running_there(worker, "sleep 50")
     if stop == "ctrl-c":
         run.send_signal(signal.SIGINT)
         _, err = run.communicate(timeout=TEARDOWN_TIMEOUT_S)
@@ -125,7 +135,7 @@ def test_a_run_over_two_machines_leaves_nothing_on_either(tmp_path, worker, clea
     else:
         run.kill()
         run.communicate()
-        assert any("sleep 50" in p for p in worker.processes())
+        assert any("sleep 50" in p for p in worker.processes())   # nobody stopped it
         cleaned = subprocess.run([sys.executable, "-m", "orchestrator.cli", "clean"],
                                  capture_output=True, text=True, timeout=60, check=False)
         assert cleaned.returncode == 0, cleaned.stderr
