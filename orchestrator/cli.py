@@ -277,6 +277,33 @@ def build_image(names):
             build(client, recipe, say=click.echo)
 
 
+@cli.group()
+def machine():
+    """The worker machines a spec places nodes on (its machines section)."""
+
+
+@machine.command(name="prepare")
+@click.argument("spec", type=click.Path(path_type=Path))
+def prepare_machines(spec):
+    """Install applab's dependencies on every worker SPEC names (each runs
+    its own checkout's scripts/install.sh), then check each runs this applab."""
+    from orchestrator.emulation.cluster.machines import Worker
+    from orchestrator.experiment.spec import load, machine_of
+
+    experiment = load(spec)
+    machines = {name: machine_of(name, m) for s in experiment.scenarios.values()
+                for name, m in s.machines.items()}
+    for name, found in sorted(machines.items()):
+        worker = Worker(found)
+        try:
+            click.echo(f"{name} ({found.address}): scripts/install.sh in {found.applab}")
+            click.echo(worker.install().rstrip())
+            worker.check_version()
+            click.echo(f"{name}: ready, {worker.identity()['version']} as here")
+        finally:
+            worker.close()
+
+
 @cli.command()
 def clean():
     """Remove everything applab could have left: relays, shells, interfaces, bridges."""

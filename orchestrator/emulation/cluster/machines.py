@@ -131,9 +131,11 @@ class Worker:
                               f"{(err or out).strip()[-400:]}")
         return code, out, err
 
-    def install(self) -> None:
-        """scripts/install.sh of the worker's own checkout (idempotent)."""
-        self.run(["bash", f"{self.machine.applab}/scripts/install.sh"], INSTALL_TIMEOUT_S)
+    def install(self) -> str:
+        """scripts/install.sh of the worker's own checkout (idempotent); what it said."""
+        _, out, _ = self.run(["bash", f"{self.machine.applab}/scripts/install.sh"],
+                             INSTALL_TIMEOUT_S)
+        return out
 
     def identity(self) -> dict[str, str]:
         code, out, err = self.run([self.machine.python, "-m", "orchestrator.cli", "version",

@@ -2,10 +2,10 @@
 behaviour: a node on a worker is driven over SSH (``RemoteMixin``), a link
 between two machines is a VXLAN tunnel.
 
-VXLAN, not Mininet's SSH tunnels nor its GRE: this kernel has no GRE (nor do
-many VMs' by default), and an SSH tunnel copies every frame through ssh in
-user space. VXLAN is the kernel's own, on UDP 4789 between the machines'
-addresses, and adds 50 bytes per frame (see ``tunnel_mtu``)."""
+VXLAN, not Mininet's SSH tunnels nor its GRE: this kernel has no GRE, and an
+SSH tunnel copies every frame through ssh in user space. VXLAN is the
+kernel's own, on UDP 4789 between the machines' addresses, and adds 50 bytes
+per frame (see ``tunnel_mtu``)."""
 from __future__ import annotations
 
 import contextlib

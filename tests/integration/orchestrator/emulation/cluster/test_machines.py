@@ -15,6 +15,7 @@ from orchestrator.emulation.cluster.machines import (
     WorkerUnreachable,
     WorkerVersionMismatch,
 )
+from orchestrator.emulation.cluster.version import identity
 from orchestrator.emulation.linktest import ping_rtts, tcp_goodput_mbps
 from orchestrator.emulation.network import Network
 from orchestrator.emulation.state import all_states
@@ -149,3 +150,16 @@ def test_the_stand_in_sees_none_of_this_machines_files(worker, tmp_path):
     here_only.write_text("x")
     assert worker.ssh(f"test -e {here_only} && echo seen || echo unseen").strip() == "unseen"
     assert worker.ssh("test -e /run/applab && echo seen || echo unseen").strip() == "unseen"
+
+
+def test_prepare_installs_on_the_worker_and_checks_its_version(tmp_path, worker):
+    machine = worker.machine
+    spec = tmp_path / "two.yaml"
+    spec.write_text(SPEC.format(address=machine.address, key=machine.key,
+                                known_hosts=machine.known_hosts, applab=machine.applab))
+    prepared = subprocess.run([sys.executable, "-m", "orchestrator.cli", "machine", "prepare",
+                               str(spec)], capture_output=True, text=True, timeout=1800,
+                              check=False)
+    assert prepared.returncode == 0, prepared.stderr
+    assert f"install.sh: ready ({machine.applab}/.venv)" in prepared.stdout  # said there
+    assert f"m2: ready, {identity()['version']} as here" in prepared.stdout
