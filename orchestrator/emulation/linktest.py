@@ -122,10 +122,7 @@ def run_linktest(link: dict, run_dir: Path, realizer: str | None = None,
     with Network(topo, run_dir, realizer=realizer, switch=switch) as net:
         h1, h2 = net["h1"], net["h2"]
         h2_ip = h2.IP()
-        ping_rtts(h1, h2_ip, 3, 0.1)  # ARP and caches warm before measuring
-        rtts = ping_rtts(h1, h2_ip, RTT_SAMPLES, RTT_INTERVAL_S)
-        if len(rtts) < RTT_SAMPLES // 2:
-            raise AppLabError(f"only {len(rtts)} of {RTT_SAMPLES} pings answered")
+        rtts = measured_rtts(h1, h2_ip)
         rtt = {"configured": directions.rtt_ms, "median": statistics.median(rtts),
                "stdev": statistics.stdev(rtts) if len(rtts) > 1 else 0.0,
                "samples": len(rtts)}
@@ -153,17 +150,26 @@ def tunnel_delay(machine, run_dir: Path, realizer: str | None = None) -> dict:
     """What a link to ``machine`` adds to a round trip by being a tunnel:
     h1 -- s1 -- h2 with no shaping, h2 on ``machine`` (s1--h2 a VXLAN
     tunnel), against the same three nodes all here."""
-    medians = {}
+    medians, kinds = {}, {}
     for where, placement in (("here", {}), ("through", {"h2": machine.name})):
         with Network(two_hosts({}), run_dir / where, realizer=realizer,
                      machines={machine.name: machine}, placement=placement) as net:
             h1, h2 = net["h1"], net["h2"]
-            ping_rtts(h1, h2.IP(), 3, 0.1)  # ARP and caches warm before measuring
-            rtts = ping_rtts(h1, h2.IP(), RTT_SAMPLES, RTT_INTERVAL_S)
-            if len(rtts) < RTT_SAMPLES // 2:
-                raise AppLabError(f"tunnel to {machine.name}: only {len(rtts)} of "
-                                  f"{RTT_SAMPLES} pings answered")
-            medians[where] = statistics.median(rtts)
+            medians[where] = statistics.median(measured_rtts(h1, h2.IP()))
+            # What h2's end of s1--h2 is, where it runs: a VXLAN device through the tunnel.
+            link = json.loads(run_in(h2, ["ip", "-d", "-j", "link", "show", "h2-eth0"]))[0]
+            kinds[where] = link.get("linkinfo", {}).get("info_kind", "")
     return {"machine": machine.name, "address": machine.address,
             "rtt_ms_here": medians["here"], "rtt_ms_through": medians["through"],
-            "added_ms": medians["through"] - medians["here"], "samples": RTT_SAMPLES}
+            "added_ms": medians["through"] - medians["here"], "samples": RTT_SAMPLES,
+            "interface_through": kinds["through"]}
+
+
+def measured_rtts(src, dst_ip: str) -> list[float]:
+    """RTT_SAMPLES pings, once ARP and caches are warm; most must answer."""
+    ping_rtts(src, dst_ip, 3, 0.1)
+    rtts = ping_rtts(src, dst_ip, RTT_SAMPLES, RTT_INTERVAL_S)
+    if len(rtts) < RTT_SAMPLES // 2:
+        raise AppLabError(f"{src.name} to {dst_ip}: only {len(rtts)} of {RTT_SAMPLES} "
+                          "pings answered")
+    return rtts

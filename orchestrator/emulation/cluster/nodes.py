@@ -66,12 +66,7 @@ class ClusterNode(RemoteMixin):
     def read_machine_file(self, path: str) -> str:
         if not self.isRemote:
             return super().read_machine_file(path)
-        proc = self.machine_popen(["cat", path], stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True)
-        out, err = proc.communicate()
-        if proc.returncode != 0:
-            raise CommandError(self.name, f"cat {path}", proc.returncode, err)
-        return out
+        return run_through(self.machine_popen, ["cat", path]).decode()
 
 
 class ClusterHost(ClusterNode, AppHost):
@@ -120,17 +115,19 @@ class ClusterHost(ClusterNode, AppHost):
 def copy_tree(path: Path, source, target) -> None:
     """``path`` from one machine to the other (``source`` and ``target``
     start a command on each), as a tar stream, owners kept by number."""
-    packed = _tar(source, ["-cf", "-", str(path.resolve().relative_to("/"))])
-    _tar(target, ["-xf", "-"], packed)
+    tar = ["tar", "-C", "/", "--numeric-owner"]
+    packed = run_through(source, [*tar, "-cf", "-", str(path.resolve().relative_to("/"))])
+    run_through(target, [*tar, "-xf", "-"], packed)
 
 
-def _tar(popen, args: list[str], data: bytes | None = None) -> bytes:
-    argv = ["tar", "-C", "/", "--numeric-owner", *args]
+def run_through(popen, argv: list[str], data: bytes | None = None) -> bytes:
+    """``argv`` started by ``popen`` (a machine's), fed ``data``: its output,
+    or CommandError with what it said."""
     proc = popen(argv, stdin=subprocess.DEVNULL if data is None else subprocess.PIPE,
                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out, err = proc.communicate(data)
     if proc.returncode != 0:
-        raise CommandError("tar", shlex.join(argv), proc.returncode,
+        raise CommandError("machine", shlex.join(argv), proc.returncode,
                            err.decode(errors="replace"))
     return out
 

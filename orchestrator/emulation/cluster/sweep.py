@@ -18,7 +18,8 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
+
+from orchestrator.emulation.waiting import WaitTimeout, wait_until
 
 # Killed processes leave /proc within milliseconds; one that has not after
 # this long is reported as left.
@@ -63,9 +64,9 @@ def sweep(plan: dict) -> dict:
     for pid in killed:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + GONE_TIMEOUT_S
-    while of_the_run(plan) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    with contextlib.suppress(WaitTimeout):   # what is still there is reported below
+        wait_until(lambda: not of_the_run(plan), GONE_TIMEOUT_S, "the run's processes gone",
+                   poll_s=0.05)
     deleted = [name for name in plan["bridges"]
                if subprocess.run(["ip", "link", "del", name], capture_output=True,
                                  check=False).returncode == 0]
