@@ -44,6 +44,34 @@ def leftovers() -> list[str]:
     return found + ([f"dockerd {engine.pid} that applab started"] if engine else [])
 
 
+# A run's teardown after Ctrl-C: its containers' removal takes the longest
+# (seconds); a run not gone after this long has hung.
+TEARDOWN_TIMEOUT_S = 60
+
+
+def interrupt(run) -> str:
+    """Ctrl-C to a run started with the ``applab`` fixture, as from a
+    terminal: it tears down and says so with exit status 130. Its stderr."""
+    run.send_signal(signal.SIGINT)
+    _, err = run.communicate(timeout=TEARDOWN_TIMEOUT_S)
+    assert run.returncode == 130, err
+    return err
+
+
+def kill(run) -> None:
+    """SIGKILL: no teardown at all."""
+    run.kill()
+    run.communicate()
+
+
+def applab_clean() -> str:
+    """`applab clean`, as a user runs it after a killed run; what it said."""
+    cleaned = subprocess.run([sys.executable, "-m", "orchestrator.cli", "clean"],
+                             capture_output=True, text=True, timeout=120, check=False)
+    assert cleaned.returncode == 0, cleaned.stderr
+    return cleaned.stdout
+
+
 @pytest.fixture
 def clean_machine():
     """Asserts a test leaves the machine as it found it: no shells, relays,

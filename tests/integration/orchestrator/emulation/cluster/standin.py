@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 from orchestrator.emulation.cluster.machines import Machine
 from orchestrator.emulation.cluster.version import REPO_ROOT
+from orchestrator.emulation.waiting import wait_until
 
 STANDIN_ROOT = Path("/var/lib/applab-standin")
 UNDERLAY_MTU = 1550
@@ -81,13 +81,16 @@ class StandIn:
              "--mount-proc", "--propagation", "private", "sh", "-c",
              BOOT.format(home=self.home, repo=REPO_ROOT)],
             stdout=subprocess.DEVNULL, stderr=open(self.home / "sshd.log", "w"))
-        deadline = time.monotonic() + SSHD_START_TIMEOUT_S
-        while not self.listening():
-            if self.sshd.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"stand-in {self.name}: sshd did not start: "
-                                   f"{(self.home / 'sshd.log').read_text()[-400:]}")
-            time.sleep(0.05)
+        wait_until(self.listening, SSHD_START_TIMEOUT_S, f"stand-in {self.name}'s sshd",
+                   gave_up=lambda: None if self.sshd.poll() is None
+                   else (self.home / "sshd.log").read_text()[-400:], poll_s=0.05)
         return self
+
+    def __enter__(self) -> StandIn:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
 
     def listening(self) -> bool:
         out = run(["ip", "netns", "exec", self.netns, "ss", "-Hltn", "sport = :22"]).stdout

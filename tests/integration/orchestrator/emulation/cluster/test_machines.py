@@ -3,10 +3,8 @@
 torn down with the run, and a worker that cannot take part is refused
 before anything starts."""
 import dataclasses
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -19,7 +17,8 @@ from orchestrator.emulation.cluster.version import identity
 from orchestrator.emulation.linktest import ping_rtts, tcp_goodput_mbps
 from orchestrator.emulation.network import Network
 from orchestrator.emulation.state import all_states
-from tests.integration.conftest import leftovers
+from orchestrator.emulation.waiting import wait_until
+from tests.integration.conftest import applab_clean, interrupt, kill, leftovers
 from tests.integration.orchestrator.emulation.cluster.standin import StandIn
 from topologies import two_hosts
 
@@ -28,14 +27,12 @@ from topologies import two_hosts
 RTT_TOLERANCE_MS = 2.0
 # A 10 Mb/s bottleneck through the tunnel: TCP reaches 90 % of it (9.56 here).
 MIN_GOODPUT_FRACTION = 0.9
-TEARDOWN_TIMEOUT_S = 30
 
 
 @pytest.fixture(scope="module")
 def worker():
-    standin = StandIn("m2", 0).start()
-    yield standin
-    standin.stop()
+    with StandIn("m2", 0) as standin:
+        yield standin
 
 
 def test_a_host_on_the_second_machine_is_reached_through_the_tunnel(tmp_path, worker,
@@ -96,10 +93,8 @@ RUN_START_TIMEOUT_S = 60
 
 
 def running_there(worker: StandIn, program: str) -> None:
-    deadline = time.monotonic() + RUN_START_TIMEOUT_S
-    while not any(program in p for p in worker.processes()):
-        assert time.monotonic() < deadline, f"{program!r} never ran on {worker.name}"
-        time.sleep(0.5)
+    wait_until(lambda: any(program in p for p in worker.processes()), RUN_START_TIMEOUT_S,
+               f"{program!r} running on {worker.name}", poll_s=0.5)
 
 
 SPEC = """\
@@ -130,17 +125,11 @@ def test_a_run_over_two_machines_leaves_nothing_on_either(tmp_path, worker, clea
     run = applab("run", str(spec), "--out", str(tmp_path / "out"))
     running_there(worker, "sleep 50")
     if stop == "ctrl-c":
-        run.send_signal(signal.SIGINT)
-        _, err = run.communicate(timeout=TEARDOWN_TIMEOUT_S)
-        assert run.returncode == 130, err
+        interrupt(run)
     else:
-        run.kill()
-        run.communicate()
+        kill(run)
         assert any("sleep 50" in p for p in worker.processes())   # nobody stopped it
-        cleaned = subprocess.run([sys.executable, "-m", "orchestrator.cli", "clean"],
-                                 capture_output=True, text=True, timeout=60, check=False)
-        assert cleaned.returncode == 0, cleaned.stderr
-        assert "on m2" in cleaned.stdout
+        assert "on m2" in applab_clean()
     assert_nothing_left_on(worker)
     assert leftovers() == []
 

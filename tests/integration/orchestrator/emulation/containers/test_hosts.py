@@ -2,7 +2,6 @@
 programs run inside them (the image's files, the container's limits), and
 nothing is left after a run, Ctrl-C, or a killed run and `applab clean`."""
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from orchestrator.emulation.network import Network
 from orchestrator.emulation.waiting import wait_until
 from orchestrator.experiment.contexts import Contexts
 from services.base import HostContext
-from tests.integration.conftest import leftovers
+from tests.integration.conftest import applab_clean, interrupt, kill, leftovers
 from tests.integration.orchestrator.emulation.test_teardown import wait_for_process
 from topologies import two_hosts
 
@@ -29,7 +28,6 @@ from topologies import two_hosts
 CPU_SLOWDOWN_MIN = 3.0
 BUSY_LOOP = "i=0; while [ $i -lt 600000 ]; do i=$((i+1)); done"
 RUN_START_TIMEOUT_S = 60
-TEARDOWN_TIMEOUT_S = 60
 
 
 def timed_in(host, argv) -> tuple[float, str]:
@@ -117,9 +115,7 @@ def spec_file(tmp_path):
 def test_ctrl_c_during_a_container_run_leaves_nothing(tmp_path, clean_machine, applab):
     run = applab("run", str(spec_file(tmp_path)), "--out", str(tmp_path / "out"))
     wait_for_process("sleep 50", timeout=RUN_START_TIMEOUT_S)   # its program, in the container
-    run.send_signal(signal.SIGINT)
-    _, err = run.communicate(timeout=TEARDOWN_TIMEOUT_S)
-    assert run.returncode == 130, err
+    interrupt(run)
     assert leftovers() == []
 
 
@@ -127,13 +123,9 @@ def test_applab_clean_removes_what_a_killed_container_run_left(tmp_path, clean_m
                                                                applab):
     run = applab("run", str(spec_file(tmp_path)), "--out", str(tmp_path / "out"))
     started_container()
-    run.kill()
-    run.communicate()
+    kill(run)
     assert any(item.startswith("container ") for item in leftovers())
-    cleaned = subprocess.run([sys.executable, "-m", "orchestrator.cli", "clean"],
-                             capture_output=True, text=True, timeout=120, check=False)
-    assert cleaned.returncode == 0, cleaned.stderr
-    assert "removed container applab-" in cleaned.stdout
+    assert "removed container applab-" in applab_clean()
     assert leftovers() == []
 
 

@@ -1,9 +1,6 @@
 """The OpenFlow controller: its app forwards, its port counters match the
 interfaces', a custom app is the one that runs, a failing one stops the
 bring-up cleanly, and a killed run's controller is removed by `applab clean`."""
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,7 +11,7 @@ from orchestrator.emulation.linktest import ping_rtts, tcp_goodput_mbps
 from orchestrator.emulation.network import Network
 from orchestrator.emulation.sdn.controller import BUILT_IN_APPS
 from orchestrator.emulation.waiting import WaitTimeout
-from tests.integration.conftest import leftovers
+from tests.integration.conftest import applab_clean, interrupt, kill, leftovers
 from tests.integration.orchestrator.emulation.test_teardown import wait_for_process
 from topologies import star_lan
 
@@ -24,7 +21,6 @@ MIN_GOODPUT_FRACTION = 0.8
 # Both count the same frames at the same port; read a poll after the traffic.
 PORT_COUNTER_TOLERANCE = 0.02
 POLL_S = 1.0
-TEARDOWN_TIMEOUT_S = 30
 
 HUB_APP = '''\
 """A hub: every frame to the controller, out of every other port; no flows."""
@@ -128,15 +124,9 @@ def test_a_run_with_a_controller_leaves_nothing(tmp_path, clean_machine, applab,
     wait_for_process("sleep 50")
     wait_for_process("orchestrator.emulation.sdn.launcher")
     if stop == "ctrl-c":
-        run.send_signal(signal.SIGINT)
-        _, err = run.communicate(timeout=TEARDOWN_TIMEOUT_S)
-        assert run.returncode == 130, err
+        interrupt(run)
     else:
-        run.kill()
-        run.communicate()
+        kill(run)
         assert any(item.startswith("process") for item in leftovers())
-        cleaned = subprocess.run([sys.executable, "-m", "orchestrator.cli", "clean"],
-                                 capture_output=True, text=True, timeout=60, check=False)
-        assert cleaned.returncode == 0, cleaned.stderr
-        assert "controller pid" in cleaned.stdout
+        assert "controller pid" in applab_clean()
     assert leftovers() == []
