@@ -132,7 +132,8 @@ def run_through(popen, argv: list[str], data: bytes | None = None) -> bytes:
     return out
 
 
-# A program notes its process id within milliseconds of its start.
+# Reading a program's noted process id back took 0.8-1.0 s here (each poll
+# is an ssh to the worker).
 PID_NOTED_TIMEOUT_S = 5.0
 
 
