@@ -2,9 +2,10 @@
 namespace, listening on the loopback only, which the run's Open vSwitch
 switches connect to.
 
-os-ken, not ryu: ryu 4.34 needs ``eventlet.wsgi.ALREADY_HANDLED``, which every
-eventlet since 0.30.3 lacks, and eventlet 0.30.2, the last that has it, does
-not import on Python 3.11 (tried here: ``TypeError: cannot set 'is_timeout'
+os-ken, not ryu, as tried here on Python 3.11: ryu 4.34 with eventlet 0.33.3
+(and dnspython 2.3) stops on ``ImportError: cannot import name
+'ALREADY_HANDLED' from 'eventlet.wsgi'``; with eventlet 0.30.2, which still has
+it, eventlet itself does not import (``TypeError: cannot set 'is_timeout'
 attribute of immutable type 'TimeoutError'``). os-ken is its maintained fork
 with the same app API (``os_ken`` where an app says ``ryu``)."""
 from __future__ import annotations
