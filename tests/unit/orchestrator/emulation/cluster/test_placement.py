@@ -8,6 +8,7 @@ from orchestrator.emulation.cluster.placement import (
     place,
 )
 from topologies import builders
+from topologies.base import AppTopo
 
 ACCESS = dict(clients=3, lan_link={"bw": 1000}, access_link={"bw": 1.54},
               internet_link={"delay": "1s"}, servers=("origin", "root"),
@@ -51,10 +52,15 @@ def test_a_placer_places_what_the_spec_leaves():
     assert set(placed.values()) == {COORDINATOR, "m2"}
 
 
-def test_switch_bin_keeps_hosts_with_their_switch():
-    topo = builders.star_lan(4)
-    placed = place(topo, {}, ["m2"], placer="switch-bin")
-    assert len(set(placed.values())) == 1 and crossing_links(topo, placed) == []
+def test_switch_bin_splits_the_switches_and_keeps_hosts_with_theirs():
+    topo = AppTopo()
+    topo.addLan("s1", ["h1", "h2"])
+    topo.addLan("s2", ["h3", "h4"])
+    topo.addLink("s1", "s2")
+    placed = place(topo.finalize(), {}, ["m2"], placer="switch-bin")
+    assert placed["s1"] == placed["h1"] == placed["h2"] == COORDINATOR
+    assert placed["s2"] == placed["h3"] == placed["h4"] == "m2"
+    assert crossing_links(topo, placed) == [("s1", "s2")]
 
 
 def test_a_placer_that_cannot_place_a_host_says_so():
