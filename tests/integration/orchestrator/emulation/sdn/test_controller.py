@@ -10,7 +10,7 @@ from orchestrator.emulation.commands import run_root
 from orchestrator.emulation.linktest import ping_rtts, tcp_goodput_mbps
 from orchestrator.emulation.network import Network
 from orchestrator.emulation.sdn.controller import BUILT_IN_APPS
-from orchestrator.emulation.waiting import WaitTimeout
+from orchestrator.emulation.waiting import WaitTimeout, wait_until
 from tests.integration.conftest import applab_clean, interrupt, kill, leftovers
 from tests.integration.orchestrator.emulation.test_teardown import wait_for_process
 from topologies import star_lan
@@ -20,7 +20,8 @@ from topologies import star_lan
 MIN_GOODPUT_FRACTION = 0.8
 # Both count the same frames at the same port; read a poll after the traffic.
 PORT_COUNTER_TOLERANCE = 0.02
-POLL_S = 1.0
+# The controller polls every second.
+POLLS_TIMEOUT_S = 5.0
 
 HUB_APP = '''\
 """A hub: every frame to the controller, out of every other port; no flows."""
@@ -53,6 +54,10 @@ class Hub(app_manager.OSKenApp):
 '''
 
 
+def polls_after(records: list[dict], moment: float) -> set[float]:
+    return {r["t"] for r in records if "port" in r and r["t"] > moment}
+
+
 def flows(switch: str) -> list[str]:
     out = run_root(["ovs-ofctl", "-O", "OpenFlow13", "dump-flows", switch]).stdout
     return [line.strip() for line in out.splitlines() if "priority=" in line]
@@ -68,7 +73,10 @@ def test_the_learning_app_forwards_and_its_port_counters_match_the_interfaces(
         # The switch forwards only as told (fail-mode secure): the app's flows.
         learnt = [f for f in flows("s1") if "priority=1," in f]
         assert len(learnt) >= 2, flows("s1")
-        time.sleep(2 * POLL_S)   # a poll after the last frame
+        # Two polls answered after the last frame: the second was asked for after it.
+        quiet = time.time()
+        wait_until(lambda: len(polls_after(net.controller.records(), quiet)) >= 2,
+                   POLLS_TIMEOUT_S, "two port-statistics polls after the traffic")
         switch, records = net.net["s1"], net.controller.records()
         compared = 0
         for intf, port in switch.ports.items():
