@@ -11,8 +11,10 @@ requests still go out (a tiny upload limit would throttle those too).
 Tit-for-tat is libtorrent's: four regular slots, always filled, ranked by
 what each neighbour sent since the last round; when fewer than four send,
 the spare slots go to neighbours that send nothing. ``strict_tit_for_tat``
-takes the slides' words strictly: a regular slot only for a neighbour that
-is sending to this peer (see ``Reciprocity``).
+takes the slides' words strictly (see ``SlidesChoker``): regular slots only
+for neighbours that send to this peer, a random optimistic unchoke that
+lasts its 30 s, and each slot an even share of ``upload_kbps``; the peer's
+intervals are ``unchoke_interval_s`` and ``optimistic_unchoke_interval_s``.
 
 Each second a peer logs the pieces it holds and, per neighbour, the rates
 both ways, who chokes whom and who is interested; each piece it starts to
@@ -27,12 +29,13 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import random
 import shutil
 import signal
 import sys
 import time
 import urllib.request
-from collections import deque
+from collections import defaultdict
 from pathlib import Path
 
 from services.base import (
@@ -50,8 +53,8 @@ LISTEN_PORT = 6881
 POLL_S = 0.1
 SCRAPE_TIMEOUT_S = 2.0
 FIELDS = ["kind", "time", "peer", "progress", "pieces", "down_bps", "up_bps", "neighbour",
-          "choked_by_us", "choking_us", "optimistic", "interested", "piece", "availability",
-          "detail", "intact"]
+          "choked_by_us", "choking_us", "optimistic", "interested", "chosen", "piece",
+          "availability", "detail", "intact"]
 # The slides' tit-for-tat: four regular unchokes re-evaluated every 10 s, and
 # one optimistic unchoke every 30 s. libtorrent's slot limit counts both.
 REGULAR_UNCHOKE_SLOTS = 4
@@ -70,14 +73,15 @@ FREE_RIDER_OPTIMISTIC_INTERVAL_S = 10 ** 6
 UNCHOKES = {"tit-for-tat": REGULAR_UNCHOKE_SLOTS + OPTIMISTIC_UNCHOKE_SLOTS,
             "strict": OPTIMISTIC_UNCHOKE_SLOTS,
             "everyone": -1, "no-one": 0}
-# A strict peer counts as senders the neighbours that sent it payload within
-# this window, recounted this often. libtorrent ranks by what each sent since
-# its last round, and events (a neighbour losing interest, leaving) start a
-# round at its next one-second tick: a sender counted here must have sent
-# within any round, or its slot would go to one that sends nothing.
-SENDING_WINDOW_S = 1.0
-RECOUNT_S = 0.25
-
+# A strict peer's own choker (``SlidesChoker``) decides; libtorrent's carries
+# it out at its next round, so its rounds are as often as it allows.
+STRICT_UNCHOKE_INTERVAL_S = 1
+# What a strict peer's choker looks at, this often.
+DECIDE_S = 0.25
+# libtorrent addresses peer classes by a 32-bit mask: classes 0-2 are its
+# own (global, TCP, local), which leaves 29 for one per neighbour.
+MAX_NEIGHBOUR_CLASSES = 29
+CHOSEN_PRIORITY, OTHERS_PRIORITY = 2, 1
 
 def session_settings(listen_ip: str, upload_kbps: int, download_kbps: int,
                      unchokes: str = "tit-for-tat") -> dict:
@@ -93,16 +97,20 @@ def session_settings(listen_ip: str, upload_kbps: int, download_kbps: int,
         "enable_incoming_tcp": True, "enable_outgoing_tcp": True,
         "upload_rate_limit": upload_kbps * 125, "download_rate_limit": download_kbps * 125,
         "choking_algorithm": 0,            # fixed_slots_choker
-        "seed_choking_algorithm": 2 if unchokes == "strict" else 0,   # anti_leech, round_robin
+        "seed_choking_algorithm": 0,       # round_robin
         "unchoke_slots_limit": UNCHOKES[unchokes],
         "num_optimistic_unchoke_slots": OPTIMISTIC_UNCHOKE_SLOTS,
-        "unchoke_interval": UNCHOKE_INTERVAL_S,
+        "unchoke_interval": STRICT_UNCHOKE_INTERVAL_S if unchokes == "strict"
+        else UNCHOKE_INTERVAL_S,
+        # A strict peer's optimistic unchoke is its own choker's, not libtorrent's.
         "optimistic_unchoke_interval": FREE_RIDER_OPTIMISTIC_INTERVAL_S
-        if unchokes == "no-one" else OPTIMISTIC_UNCHOKE_INTERVAL_S,
+        if unchokes in ("no-one", "strict") else OPTIMISTIC_UNCHOKE_INTERVAL_S,
         # The fast extension's "allowed fast" pieces may be fetched while
         # choked: a free-rider would get a whole small file that way.
         "allowed_fast_set_size": 0,
-        "allow_multiple_connections_per_ip": True,
+        # A strict peer's choice is per neighbour address: one connection
+        # each, or a neighbour's second one takes a slot of its own.
+        "allow_multiple_connections_per_ip": unchokes != "strict",
         "min_reconnect_time": 1,
         "user_agent": "applab",
         "alert_mask": 0,
@@ -120,13 +128,24 @@ class BtPeer(SettingsFileWorkload):
     seeding = False
     defaults = {"tracker": None, "upload_kbps": 0, "download_kbps": 0,
                 "free_rider": False, "strict_tit_for_tat": False, "leave_when_done": False,
+                "unchoke_interval_s": UNCHOKE_INTERVAL_S,
+                "optimistic_unchoke_interval_s": OPTIMISTIC_UNCHOKE_INTERVAL_S,
                 "record_s": 1.0, "drain_s": 30}
 
     @staticmethod
     def param_problems(params: dict, spec) -> list[tuple[tuple, str]]:
-        return service_role_problems(params, spec, "tracker", "bt-tracker",
-                                     "whose torrent this peer shares") + \
+        problems = service_role_problems(params, spec, "tracker", "bt-tracker",
+                                         "whose torrent this peer shares") + \
             boolean_problems(params, ("free_rider", "strict_tit_for_tat", "leave_when_done"))
+        if params.get("strict_tit_for_tat") is True:
+            services = {service.host for service in spec.services.values()}
+            neighbours = len(set(spec.topology.build().hosts()) - services) - 1
+            if neighbours > MAX_NEIGHBOUR_CLASSES:
+                problems.append((("strict_tit_for_tat",), (
+                    f"gives each neighbour a libtorrent peer class of its own: at most "
+                    f"{MAX_NEIGHBOUR_CLASSES}, and this topology has {neighbours} hosts "
+                    f"besides this one and the services'")))
+        return problems
 
     def settings(self, ctx: HostContext) -> dict:
         p = self._params(ctx)
@@ -141,6 +160,12 @@ class BtPeer(SettingsFileWorkload):
             "leave_when_done": bool(p["leave_when_done"]),
             "upload_kbps": p["upload_kbps"], "download_kbps": p["download_kbps"],
             "unchokes": self.unchokes(p),
+            # A strict peer's neighbours: every host but those of services.
+            "neighbours": sorted(ip for host, ip in ctx.addresses.items()
+                                 if host != ctx.host and host not in ctx.services.values()),
+            "choker_seed": f"{ctx.seed}:{ctx.host}",
+            "unchoke_interval_s": p["unchoke_interval_s"],
+            "optimistic_unchoke_interval_s": p["optimistic_unchoke_interval_s"],
             "record_s": p["record_s"],
             "deadline_s": float(p["duration_s"]) + float(p["drain_s"])}
 
@@ -162,25 +187,102 @@ class BtSeed(BtPeer):
         return "everyone"
 
 
-class Reciprocity:
-    """Strict tit-for-tat on libtorrent's choker: as many regular slots as
-    interested neighbours sending to this peer (at most four), plus the
-    optimistic one. libtorrent still ranks who gets them, so a slot goes to
-    a sender, not to a neighbour that sends nothing."""
+class SlidesChoker:
+    """The slides' tit-for-tat, decided in the peer: every 10 s, the four
+    interested neighbours that sent it the most in those 10 s; and, for 30 s
+    at a time, one more interested neighbour at random.
 
-    def __init__(self, window_s: float = SENDING_WINDOW_S):
-        self.window_s = window_s
-        self.samples: deque[tuple[float, dict]] = deque()
+    libtorrent's own optimistic unchoke ends a turn as soon as its peer
+    earns a regular slot and gives the next to the neighbour unchoked
+    longest ago: a neighbour that never sends back keeps each turn it gets
+    for the whole 30 s while the others' end within seconds, and it held
+    2.7 times a recipient's mean (bittorrent.yaml, free-rider). Here every
+    turn lasts its 30 s. Where fewer than four sent in the last 10 s, the
+    other regular slots go to those that sent the most before, never to one
+    that has sent nothing: near the end, when a leecher has nothing left
+    that its partners lack, they still serve it."""
 
-    def slots(self, now: float, received: dict, interested: set) -> int:
+    def __init__(self, rng: random.Random, now: float, round_s: float = UNCHOKE_INTERVAL_S,
+                 turn_s: float = OPTIMISTIC_UNCHOKE_INTERVAL_S):
+        self.rng = rng
+        self.round_s, self.turn_s = round_s, turn_s
+        self.regular: frozenset[str] = frozenset()
+        self.optimistic: str | None = None
+        self.next_round = now + round_s
+        self.turn_ends = now
+        self.received_at_round: dict[str, int] = {}
+
+    def decide(self, now: float, received: dict[str, int], interested: set[str]) -> None:
         """``received``: payload bytes received so far from each neighbour;
         ``interested``: the neighbours that want a piece from us."""
-        self.samples.append((now, received))
-        while len(self.samples) > 1 and self.samples[1][0] <= now - self.window_s:
-            self.samples.popleft()
-        before = self.samples[0][1]
-        senders = sum(1 for n in interested if received.get(n, 0) > before.get(n, 0))
-        return min(REGULAR_UNCHOKE_SLOTS, senders) + OPTIMISTIC_UNCHOKE_SLOTS
+        if now >= self.next_round:
+            lately = {n: received.get(n, 0) - self.received_at_round.get(n, 0)
+                      for n in interested}
+            givers = sorted((n for n in interested if received.get(n, 0) > 0),
+                            key=lambda n: (-lately[n], -received[n], n))
+            self.regular = frozenset(givers[:REGULAR_UNCHOKE_SLOTS])
+            self.received_at_round = dict(received)
+            self.next_round += self.round_s
+        if now >= self.turn_ends or self.optimistic not in interested:
+            others = sorted(interested - self.regular - {self.optimistic})
+            self.optimistic = self.rng.choice(others) if others else None
+            # A turn lasts its 30 s; with no one to take it, look again next time.
+            self.turn_ends = now + self.turn_s if others else now
+
+    def unchoked(self, interested: set[str]) -> set[str]:
+        """Whom to unchoke now: a chosen neighbour that lost interest since
+        takes no slot."""
+        return (self.regular | {self.optimistic}) & interested
+
+    def optimistically(self, neighbour: str) -> bool:
+        return neighbour == self.optimistic and neighbour not in self.regular
+
+
+class NeighbourClasses:
+    """A strict peer's choice, carried out by libtorrent's choker. Each
+    neighbour is in a peer class of its own (assigned when it connects), and
+    the choker ranks peers by their class's upload priority before anything
+    else: the chosen ones rank first, and there are as many regular slots as
+    chosen neighbours that want a piece. libtorrent keeps one more slot for
+    its optimistic unchoke, which a strict peer never makes. Each class may
+    also cap what one neighbour gets: the slides' five slots sharing the
+    upload evenly, where libtorrent would give a slot what the others leave."""
+
+    def __init__(self, session, neighbours: list[str], per_neighbour_bytes_s: int = 0):
+        import libtorrent as lt
+
+        if len(neighbours) > MAX_NEIGHBOUR_CLASSES:
+            raise ValueError(f"strict tit-for-tat needs a libtorrent peer class for each "
+                             f"neighbour: at most {MAX_NEIGHBOUR_CLASSES}, and this peer "
+                             f"has {len(neighbours)}")
+        self.session = session
+        self.classes = {n: session.create_peer_class(n) for n in neighbours}
+        rules = peer_class_filter()
+        for neighbour, peer_class in self.classes.items():
+            self._set(neighbour, upload_limit=per_neighbour_bytes_s)
+            rules.add_rule(neighbour, neighbour,
+                           (1 << lt.session.global_peer_class_id) | (1 << peer_class))
+        session.set_peer_class_filter(rules)
+        self.chosen: set[str] = set()
+        self.slots = None
+
+    def _set(self, neighbour: str, **fields) -> None:
+        # set_peer_class resets every field it is not given: give them all.
+        peer_class = self.classes[neighbour]
+        self.session.set_peer_class(peer_class,
+                                    {**self.session.get_peer_class(peer_class), **fields})
+
+    def carry_out(self, chosen: set[str], seeding: bool) -> None:
+        # A seed has no one to reciprocate: libtorrent's round robin serves all.
+        chosen = set() if seeding else chosen & set(self.classes)
+        for neighbour in chosen ^ self.chosen:
+            self._set(neighbour, upload_priority=CHOSEN_PRIORITY if neighbour in chosen
+                      else OTHERS_PRIORITY)
+        self.chosen = chosen
+        slots = UNCHOKES["tit-for-tat"] if seeding else len(chosen) + OPTIMISTIC_UNCHOKE_SLOTS
+        if slots != self.slots:
+            self.slots = slots
+            self.session.apply_settings({"unchoke_slots_limit": slots})
 
 
 def peer_class_filter():
@@ -206,7 +308,12 @@ def run_peer(config: dict, out: Path) -> int:
         shutil.copy(config["publisher_copy"], save / FILE_NAME)
     session = lt.session(session_settings(config["listen"], config["upload_kbps"],
                                           config["download_kbps"], config["unchokes"]))
-    session.set_peer_class_filter(peer_class_filter())
+    strict = config["unchokes"] == "strict"
+    if strict:
+        classes = NeighbourClasses(session, config["neighbours"],
+                                   config["upload_kbps"] * 125 // UNCHOKES["tit-for-tat"])
+    else:
+        session.set_peer_class_filter(peer_class_filter())
     info = lt.torrent_info(config["torrent"])
     params = lt.add_torrent_params()
     params.ti = info
@@ -219,10 +326,11 @@ def run_peer(config: dict, out: Path) -> int:
         writer = csv.DictWriter(handle_out, fieldnames=FIELDS)
         writer.writeheader()
         writer.writerow({"kind": "started", "time": f"{started:.3f}", "peer": config["name"]})
-        next_record = next_recount = time.monotonic()
+        next_record = next_decision = time.monotonic()
         requested: set[int] = set()
-        reciprocity = Reciprocity() if config["unchokes"] == "strict" else None
-        slots = UNCHOKES[config["unchokes"]]
+        choker = SlidesChoker(random.Random(config["choker_seed"]), time.monotonic(),
+                              config["unchoke_interval_s"],
+                              config["optimistic_unchoke_interval_s"]) if strict else None
         while not stopping and time.monotonic() < deadline:
             time.sleep(POLL_S)
             now = time.time()
@@ -235,14 +343,11 @@ def run_peer(config: dict, out: Path) -> int:
             if not status.is_seeding:
                 for row in new_requests(handle, status.pieces, requested):
                     writer.writerow({"time": f"{now:.3f}", "peer": config["name"], **row})
-            if reciprocity and time.monotonic() >= next_recount:
-                next_recount += RECOUNT_S
-                # A seed has no one to reciprocate: all its slots are open.
-                wanted = UNCHOKES["tit-for-tat"] if status.is_seeding else \
-                    reciprocity.slots(time.monotonic(), *received_and_interested(handle))
-                if wanted != slots:
-                    slots = wanted
-                    session.apply_settings({"unchoke_slots_limit": slots})
+            if choker and time.monotonic() >= next_decision:
+                next_decision += DECIDE_S
+                received, interested = received_and_interested(handle)
+                choker.decide(time.monotonic(), received, interested)
+                classes.carry_out(choker.unchoked(interested), status.is_seeding)
             if time.monotonic() < next_record:
                 continue
             next_record += config["record_s"]
@@ -253,13 +358,19 @@ def run_peer(config: dict, out: Path) -> int:
                              "up_bps": 8 * status.upload_rate,
                              "detail": status.total_payload_upload})
             for peer in handle.get_peer_info():
+                choked = bool(peer.flags & peer.choked)
+                optimistic = choker.optimistically(peer.ip[0]) and not choked if choker \
+                    else bool(peer.flags & peer.optimistic_unchoke)
                 writer.writerow({
                     "kind": "neighbour", "time": f"{now:.3f}", "peer": config["name"],
                     "neighbour": peer.ip[0], "down_bps": 8 * peer.down_speed,
                     "up_bps": 8 * peer.up_speed,
-                    "choked_by_us": int(bool(peer.flags & peer.choked)),
+                    "choked_by_us": int(choked),
                     "choking_us": int(bool(peer.flags & peer.remote_choked)),
-                    "optimistic": int(bool(peer.flags & peer.optimistic_unchoke)),
+                    "optimistic": int(optimistic),
+                    # What a strict leecher's choker asked for, to compare.
+                    "chosen": int(peer.ip[0] in classes.chosen)
+                    if choker and not status.is_seeding else "",
                     "interested": int(bool(peer.flags & peer.remote_interested)),
                     "detail": f"{peer.total_download} {peer.total_upload}"})
             handle_out.flush()
@@ -273,10 +384,16 @@ def run_peer(config: dict, out: Path) -> int:
     return 0
 
 
-def received_and_interested(handle) -> tuple[dict, set]:
-    peers = handle.get_peer_info()
-    return ({p.ip: p.total_download for p in peers},
-            {p.ip for p in peers if p.flags & p.remote_interested})
+def received_and_interested(handle) -> tuple[dict[str, int], set[str]]:
+    """Payload bytes received from each neighbour's address, and the
+    addresses that want a piece from us."""
+    received: dict[str, int] = defaultdict(int)
+    interested = set()
+    for peer in handle.get_peer_info():
+        received[peer.ip[0]] += peer.total_download
+        if peer.flags & peer.remote_interested:
+            interested.add(peer.ip[0])
+    return dict(received), interested
 
 
 def new_requests(handle, held: list[bool], requested: set[int]) -> list[dict]:

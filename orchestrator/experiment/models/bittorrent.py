@@ -26,7 +26,8 @@ CHECKS = ("all_complete", "pieces_lost", "requested_availability_ratio", "rarest
           "unchoked_are_top_givers", "free_rider_finished_last",
           "free_rider_time_ratio", "free_rider_optimistic_share",
           "free_rider_leechers_optimistic_share", "free_rider_optimistic_hold",
-          "free_rider_regular_share", "free_rider_seed_share", "free_rider_sent_mb")
+          "free_rider_regular_share", "free_rider_seed_share", "free_rider_sent_mb",
+          "choices_carried_out")
 REQUIRES = Requires(pooled_workload_roles=("bt-peer",))
 LEECHER_ROLE, SEED_ROLE = "bt-peer", "bt-seed"
 # libtorrent picks its first pieces at random (its initial_picker_threshold),
@@ -63,6 +64,12 @@ def quantities(spec, run) -> tuple[list[Quantity], dict]:
                "availability": swarm.availability_series(),
                "unchoke_graph": swarm.unchoke_graph(),
                "lost_pieces": swarm.lost_pieces()}
+    carried_out = swarm.choices_carried_out()
+    if carried_out is not None:
+        found.append(Quantity(
+            "choices_carried_out", carried_out, 1.0, "",
+            "strict leechers' records of interested neighbours in which libtorrent "
+            "had each unchoked exactly when the leecher's own choker had chosen it"))
     if swarm.riders:
         found += free_rider_quantities(swarm, swarm.riders[0], details)
     return found, details
@@ -245,6 +252,15 @@ class Swarm:
                 agree += sum(1 for o in regular if o in top)
                 total += len(regular)
         return agree / total if total else None
+
+    def choices_carried_out(self) -> float | None:
+        """Over strict leechers' records of interested neighbours while they
+        downloaded: the share in which libtorrent's choke state matched
+        their choker's choice (None: no strict leecher)."""
+        rows = [r for r in self.of_kind("neighbour")
+                if r.get("chosen") in ("0", "1") and r["interested"] == "1"]
+        agree = sum(1 for r in rows if (r["choked_by_us"] == "0") == (r["chosen"] == "1"))
+        return agree / len(rows) if rows else None
 
     def unchoke_graph(self) -> dict[str, dict[str, dict[str, int]]]:
         """Seconds each peer held each neighbour unchoked, regularly or

@@ -1,6 +1,8 @@
 """BitTorrent roles: a peer's session stays inside the emulation, the swarm's
 torrent is the same on every run, the tracker whitelists it, and a file
 client checks its copy."""
+import random
+
 import pytest
 
 from services import torrent
@@ -8,8 +10,10 @@ from services.base import HostContext
 from services.bt_peer import (
     FREE_RIDER_OPTIMISTIC_INTERVAL_S,
     LISTEN_PORT,
+    OPTIMISTIC_UNCHOKE_INTERVAL_S,
+    STRICT_UNCHOKE_INTERVAL_S,
     UNCHOKES,
-    Reciprocity,
+    SlidesChoker,
     new_requests,
     session_settings,
 )
@@ -38,31 +42,88 @@ def test_the_publisher_unchokes_everyone_and_a_free_rider_no_one():
     assert rider["allowed_fast_set_size"] == 0
 
 
-def test_a_strict_peer_opens_a_regular_slot_only_for_a_neighbour_sending_now():
-    reciprocity = Reciprocity(window_s=1)
+def choker(seed: int = 1) -> SlidesChoker:
+    return SlidesChoker(random.Random(seed), now=0.0)
+
+
+def test_a_strict_peer_unchokes_its_four_top_givers_of_the_round_and_no_non_giver():
+    slides = choker()
+    wanting = {"a", "b", "c", "d", "e", "rider"}
+    slides.decide(0.0, {}, wanting)
+    assert slides.regular == frozenset()    # no one has sent anything yet
+    slides.decide(9.9, {"a": 50, "b": 40}, wanting)
+    assert slides.regular == frozenset()    # re-evaluated every 10 s only
+    slides.decide(10.0, {"a": 500, "b": 400, "c": 300, "d": 200, "e": 100, "rider": 0},
+                  wanting)
+    assert slides.regular == {"a", "b", "c", "d"}
+    # The next round ranks by what each sent in that round alone.
+    slides.decide(20.0, {"a": 500, "b": 400, "c": 300, "d": 200, "e": 900, "rider": 0},
+                  wanting)
+    assert "e" in slides.regular and "rider" not in slides.regular
+    # A giver that wants nothing from us takes no slot.
+    slides.decide(30.0, {"a": 600, "b": 500, "c": 400, "d": 300, "e": 1000}, {"a", "rider"})
+    assert slides.regular == {"a"}
+
+
+def test_slots_no_one_filled_this_round_go_to_past_givers_never_to_a_non_giver():
+    slides = choker()
     wanting = {"a", "b", "c", "rider"}
-    # Nothing received yet: the optimistic slot only.
-    assert reciprocity.slots(0, {"a": 0, "b": 0}, wanting) == UNCHOKES["strict"] == 1
-    assert reciprocity.slots(0.5, {"a": 100, "b": 0, "rider": 0}, wanting) == 2
-    assert reciprocity.slots(1.0, {"a": 100, "b": 50, "c": 10, "rider": 0}, wanting) == 4
-    # 2 s: a sent nothing since 0.5 s; b and c sent within the last second.
-    assert reciprocity.slots(2.0, {"a": 100, "b": 60, "c": 20, "rider": 0}, wanting) == 3
-    # A sender that does not want our pieces takes no slot.
-    assert reciprocity.slots(2.5, {"a": 100, "b": 70, "c": 30}, {"a"}) == 1
+    slides.decide(10.0, {"a": 500, "b": 100, "c": 300}, wanting)
+    # Round two: only b sent; a and c sent before, the rider never did.
+    slides.decide(20.0, {"a": 500, "b": 150, "c": 300, "rider": 0}, wanting)
+    assert slides.regular == {"a", "b", "c"}
 
 
-def test_a_strict_peer_has_at_most_the_slides_four_regular_slots():
-    reciprocity = Reciprocity(window_s=1)
-    reciprocity.slots(0, {}, set())
-    senders = {f"p{i}": 1 for i in range(7)}
-    assert reciprocity.slots(0.5, senders, set(senders)) == 5
+def test_an_optimistic_turn_lasts_its_30_s_even_when_its_peer_sends_back():
+    slides = choker()
+    wanting = {"a", "b", "c"}
+    slides.decide(0.0, {}, wanting)
+    first = slides.optimistic
+    assert first in wanting and slides.optimistically(first)
+    slides.decide(10.0, {first: 1000}, wanting)   # it sent back: a regular slot too
+    assert first in slides.regular and slides.optimistic == first
+    assert not slides.optimistically(first)
+    slides.decide(29.9, {first: 2000}, wanting)
+    assert slides.optimistic == first
+    slides.decide(30.0, {first: 3000}, wanting)
+    assert slides.optimistic not in (first, None)
+    assert slides.unchoked(wanting) == {first, slides.optimistic}
 
 
-def test_a_strict_peer_breaks_ties_by_what_a_neighbour_holds_not_by_what_it_got():
-    # round robin would keep an optimistically unchoked free-rider in a slot
-    # it does not earn (it ranks by what we sent it); anti-leech does not.
-    assert session_settings("10.0.0.5", 0, 0, "strict")["seed_choking_algorithm"] == 2
-    assert session_settings("10.0.0.5", 0, 0, "strict")["unchoke_slots_limit"] == 1
+def test_an_optimistic_turn_ends_when_its_peer_no_longer_wants_a_piece():
+    slides = choker()
+    slides.decide(0.0, {}, {"a", "b"})
+    first = slides.optimistic
+    slides.decide(1.0, {}, {"a", "b"} - {first})
+    assert slides.optimistic == ({"a", "b"} - {first}).pop()
+    slides.decide(2.0, {}, set())
+    assert slides.optimistic is None and slides.unchoked(set()) == set()
+
+
+# Each of ten neighbours expects a tenth of 3000 turns, 300; a binomial
+# count's standard deviation is then √270 = 16.4: four of those either way.
+TURNS, NEIGHBOURS = 3000, 10
+TURN_SHARE_TOLERANCE = 4 * (TURNS / NEIGHBOURS * (1 - 1 / NEIGHBOURS)) ** 0.5
+
+
+def test_every_neighbour_gets_an_even_share_of_optimistic_turns():
+    slides = choker(seed=7)
+    wanting = {f"p{i}" for i in range(NEIGHBOURS)}
+    turns = {n: 0 for n in wanting}
+    for turn in range(TURNS):
+        slides.decide(turn * OPTIMISTIC_UNCHOKE_INTERVAL_S, {}, wanting)
+        turns[slides.optimistic] += 1
+    for n, count in turns.items():
+        assert abs(count - TURNS / NEIGHBOURS) <= TURN_SHARE_TOLERANCE, (n, count)
+
+
+def test_a_strict_peer_leaves_its_optimistic_unchoke_to_its_own_choker():
+    settings = session_settings("10.0.0.5", 0, 0, "strict")
+    assert settings["unchoke_slots_limit"] == UNCHOKES["strict"] == 1
+    assert settings["optimistic_unchoke_interval"] == FREE_RIDER_OPTIMISTIC_INTERVAL_S
+    assert settings["unchoke_interval"] == STRICT_UNCHOKE_INTERVAL_S == 1
+    # Its choice is per neighbour address: one connection per address.
+    assert settings["allow_multiple_connections_per_ip"] is False
 
 
 class FakeTorrent:
