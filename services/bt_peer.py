@@ -78,6 +78,9 @@ UNCHOKES = {"tit-for-tat": REGULAR_UNCHOKE_SLOTS + OPTIMISTIC_UNCHOKE_SLOTS,
 STRICT_UNCHOKE_INTERVAL_S = 1
 # What a strict peer's choker looks at, this often.
 DECIDE_S = 0.25
+# A choice shows in libtorrent's choke state after its next round, within
+# this long of being made (its rounds come on its one-second tick).
+SETTLE_S = STRICT_UNCHOKE_INTERVAL_S + DECIDE_S
 # libtorrent addresses peer classes by a 32-bit mask: classes 0-2 are its
 # own (global, TCP, local), which leaves 29 for one per neighbour.
 MAX_NEIGHBOUR_CLASSES = 29
@@ -264,7 +267,13 @@ class NeighbourClasses:
                            (1 << lt.session.global_peer_class_id) | (1 << peer_class))
         session.set_peer_class_filter(rules)
         self.chosen: set[str] = set()
+        self.changed_at: dict[str, float] = {}
         self.slots = None
+
+    def settled(self, neighbour: str, now: float) -> bool:
+        """Whether libtorrent has had a round since this neighbour's choice
+        last changed, so that its choke state should show the choice."""
+        return now - self.changed_at.get(neighbour, -SETTLE_S) >= SETTLE_S
 
     def _set(self, neighbour: str, **fields) -> None:
         # set_peer_class resets every field it is not given: give them all.
@@ -272,12 +281,13 @@ class NeighbourClasses:
         self.session.set_peer_class(peer_class,
                                     {**self.session.get_peer_class(peer_class), **fields})
 
-    def carry_out(self, chosen: set[str], seeding: bool) -> None:
+    def carry_out(self, now: float, chosen: set[str], seeding: bool) -> None:
         # A seed has no one to reciprocate: libtorrent's round robin serves all.
         chosen = set() if seeding else chosen & set(self.classes)
         for neighbour in chosen ^ self.chosen:
             self._set(neighbour, upload_priority=CHOSEN_PRIORITY if neighbour in chosen
                       else OTHERS_PRIORITY)
+            self.changed_at[neighbour] = now
         self.chosen = chosen
         slots = UNCHOKES["tit-for-tat"] if seeding else len(chosen) + OPTIMISTIC_UNCHOKE_SLOTS
         if slots != self.slots:
@@ -347,7 +357,8 @@ def run_peer(config: dict, out: Path) -> int:
                 next_decision += DECIDE_S
                 received, interested = received_and_interested(handle)
                 choker.decide(time.monotonic(), received, interested)
-                classes.carry_out(choker.unchoked(interested), status.is_seeding)
+                classes.carry_out(time.monotonic(), choker.unchoked(interested),
+                                  status.is_seeding)
             if time.monotonic() < next_record:
                 continue
             next_record += config["record_s"]
@@ -368,9 +379,11 @@ def run_peer(config: dict, out: Path) -> int:
                     "choked_by_us": int(choked),
                     "choking_us": int(bool(peer.flags & peer.remote_choked)),
                     "optimistic": int(optimistic),
-                    # What a strict leecher's choker asked for, to compare.
+                    # What a strict leecher's choker asked for, to compare,
+                    # once libtorrent has had a round to carry it out.
                     "chosen": int(peer.ip[0] in classes.chosen)
-                    if choker and not status.is_seeding else "",
+                    if choker and not status.is_seeding
+                    and classes.settled(peer.ip[0], time.monotonic()) else "",
                     "interested": int(bool(peer.flags & peer.remote_interested)),
                     "detail": f"{peer.total_download} {peer.total_upload}"})
             handle_out.flush()

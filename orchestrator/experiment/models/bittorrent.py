@@ -68,8 +68,9 @@ def quantities(spec, run) -> tuple[list[Quantity], dict]:
     if carried_out is not None:
         found.append(Quantity(
             "choices_carried_out", carried_out, 1.0, "",
-            "strict leechers' records of interested neighbours in which libtorrent "
-            "had each unchoked exactly when the leecher's own choker had chosen it"))
+            "of the interested neighbours a strict leecher's choker had chosen or "
+            "libtorrent had unchoked (a second or more after the choker last changed "
+            "its mind about them), the share both chose: per leecher and second"))
     if swarm.riders:
         found += free_rider_quantities(swarm, swarm.riders[0], details)
     return found, details
@@ -255,12 +256,17 @@ class Swarm:
 
     def choices_carried_out(self) -> float | None:
         """Over strict leechers' records of interested neighbours while they
-        downloaded: the share in which libtorrent's choke state matched
-        their choker's choice (None: no strict leecher)."""
-        rows = [r for r in self.of_kind("neighbour")
-                if r.get("chosen") in ("0", "1") and r["interested"] == "1"]
-        agree = sum(1 for r in rows if (r["choked_by_us"] == "0") == (r["chosen"] == "1"))
-        return agree / len(rows) if rows else None
+        downloaded, once libtorrent had had a round to carry out the choice:
+        of those their choker chose or libtorrent unchoked, the share both
+        did (None: no strict leecher). Neighbours neither picked, most of
+        them, do not count: they would agree whatever libtorrent did."""
+        both = either = 0
+        for r in self.of_kind("neighbour"):
+            if r.get("chosen") in ("0", "1") and r["interested"] == "1":
+                picked, unchoked = r["chosen"] == "1", r["choked_by_us"] == "0"
+                both += picked and unchoked
+                either += picked or unchoked
+        return both / either if either else None
 
     def unchoke_graph(self) -> dict[str, dict[str, dict[str, int]]]:
         """Seconds each peer held each neighbour unchoked, regularly or

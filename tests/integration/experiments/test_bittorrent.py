@@ -1,6 +1,8 @@
 """bittorrent, short (eight leechers, a 4 MB file): a free-rider sends no
-piece data and the others still complete, requests favour rare pieces, and
-a seed that leaves too early leaves named pieces lost; nothing is left."""
+piece data and the others still complete, libtorrent unchokes whom the
+leechers' own chokers chose and the free-rider is served mostly through
+optimistic unchokes, requests favour rare pieces, and a seed that leaves
+too early leaves named pieces lost; nothing is left."""
 from pathlib import Path
 
 from orchestrator.experiment import spec
@@ -8,6 +10,10 @@ from orchestrator.experiment.runner import run_experiment
 from tests.integration.experiments.test_p2p_vs_cs import swarm_processes
 
 SPEC = Path(__file__).resolve().parents[3] / "experiments" / "bittorrent.yaml"
+# libtorrent held another neighbour in a chosen one's slot in about one
+# record in seven (measured 0.74 short, 0.77 full); as many picked at
+# random among some 15 interested would score about 0.15.
+CHOICES_CARRIED_OUT_AT_LEAST = 0.6
 
 
 def short(tmp_path) -> Path:
@@ -37,6 +43,8 @@ def test_a_free_rider_sends_nothing_and_requests_favour_rare_pieces(tmp_path, cl
     assert found["free_rider_sent_mb"] == 0.0
     # What it got came from leechers and the seed, each way counted.
     assert sum(results["free-rider"].details["free_rider_sources_mb"].values()) > 0
+    assert found["choices_carried_out"] >= CHOICES_CARRIED_OUT_AT_LEAST
+    assert found["free_rider_leechers_optimistic_share"] > 0.5
     # Rarest first: a rarest piece more often than a random pick would take
     # one (in a swarm this small many choices are ties, which count for both).
     assert found["rarest_pick_share"] > found["random_pick_rarest_share"]

@@ -426,3 +426,15 @@ def test_bad_mail_input_names_file_line_and_field(tmp_path, old, new, field, say
     line = text[:text.index(new)].count("\n") + 1
     match = [p for p in problems(path) if f": {field}: " in p]
     assert match and match[0].startswith(f"{path}:{line}:") and says in match[0], match
+
+
+BITTORRENT = REPO / "experiments" / "bittorrent.yaml"
+
+
+def test_strict_tit_for_tat_is_refused_where_libtorrent_has_too_few_peer_classes(tmp_path):
+    path, _ = variant(tmp_path, "peers: {count: 24,", "peers: {count: 40,", BITTORRENT)
+    strict = "params: {strict_tit_for_tat: true}"
+    line = path.read_text()[:path.read_text().index(strict)].count("\n") + 1
+    match = [p for p in problems(path, only=["free-rider"]) if "strict_tit_for_tat" in p]
+    assert match and match[0].startswith(f"{path}:{line}:"), match
+    assert "at most 29" in match[0] and "40 hosts besides" in match[0]
