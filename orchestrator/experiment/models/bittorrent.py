@@ -8,8 +8,9 @@ peer's records (services/bt_peer.py):
   send to it fastest, re-evaluated every 10 s; one more is unchoked
   optimistically every 30 s;
 - a free-rider (it uploads nothing) gets data only through optimistic
-  unchokes and seeds, on the slides' account, and finishes last; how long
-  it held optimistic slots, against other recipients, says why it may not;
+  unchokes and seeds, on the slides' account, and finishes last; under
+  libtorrent's own choker it may not, and how long it held optimistic
+  slots, against other recipients, says why;
 - churn: the swarm completes while every piece survives on some peer that
   stays; when the only copy of a piece leaves, the swarm stalls.
 """
