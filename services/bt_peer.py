@@ -13,8 +13,7 @@ what each neighbour sent since the last round; when fewer than four send,
 the spare slots go to neighbours that send nothing. ``strict_tit_for_tat``
 takes the slides' words strictly (see ``SlidesChoker``): regular slots only
 for neighbours that send to this peer, a random optimistic unchoke that
-lasts its 30 s, and each slot an even share of ``upload_kbps``; the peer's
-intervals are ``unchoke_interval_s`` and ``optimistic_unchoke_interval_s``.
+lasts its 30 s, and each slot an even share of ``upload_kbps``.
 
 Each second a peer logs the pieces it holds and, per neighbour, the rates
 both ways, who chokes whom and who is interested; each piece it starts to
@@ -131,8 +130,6 @@ class BtPeer(SettingsFileWorkload):
     seeding = False
     defaults = {"tracker": None, "upload_kbps": 0, "download_kbps": 0,
                 "free_rider": False, "strict_tit_for_tat": False, "leave_when_done": False,
-                "unchoke_interval_s": UNCHOKE_INTERVAL_S,
-                "optimistic_unchoke_interval_s": OPTIMISTIC_UNCHOKE_INTERVAL_S,
                 "record_s": 1.0, "drain_s": 30}
 
     @staticmethod
@@ -167,8 +164,6 @@ class BtPeer(SettingsFileWorkload):
             "neighbours": sorted(ip for host, ip in ctx.addresses.items()
                                  if host != ctx.host and host not in ctx.services.values()),
             "choker_seed": f"{ctx.seed}:{ctx.host}",
-            "unchoke_interval_s": p["unchoke_interval_s"],
-            "optimistic_unchoke_interval_s": p["optimistic_unchoke_interval_s"],
             "record_s": p["record_s"],
             "deadline_s": float(p["duration_s"]) + float(p["drain_s"])}
 
@@ -205,13 +200,11 @@ class SlidesChoker:
     that has sent nothing: near the end, when a leecher has nothing left
     that its partners lack, they still serve it."""
 
-    def __init__(self, rng: random.Random, now: float, round_s: float = UNCHOKE_INTERVAL_S,
-                 turn_s: float = OPTIMISTIC_UNCHOKE_INTERVAL_S):
+    def __init__(self, rng: random.Random, now: float):
         self.rng = rng
-        self.round_s, self.turn_s = round_s, turn_s
         self.regular: frozenset[str] = frozenset()
         self.optimistic: str | None = None
-        self.next_round = now + round_s
+        self.next_round = now + UNCHOKE_INTERVAL_S
         self.turn_ends = now
         self.received_at_round: dict[str, int] = {}
 
@@ -225,12 +218,12 @@ class SlidesChoker:
                             key=lambda n: (-lately[n], -received[n], n))
             self.regular = frozenset(givers[:REGULAR_UNCHOKE_SLOTS])
             self.received_at_round = dict(received)
-            self.next_round += self.round_s
+            self.next_round += UNCHOKE_INTERVAL_S
         if now >= self.turn_ends or self.optimistic not in interested:
             others = sorted(interested - self.regular - {self.optimistic})
             self.optimistic = self.rng.choice(others) if others else None
             # A turn lasts its 30 s; with no one to take it, look again next time.
-            self.turn_ends = now + self.turn_s if others else now
+            self.turn_ends = now + OPTIMISTIC_UNCHOKE_INTERVAL_S if others else now
 
     def unchoked(self, interested: set[str]) -> set[str]:
         """Whom to unchoke now: a chosen neighbour that lost interest since
@@ -247,9 +240,13 @@ class NeighbourClasses:
     the choker ranks peers by their class's upload priority before anything
     else: the chosen ones rank first, and there are as many regular slots as
     chosen neighbours that want a piece. libtorrent keeps one more slot for
-    its optimistic unchoke, which a strict peer never makes. Each class may
-    also cap what one neighbour gets: the slides' five slots sharing the
-    upload evenly, where libtorrent would give a slot what the others leave."""
+    its optimistic unchoke, which a strict peer never makes. While the peer
+    downloads, libtorrent still holds another neighbour in a chosen one's
+    slot in about one second in seven (``choices_carried_out`` in the
+    bittorrent model; as a seed it follows the priorities exactly). Each
+    class may also cap what one neighbour gets: the slides' five slots
+    sharing the upload evenly, where libtorrent would give a slot what the
+    others leave."""
 
     def __init__(self, session, neighbours: list[str], per_neighbour_bytes_s: int = 0):
         import libtorrent as lt
@@ -338,9 +335,8 @@ def run_peer(config: dict, out: Path) -> int:
         writer.writerow({"kind": "started", "time": f"{started:.3f}", "peer": config["name"]})
         next_record = next_decision = time.monotonic()
         requested: set[int] = set()
-        choker = SlidesChoker(random.Random(config["choker_seed"]), time.monotonic(),
-                              config["unchoke_interval_s"],
-                              config["optimistic_unchoke_interval_s"]) if strict else None
+        choker = SlidesChoker(random.Random(config["choker_seed"]), time.monotonic()) \
+            if strict else None
         while not stopping and time.monotonic() < deadline:
             time.sleep(POLL_S)
             now = time.time()
