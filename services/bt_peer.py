@@ -236,17 +236,20 @@ class SlidesChoker:
 
 class NeighbourClasses:
     """A strict peer's choice, carried out by libtorrent's choker. Each
-    neighbour is in a peer class of its own (assigned when it connects), and
-    the choker ranks peers by their class's upload priority before anything
-    else: the chosen ones rank first, and there are as many regular slots as
-    chosen neighbours that want a piece. libtorrent keeps one more slot for
-    its optimistic unchoke, which a strict peer never makes. While the peer
-    downloads, libtorrent still holds another neighbour in a chosen one's
-    slot in about one second in seven (``choices_carried_out`` in the
-    bittorrent model; as a seed it follows the priorities exactly). Each
-    class may also cap what one neighbour gets: the slides' five slots
-    sharing the upload evenly, where libtorrent would give a slot what the
-    others leave."""
+    neighbour is in a peer class of its own (assigned when it connects):
+
+    - the chosen rank first: the choker orders peers by their class's upload
+      priority before anything else;
+    - a neighbour neither chosen nor unchoked is out of the choker's sight
+      (its class ignores unchoke slots), so that the chosen are all it
+      sees, and unchokes, with as many slots as there are chosen. The
+      choker keeps one more slot for its optimistic unchoke, which a strict
+      peer never makes; and it picks its unchokes from a partial sort that
+      leaves the picks in no order, so while it still holds an unchosen
+      neighbour unchoked it gets one slot fewer, and chokes that one first;
+    - each class may cap what one neighbour gets: the slides' five slots
+      sharing the upload evenly, where libtorrent gives a slot what the
+      others leave."""
 
     def __init__(self, session, neighbours: list[str], per_neighbour_bytes_s: int = 0):
         import libtorrent as lt
@@ -265,6 +268,7 @@ class NeighbourClasses:
         session.set_peer_class_filter(rules)
         self.chosen: set[str] = set()
         self.changed_at: dict[str, float] = {}
+        self.states: dict[str, tuple[int, bool]] = {}
         self.slots = None
 
     def settled(self, neighbour: str, now: float) -> bool:
@@ -278,15 +282,23 @@ class NeighbourClasses:
         self.session.set_peer_class(peer_class,
                                     {**self.session.get_peer_class(peer_class), **fields})
 
-    def carry_out(self, now: float, chosen: set[str], seeding: bool) -> None:
+    def carry_out(self, now: float, chosen: set[str], unchoked: set[str],
+                  seeding: bool) -> None:
+        """``chosen``: whom to unchoke, all wanting a piece; ``unchoked``:
+        the neighbours that want a piece and are unchoked now."""
         # A seed has no one to reciprocate: libtorrent's round robin serves all.
         chosen = set() if seeding else chosen & set(self.classes)
         for neighbour in chosen ^ self.chosen:
-            self._set(neighbour, upload_priority=CHOSEN_PRIORITY if neighbour in chosen
-                      else OTHERS_PRIORITY)
             self.changed_at[neighbour] = now
         self.chosen = chosen
-        slots = UNCHOKES["tit-for-tat"] if seeding else len(chosen) + OPTIMISTIC_UNCHOKE_SLOTS
+        for neighbour in self.classes:
+            state = (CHOSEN_PRIORITY if neighbour in chosen else OTHERS_PRIORITY,
+                     not seeding and neighbour not in chosen | unchoked)
+            if self.states.get(neighbour) != state:
+                self.states[neighbour] = state
+                self._set(neighbour, upload_priority=state[0], ignore_unchoke_slots=state[1])
+        slots = UNCHOKES["tit-for-tat"] if seeding else \
+            len(chosen) + (0 if unchoked - chosen else OPTIMISTIC_UNCHOKE_SLOTS)
         if slots != self.slots:
             self.slots = slots
             self.session.apply_settings({"unchoke_slots_limit": slots})
@@ -351,9 +363,9 @@ def run_peer(config: dict, out: Path) -> int:
                     writer.writerow({"time": f"{now:.3f}", "peer": config["name"], **row})
             if choker and time.monotonic() >= next_decision:
                 next_decision += DECIDE_S
-                received, interested = received_and_interested(handle)
+                received, interested, unchoked = neighbour_states(handle)
                 choker.decide(time.monotonic(), received, interested)
-                classes.carry_out(time.monotonic(), choker.unchoked(interested),
+                classes.carry_out(time.monotonic(), choker.unchoked(interested), unchoked,
                                   status.is_seeding)
             if time.monotonic() < next_record:
                 continue
@@ -393,16 +405,18 @@ def run_peer(config: dict, out: Path) -> int:
     return 0
 
 
-def received_and_interested(handle) -> tuple[dict[str, int], set[str]]:
-    """Payload bytes received from each neighbour's address, and the
-    addresses that want a piece from us."""
+def neighbour_states(handle) -> tuple[dict[str, int], set[str], set[str]]:
+    """Payload bytes received from each neighbour's address; the addresses
+    that want a piece from us; those of them we have unchoked."""
     received: dict[str, int] = defaultdict(int)
-    interested = set()
+    interested, unchoked = set(), set()
     for peer in handle.get_peer_info():
         received[peer.ip[0]] += peer.total_download
         if peer.flags & peer.remote_interested:
             interested.add(peer.ip[0])
-    return dict(received), interested
+            if not peer.flags & peer.choked:
+                unchoked.add(peer.ip[0])
+    return dict(received), interested, unchoked
 
 
 def new_requests(handle, held: list[bool], requested: set[int]) -> list[dict]:

@@ -11,8 +11,10 @@ from services.bt_peer import (
     FREE_RIDER_OPTIMISTIC_INTERVAL_S,
     LISTEN_PORT,
     OPTIMISTIC_UNCHOKE_INTERVAL_S,
+    SETTLE_S,
     STRICT_UNCHOKE_INTERVAL_S,
     UNCHOKES,
+    NeighbourClasses,
     SlidesChoker,
     new_requests,
     session_settings,
@@ -124,6 +126,71 @@ def test_a_strict_peer_leaves_its_optimistic_unchoke_to_its_own_choker():
     assert settings["unchoke_interval"] == STRICT_UNCHOKE_INTERVAL_S == 1
     # Its choice is per neighbour address: one connection per address.
     assert settings["allow_multiple_connections_per_ip"] is False
+
+
+class FakeSession:
+    """What NeighbourClasses asks of a libtorrent session."""
+
+    def __init__(self):
+        self.classes: dict[int, dict] = {}
+        self.settings: dict = {}
+
+    def create_peer_class(self, name):
+        self.classes[len(self.classes) + 3] = {
+            "ignore_unchoke_slots": False, "connection_limit_factor": 100, "label": name,
+            "upload_limit": 0, "download_limit": 0, "upload_priority": 1,
+            "download_priority": 1}
+        return len(self.classes) + 2
+
+    def get_peer_class(self, peer_class):
+        return dict(self.classes[peer_class])
+
+    def set_peer_class(self, peer_class, info):
+        assert info.keys() == self.classes[peer_class].keys()  # libtorrent resets the rest
+        self.classes[peer_class] = info
+
+    def set_peer_class_filter(self, rules):
+        self.rules = rules
+
+    def apply_settings(self, settings):
+        self.settings.update(settings)
+
+
+def seen(session, classes) -> dict[str, tuple[int, bool]]:
+    """Each neighbour's (priority, out of the choker's sight)."""
+    return {n: (session.classes[c]["upload_priority"], session.classes[c]["ignore_unchoke_slots"])
+            for n, c in classes.classes.items()}
+
+
+A, B, C = "10.0.1.2", "10.0.1.3", "10.0.1.4"
+
+
+def test_libtorrent_sees_only_the_chosen_and_chokes_a_stray_first():
+    session = FakeSession()
+    classes = NeighbourClasses(session, [A, B, C], per_neighbour_bytes_s=45_000)
+    assert all(info["upload_limit"] == 45_000 for info in session.classes.values())
+    classes.carry_out(0.0, {A}, unchoked=set(), seeding=False)
+    assert seen(session, classes) == {A: (2, False), B: (1, True), C: (1, True)}
+    # One slot for A, one kept for libtorrent's optimistic unchoke.
+    assert session.settings["unchoke_slots_limit"] == 2
+    # B is chosen instead while A is still unchoked: A stays in sight to be
+    # choked, and the choker gets one slot fewer than it would.
+    classes.carry_out(1.0, {B}, unchoked={A}, seeding=False)
+    assert seen(session, classes) == {A: (1, False), B: (2, False), C: (1, True)}
+    assert session.settings["unchoke_slots_limit"] == 1
+    assert not classes.settled(B, 1.0 + SETTLE_S / 2) and classes.settled(B, 1.0 + SETTLE_S)
+    classes.carry_out(2.0, {B}, unchoked={B}, seeding=False)
+    assert seen(session, classes)[A] == (1, True)
+    assert session.settings["unchoke_slots_limit"] == 2
+    # A seed leaves the choice to libtorrent's round robin.
+    classes.carry_out(3.0, {B}, unchoked={B}, seeding=True)
+    assert set(seen(session, classes).values()) == {(1, False)}
+    assert session.settings["unchoke_slots_limit"] == UNCHOKES["tit-for-tat"]
+
+
+def test_a_strict_peer_needs_a_peer_class_per_neighbour():
+    with pytest.raises(ValueError, match="at most 29"):
+        NeighbourClasses(FakeSession(), [f"10.0.0.{i}" for i in range(30)])
 
 
 class FakeTorrent:
