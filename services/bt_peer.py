@@ -246,7 +246,9 @@ class NeighbourClasses:
       choker keeps one more slot for its optimistic unchoke, which a strict
       peer never makes; and it picks its unchokes from a partial sort that
       leaves the picks in no order, so while it still holds an unchosen
-      neighbour unchoked it gets one slot fewer, and chokes that one first;
+      neighbour unchoked it gets one slot fewer, and chokes that one first.
+      (libtorrent unchokes a neighbour out of sight at once when it says it
+      wants a piece: back in sight, it is choked at the next round);
     - each class may cap what one neighbour gets: the slides' five slots
       sharing the upload evenly, where libtorrent gives a slot what the
       others leave."""
