@@ -16,10 +16,11 @@ for neighbours that send to this peer, a random optimistic unchoke that
 lasts its 30 s, and each slot an even share of ``upload_kbps``.
 
 Each second a peer logs the pieces it holds and, per neighbour, the rates
-both ways, who chokes whom and who is interested; each piece it starts to
-request, with how many neighbours have it against the other pieces it could
-have taken (rarest first); when it finished and whether its copy matches;
-when it left, and why (stopped, done, or its deadline).
+both ways, who chokes whom and who is interested, and each choke, unchoke
+and optimistic unchoke since the second before; each piece it starts to
+request, with how many neighbours have it against the other pieces it
+could have taken (rarest first); when it finished and whether its copy
+matches; when it left, and why (stopped, done, or its deadline).
 A leecher stays to seed after finishing, and leaves once the tracker has
 counted every leecher's completion (``clients`` of them): the scrape's
 ``downloaded`` only grows, where its ``complete`` drops as peers leave.
@@ -349,6 +350,7 @@ def run_peer(config: dict, out: Path) -> int:
         writer.writerow({"kind": "started", "time": f"{started:.3f}", "peer": config["name"]})
         next_record = next_decision = time.monotonic()
         requested: set[int] = set()
+        last_states: dict[str, tuple[bool, bool]] = {}
         choker = SlidesChoker(random.Random(config["choker_seed"]), time.monotonic()) \
             if strict else None
         while not stopping and time.monotonic() < deadline:
@@ -378,10 +380,16 @@ def run_peer(config: dict, out: Path) -> int:
                              "down_bps": 8 * status.download_rate,
                              "up_bps": 8 * status.upload_rate,
                              "detail": status.total_payload_upload})
+            states = {}
             for peer in handle.get_peer_info():
                 choked = bool(peer.flags & peer.choked)
                 optimistic = choker.optimistically(peer.ip[0]) and not choked if choker \
                     else bool(peer.flags & peer.optimistic_unchoke)
+                states[peer.ip[0]] = (choked, optimistic)
+                event = choke_event(last_states.get(peer.ip[0]), states[peer.ip[0]])
+                if event:
+                    writer.writerow({"kind": event, "time": f"{now:.3f}",
+                                     "peer": config["name"], "neighbour": peer.ip[0]})
                 writer.writerow({
                     "kind": "neighbour", "time": f"{now:.3f}", "peer": config["name"],
                     "neighbour": peer.ip[0], "down_bps": 8 * peer.down_speed,
@@ -396,6 +404,7 @@ def run_peer(config: dict, out: Path) -> int:
                     and classes.settled(peer.ip[0], time.monotonic()) else "",
                     "interested": int(bool(peer.flags & peer.remote_interested)),
                     "detail": f"{peer.total_download} {peer.total_upload}"})
+            last_states = states
             handle_out.flush()
             if completed is not None and config["leechers"] is not None and (
                     config["leave_when_done"]
@@ -405,6 +414,17 @@ def run_peer(config: dict, out: Path) -> int:
                          "detail": "stopped" if stopping else
                          "done" if completed is not None else "deadline"})
     return 0
+
+
+def choke_event(before: tuple[bool, bool] | None, now: tuple[bool, bool]) -> str | None:
+    """What happened to a neighbour between two records of its (choked,
+    optimistically unchoked): a new neighbour starts choked."""
+    was_choked = True if before is None else before[0]
+    if was_choked and not now[0]:
+        return "optimistic-unchoke" if now[1] else "unchoke"
+    if now[0] and not was_choked:
+        return "choke"
+    return None
 
 
 def neighbour_states(handle) -> tuple[dict[str, int], set[str], set[str]]:

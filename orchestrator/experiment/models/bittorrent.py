@@ -64,7 +64,8 @@ def quantities(spec, run) -> tuple[list[Quantity], dict]:
                "progress": swarm.progress_series(),
                "availability": swarm.availability_series(),
                "unchoke_graph": swarm.unchoke_graph(),
-               "lost_pieces": swarm.lost_pieces()}
+               "lost_pieces": swarm.lost_pieces(),
+               "choke_events": swarm.choke_events()}
     carried_out = swarm.choices_carried_out()
     if carried_out is not None:
         found.append(Quantity(
@@ -254,6 +255,11 @@ class Swarm:
                 agree += sum(1 for o in regular if o in top)
                 total += len(regular)
         return agree / total if total else None
+
+    def choke_events(self) -> dict[str, int]:
+        """How many chokes, unchokes and optimistic unchokes the peers logged."""
+        kinds = ("choke", "unchoke", "optimistic-unchoke")
+        return {kind: sum(1 for _ in self.of_kind(kind)) for kind in kinds}
 
     def choices_carried_out(self) -> float | None:
         """Over strict leechers' records of interested neighbours while they

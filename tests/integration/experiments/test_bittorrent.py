@@ -45,6 +45,8 @@ def test_a_free_rider_sends_nothing_and_requests_favour_rare_pieces(tmp_path, cl
     # What it got came from leechers and the seed, each way counted.
     assert sum(results["free-rider"].details["free_rider_sources_mb"].values()) > 0
     assert found["choices_carried_out"] >= CHOICES_CARRIED_OUT_AT_LEAST
+    events = results["free-rider"].details["choke_events"]
+    assert min(events.values()) > 0, events
     assert found["free_rider_leechers_optimistic_share"] > 0.5
     # Rarest first: a rarest piece more often than a random pick would take
     # one (in a swarm this small many choices are ties, which count for both).

@@ -16,6 +16,7 @@ from services.bt_peer import (
     UNCHOKES,
     NeighbourClasses,
     SlidesChoker,
+    choke_event,
     new_requests,
     session_settings,
 )
@@ -191,6 +192,15 @@ def test_libtorrent_sees_only_the_chosen_and_chokes_a_stray_first():
 def test_a_strict_peer_needs_a_peer_class_per_neighbour():
     with pytest.raises(ValueError, match="at most 29"):
         NeighbourClasses(FakeSession(), [f"10.0.0.{i}" for i in range(30)])
+
+
+def test_choke_events_are_the_changes_between_two_records():
+    assert choke_event(None, (True, False)) is None
+    assert choke_event(None, (False, False)) == "unchoke"
+    assert choke_event((True, False), (False, True)) == "optimistic-unchoke"
+    assert choke_event((False, True), (False, False)) is None    # promoted: still unchoked
+    assert choke_event((False, False), (True, False)) == "choke"
+    assert choke_event((True, False), (True, False)) is None
 
 
 class FakeTorrent:

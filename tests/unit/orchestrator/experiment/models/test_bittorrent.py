@@ -1,6 +1,7 @@
 """The BitTorrent model on hand-made peer records: who stayed and finished,
 which pieces were lost, how rare the requested pieces were, whether regular
-unchokes went to the top givers, and who fed a free-rider."""
+unchokes went to the top givers, who fed a free-rider, whether libtorrent
+unchoked whom the leechers' chokers chose, and the choke events."""
 from orchestrator.experiment.models.bittorrent import Swarm
 
 ADDRESS = {"seed": "10.0.0.2", "a": "10.0.0.3", "b": "10.0.0.4", "rider": "10.0.0.5"}
@@ -87,3 +88,24 @@ def test_what_a_peer_sent_adds_up_over_its_runs():
     rows = [row("progress", "rider", t, pieces="0", detail=str(sent))
             for t, sent in enumerate((0, 500, 900, 0, 300))]
     assert swarm(rows).sent_bits("rider") == 8 * (900 + 300)
+
+
+def test_a_choice_counts_as_carried_out_when_libtorrent_unchoked_exactly_the_chosen():
+    rows = [row("started", "a", 0)]
+    # Chosen and unchoked; chosen but choked; unchoked but not chosen; neither
+    # (does not count); not settled yet (does not count); not interested.
+    rows += [neighbour("a", 1, "b", choked="0") | {"chosen": "1"},
+             neighbour("a", 2, "b", choked="1") | {"chosen": "1"},
+             neighbour("a", 3, "rider", choked="0") | {"chosen": "0"},
+             neighbour("a", 4, "rider", choked="1") | {"chosen": "0"},
+             neighbour("a", 5, "rider", choked="0") | {"chosen": ""},
+             neighbour("a", 6, "b", choked="0", interested="0") | {"chosen": "0"}]
+    assert swarm(rows).choices_carried_out() == 1 / 3
+    assert swarm([r | {"chosen": ""} for r in rows]).choices_carried_out() is None
+
+
+def test_choke_events_are_counted_by_kind():
+    rows = [row("started", "a", 0), row("optimistic-unchoke", "a", 1, neighbour="10.0.0.5"),
+            row("choke", "a", 31, neighbour="10.0.0.5"), row("unchoke", "a", 2),
+            row("unchoke", "a", 3)]
+    assert swarm(rows).choke_events() == {"choke": 1, "unchoke": 2, "optimistic-unchoke": 1}
