@@ -63,13 +63,15 @@ UNCHOKE_INTERVAL_S = 10
 OPTIMISTIC_UNCHOKE_INTERVAL_S = 30
 # libtorrent keeps at least one optimistic slot, first filled on its first
 # tick (before any neighbour could want a piece from a peer holding none);
-# a free-rider's next optimistic round is put beyond any run.
-FREE_RIDER_OPTIMISTIC_INTERVAL_S = 10 ** 6
+# for a free-rider, and a strict peer whose own choker unchokes
+# optimistically, its next optimistic round is put beyond any run.
+OPTIMISTIC_UNCHOKE_NEVER_S = 10 ** 6
 # libtorrent's unchoke slot limit for each way of unchoking. The publisher
 # unchokes everyone who wants a piece, so its upload is shared evenly: with
 # slots, libtorrent's round robin keeps its first picks for at least a
 # minute, and who those were would decide a short run.
-# A strict peer starts with the optimistic slot only: no one has sent yet.
+# A strict peer starts with no one chosen: its one slot is the one libtorrent
+# keeps for its own optimistic unchoke.
 UNCHOKES = {"tit-for-tat": REGULAR_UNCHOKE_SLOTS + OPTIMISTIC_UNCHOKE_SLOTS,
             "strict": OPTIMISTIC_UNCHOKE_SLOTS,
             "everyone": -1, "no-one": 0}
@@ -85,6 +87,7 @@ SETTLE_S = STRICT_UNCHOKE_INTERVAL_S + DECIDE_S
 # own (global, TCP, local), which leaves 29 for one per neighbour.
 MAX_NEIGHBOUR_CLASSES = 29
 CHOSEN_PRIORITY, OTHERS_PRIORITY = 2, 1
+
 
 def session_settings(listen_ip: str, upload_kbps: int, download_kbps: int,
                      unchokes: str = "tit-for-tat") -> dict:
@@ -106,7 +109,7 @@ def session_settings(listen_ip: str, upload_kbps: int, download_kbps: int,
         "unchoke_interval": STRICT_UNCHOKE_INTERVAL_S if unchokes == "strict"
         else UNCHOKE_INTERVAL_S,
         # A strict peer's optimistic unchoke is its own choker's, not libtorrent's.
-        "optimistic_unchoke_interval": FREE_RIDER_OPTIMISTIC_INTERVAL_S
+        "optimistic_unchoke_interval": OPTIMISTIC_UNCHOKE_NEVER_S
         if unchokes in ("no-one", "strict") else OPTIMISTIC_UNCHOKE_INTERVAL_S,
         # The fast extension's "allowed fast" pieces may be fetched while
         # choked: a free-rider would get a whole small file that way.

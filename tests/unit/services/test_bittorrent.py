@@ -8,9 +8,9 @@ import pytest
 from services import torrent
 from services.base import HostContext
 from services.bt_peer import (
-    FREE_RIDER_OPTIMISTIC_INTERVAL_S,
     LISTEN_PORT,
     OPTIMISTIC_UNCHOKE_INTERVAL_S,
+    OPTIMISTIC_UNCHOKE_NEVER_S,
     SETTLE_S,
     STRICT_UNCHOKE_INTERVAL_S,
     UNCHOKES,
@@ -41,7 +41,7 @@ def test_the_publisher_unchokes_everyone_and_a_free_rider_no_one():
     rider = session_settings("10.0.0.5", 0, 0, "no-one")
     assert rider["unchoke_slots_limit"] == 0
     # libtorrent keeps one optimistic slot whatever the limit: never refilled.
-    assert rider["optimistic_unchoke_interval"] == FREE_RIDER_OPTIMISTIC_INTERVAL_S
+    assert rider["optimistic_unchoke_interval"] == OPTIMISTIC_UNCHOKE_NEVER_S
     assert rider["allowed_fast_set_size"] == 0
 
 
@@ -123,7 +123,7 @@ def test_every_neighbour_gets_an_even_share_of_optimistic_turns():
 def test_a_strict_peer_leaves_its_optimistic_unchoke_to_its_own_choker():
     settings = session_settings("10.0.0.5", 0, 0, "strict")
     assert settings["unchoke_slots_limit"] == UNCHOKES["strict"] == 1
-    assert settings["optimistic_unchoke_interval"] == FREE_RIDER_OPTIMISTIC_INTERVAL_S
+    assert settings["optimistic_unchoke_interval"] == OPTIMISTIC_UNCHOKE_NEVER_S
     assert settings["unchoke_interval"] == STRICT_UNCHOKE_INTERVAL_S == 1
     # Its choice is per neighbour address: one connection per address.
     assert settings["allow_multiple_connections_per_ip"] is False
