@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import random
 import shlex
 import signal
@@ -41,6 +42,14 @@ class ClusterNode(RemoteMixin):
         if python:
             self.python = python
         super().__init__(name, **params)
+
+    @staticmethod
+    def _ignoreSignal():  # noqa: N802 (Mininet's name, called for each process it starts)
+        # A process group of its own, as Mininet makes it; and SIGHUP at its
+        # default: Mininet stops a node's shell with it, and under nohup ssh
+        # would ignore it and the run wait for that shell for ever.
+        os.setpgrp()
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
     def _popen(self, cmd, sudo=True, tt=True, **params):
         if not self.isRemote:

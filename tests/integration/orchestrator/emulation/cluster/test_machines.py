@@ -3,6 +3,7 @@
 torn down with the run, and a worker that cannot take part is refused
 before anything starts."""
 import dataclasses
+import signal
 import subprocess
 import sys
 
@@ -130,6 +131,35 @@ def test_a_run_over_two_machines_leaves_nothing_on_either(tmp_path, worker, clea
         kill(run)
         assert any("sleep 50" in p for p in worker.processes())   # nobody stopped it
         assert "on m2" in applab_clean()
+    assert_nothing_left_on(worker)
+    assert leftovers() == []
+
+
+# The whole run, bring-up to teardown, with a program of a second: well
+# under a minute here.
+RUN_TIMEOUT_S = 120
+
+
+def test_a_run_started_under_nohup_still_stops_its_hosts_there(tmp_path, worker,
+                                                                clean_machine, applab):
+    """nohup starts a run with SIGHUP ignored, which every process inherits;
+    Mininet stops a node's shell with SIGHUP, so the ssh to a worker's host
+    must not inherit it, or the run waits for that shell for ever."""
+    machine = worker.machine
+    spec = tmp_path / "two.yaml"
+    spec.write_text(SPEC.format(address=machine.address, key=machine.key,
+                                known_hosts=machine.known_hosts, applab=machine.applab)
+                    .replace("duration_s: 60", "duration_s: 5").replace('"50"', '"1"'))
+    hangups = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        run = applab("run", str(spec), "--out", str(tmp_path / "out"))
+    finally:
+        signal.signal(signal.SIGHUP, hangups)
+    try:
+        _, err = run.communicate(timeout=RUN_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the run did not end within {RUN_TIMEOUT_S} s")
+    assert run.returncode == 0, err
     assert_nothing_left_on(worker)
     assert leftovers() == []
 
