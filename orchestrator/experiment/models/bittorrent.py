@@ -265,8 +265,9 @@ class Swarm:
         """Over strict leechers' records of interested neighbours while they
         downloaded, once libtorrent had had a round to carry out the choice:
         of those their choker chose or libtorrent unchoked, the share both
-        did (None: no strict leecher). Neighbours neither picked, most of
-        them, do not count: they would agree whatever libtorrent did."""
+        did (None: no strict leecher). Neighbours neither chose nor
+        unchoked, most of them, are left out: counted, they would make any
+        choice look followed."""
         both = either = 0
         for r in self.of_kind("neighbour"):
             if r.get("chosen") in ("0", "1") and r["interested"] == "1":
