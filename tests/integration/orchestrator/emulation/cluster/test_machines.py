@@ -1,7 +1,7 @@
 """Runs over two machines, the second a stand-in made on this one
 (standin.py): a host there is reached through a VXLAN tunnel, its share is
-torn down with the run, and a worker that cannot take part is refused
-before anything starts."""
+torn down with the run (also one started under nohup), and a worker that
+cannot take part is refused before anything starts."""
 import dataclasses
 import signal
 import subprocess
