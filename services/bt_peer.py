@@ -142,8 +142,8 @@ class BtPeer(SettingsFileWorkload):
                                          "whose torrent this peer shares") + \
             boolean_problems(params, ("free_rider", "strict_tit_for_tat", "leave_when_done"))
         if params.get("strict_tit_for_tat") is True:
-            services = {service.host for service in spec.services.values()}
-            neighbours = len(set(spec.topology.build().hosts()) - services) - 1
+            neighbours = len(swarm_hosts(spec.topology.build().hosts(),
+                                         [service.host for service in spec.services.values()])) - 1
             if neighbours > MAX_NEIGHBOUR_CLASSES:
                 problems.append((("strict_tit_for_tat",), (
                     f"gives each neighbour a libtorrent peer class of its own: at most "
@@ -164,9 +164,8 @@ class BtPeer(SettingsFileWorkload):
             "leave_when_done": bool(p["leave_when_done"]),
             "upload_kbps": p["upload_kbps"], "download_kbps": p["download_kbps"],
             "unchokes": self.unchokes(p),
-            # A strict peer's neighbours: every host but those of services.
-            "neighbours": sorted(ip for host, ip in ctx.addresses.items()
-                                 if host != ctx.host and host not in ctx.services.values()),
+            "neighbours": sorted(ctx.addresses[host] for host in
+                                 swarm_hosts(ctx.addresses, ctx.services.values()) - {ctx.host}),
             "choker_seed": f"{ctx.seed}:{ctx.host}",
             "record_s": p["record_s"],
             "deadline_s": float(p["duration_s"]) + float(p["drain_s"])}
@@ -187,6 +186,12 @@ class BtSeed(BtPeer):
 
     def unchokes(self, params: dict) -> str:
         return "everyone"
+
+
+def swarm_hosts(hosts, service_hosts) -> set[str]:
+    """The hosts that may be a strict peer's neighbours (itself among them):
+    every host but those of services."""
+    return set(hosts) - set(service_hosts)
 
 
 class SlidesChoker:

@@ -102,7 +102,7 @@ SPEC = """\
 experiment: two-machines
 title: a program on a second machine
 model: programs
-duration_s: 60
+duration_s: {duration_s}
 topology: {{builder: two_hosts, params: {{link: {{delay: 5ms}}}}}}
 machines:
   m2: {{address: {address}, key: {key}, known_hosts: {known_hosts}, applab: {applab}}}
@@ -110,20 +110,26 @@ placement: {{h2: m2}}
 workload:
   role: program
   hosts: [h2]
-  params: {{command: [sleep, "50"]}}
+  params: {{command: [sleep, "{sleep_s}"]}}
 scenarios:
   only: {{title: one program there}}
 """
 
 
-@pytest.mark.parametrize("stop", ["ctrl-c", "kill"])
-def test_a_run_over_two_machines_leaves_nothing_on_either(tmp_path, worker, clean_machine,
-                                                          applab, stop):
+def spec_for(worker: StandIn, tmp_path, duration_s: int = 60, sleep_s: int = 50):
+    """SPEC with the worker's machine, and its program's and run's lengths."""
     machine = worker.machine
     spec = tmp_path / "two.yaml"
     spec.write_text(SPEC.format(address=machine.address, key=machine.key,
-                                known_hosts=machine.known_hosts, applab=machine.applab))
-    run = applab("run", str(spec), "--out", str(tmp_path / "out"))
+                                known_hosts=machine.known_hosts, applab=machine.applab,
+                                duration_s=duration_s, sleep_s=sleep_s))
+    return spec
+
+
+@pytest.mark.parametrize("stop", ["ctrl-c", "kill"])
+def test_a_run_over_two_machines_leaves_nothing_on_either(tmp_path, worker, clean_machine,
+                                                          applab, stop):
+    run = applab("run", str(spec_for(worker, tmp_path)), "--out", str(tmp_path / "out"))
     running_there(worker, "sleep 50")
     if stop == "ctrl-c":
         interrupt(run)
@@ -145,11 +151,7 @@ def test_a_run_started_under_nohup_still_stops_its_hosts_there(tmp_path, worker,
     """nohup starts a run with SIGHUP ignored, which every process inherits;
     Mininet stops a node's shell with SIGHUP, so the ssh to a worker's host
     must not inherit it, or the run waits for that shell for ever."""
-    machine = worker.machine
-    spec = tmp_path / "two.yaml"
-    spec.write_text(SPEC.format(address=machine.address, key=machine.key,
-                                known_hosts=machine.known_hosts, applab=machine.applab)
-                    .replace("duration_s: 60", "duration_s: 5").replace('"50"', '"1"'))
+    spec = spec_for(worker, tmp_path, duration_s=5, sleep_s=1)
     hangups = signal.signal(signal.SIGHUP, signal.SIG_IGN)
     try:
         run = applab("run", str(spec), "--out", str(tmp_path / "out"))
@@ -173,11 +175,9 @@ def test_the_stand_in_sees_none_of_this_machines_files(worker, tmp_path):
 
 def test_prepare_installs_on_the_worker_and_checks_its_version(tmp_path, worker):
     machine = worker.machine
-    spec = tmp_path / "two.yaml"
-    spec.write_text(SPEC.format(address=machine.address, key=machine.key,
-                                known_hosts=machine.known_hosts, applab=machine.applab))
     prepared = subprocess.run([sys.executable, "-m", "orchestrator.cli", "machine", "prepare",
-                               str(spec)], capture_output=True, text=True, timeout=1800,
+                               str(spec_for(worker, tmp_path))], capture_output=True, text=True,
+                              timeout=1800,
                               check=False)
     assert prepared.returncode == 0, prepared.stderr
     assert f"install.sh: ready ({machine.applab}/.venv)" in prepared.stdout  # said there
