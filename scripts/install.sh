@@ -24,6 +24,7 @@ apt_packages=(
   user-mode-linux     # a kernel with sch_netem as a process: make test-netem
   docker.io debootstrap   # container hosts, and their images built from Debian
   openssh-client openssh-server sudo   # several machines: Mininet's cluster edition
+  bubblewrap util-linux   # the sandbox of students' programs (bwrap, setpriv)
 )
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -69,6 +70,12 @@ if [ -d /run/systemd/system ]; then
       systemctl disable --now --quiet "$unit"
     fi
   done
+fi
+
+# The unprivileged user sandboxed programs run as (orchestrator.emulation.sandbox).
+if ! getent passwd applab-sandbox >/dev/null; then
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+    applab-sandbox
 fi
 
 # Debian's mininet imports only under the system Python, so the venv is made

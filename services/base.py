@@ -61,6 +61,64 @@ class HostContext:
         return self.addresses[self.services[service]]
 
 
+# Linux's capabilities, by the names an assignment may grant (no cap_ prefix).
+CAPABILITIES = (
+    "chown", "dac_override", "dac_read_search", "fowner", "fsetid", "kill", "setgid",
+    "setuid", "setpcap", "linux_immutable", "net_bind_service", "net_broadcast",
+    "net_admin", "net_raw", "ipc_lock", "ipc_owner", "sys_module", "sys_rawio",
+    "sys_chroot", "sys_ptrace", "sys_pacct", "sys_admin", "sys_boot", "sys_nice",
+    "sys_resource", "sys_time", "sys_tty_config", "mknod", "lease", "audit_write",
+    "audit_control", "setfcap", "mac_override", "mac_admin", "syslog", "wake_alarm",
+    "block_suspend", "audit_read", "perfmon", "bpf", "checkpoint_restore")
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    """What one sandboxed program may use; an assignment may change each."""
+
+    memory_mb: int = 256
+    tasks: int = 64
+    cpus: float = 1.0
+    disk_mb: int = 64
+    capabilities: tuple[str, ...] = ()
+
+    FIELDS = ("memory_mb", "tasks", "cpus", "disk_mb", "capabilities")
+
+    @classmethod
+    def problems(cls, given) -> list[tuple[tuple, str]]:
+        """What is wrong with a spec's ``sandbox:`` mapping, by field."""
+        if not isinstance(given, dict):
+            return [((), f"a mapping of {', '.join(cls.FIELDS)}")]
+        found = [((key,), f"not a sandbox setting (use {', '.join(cls.FIELDS)})")
+                 for key in given if key not in cls.FIELDS]
+        for key in ("memory_mb", "tasks", "disk_mb"):
+            if key in given and (type(given[key]) is not int or given[key] < 1):
+                found.append(((key,), "a whole number, at least 1"))
+        if "cpus" in given and (isinstance(given["cpus"], bool)
+                                or not isinstance(given["cpus"], int | float)
+                                or given["cpus"] <= 0):
+            found.append((("cpus",), "a positive number of cores (0.5: half of one)"))
+        caps = given.get("capabilities", [])
+        if not isinstance(caps, list):
+            found.append((("capabilities",), "a list of capability names, e.g. [net_raw]"))
+        else:
+            found += [(("capabilities", i), f"no capability {cap!r} (e.g. net_raw)")
+                      for i, cap in enumerate(caps) if cap not in CAPABILITIES]
+        return found
+
+    @classmethod
+    def of(cls, given: dict | None) -> SandboxLimits:
+        given = dict(given or {})
+        given["capabilities"] = tuple(given.get("capabilities", ()))
+        return cls(**given)
+
+    def describe(self, limit: str) -> str:
+        return {"memory": f"its memory limit ({self.memory_mb} MB)",
+                "tasks": f"its limit of {self.tasks} tasks",
+                "disk": f"its working directory's size ({self.disk_mb} MB)",
+                "time": "its time limit"}[limit]
+
+
 class Probe(Protocol):
     """Checks run from inside the service's host."""
 
@@ -140,6 +198,14 @@ class Role:
     # Its program is applab's own, run by this machine's Python: a container
     # host cannot run it (its image holds the programs it runs).
     host_python: ClassVar[bool] = False
+
+    # Its exit status when its own time limit stopped it, if it has one.
+    timed_out_status: ClassVar[int | None] = None
+
+    def sandbox_limits(self, ctx: HostContext):
+        """The limits of the sandbox it runs in (SandboxLimits), or None: it
+        runs as any command (applab's own servers and clients)."""
+        return None
 
     def owners(self, ctx: HostContext) -> dict[Path, str]:
         """Directories (made if missing) to give, with what is in them, to a user."""

@@ -5,11 +5,16 @@
       files: {UDPServer.py: /path/to/it}  # copied into its working directory
       ready: {port: 12000, protocol: udp} # as a service: when it is up (or {line: REGEX})
       time_limit_s: 30                    # then it is killed, with what it forked
+      sandbox: {memory_mb: 256, tasks: 64, cpus: 1, disk_mb: 64, capabilities: [net_raw]}
 
-Its working directory is its home, where its stdout and stderr are kept. It
-runs under ``timeout`` in a process group of its own, so at the limit, or
-when the run stops it, its children go too. As a workload its exit status is
-a result (a row ``exit``), not a failure of the run: a checker judges it.
+It runs sandboxed (orchestrator.emulation.sandbox): as an unprivileged user
+with no capabilities but those granted, the machine's files read-only and
+its own home its one writable directory, within the limits above (the
+defaults shown, but no capability). Its working directory is its home,
+where its stdout and stderr are kept. It runs under ``timeout``, so at the
+limit, or when the run stops it, its children go too. As a workload its
+exit status is a result (a row ``exit``), not a failure of the run: a
+checker judges it.
 """
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ import re
 import shlex
 from pathlib import Path
 
-from services.base import CsvWorkload, HostContext, Probe, listening
+from services.base import CsvWorkload, HostContext, Probe, SandboxLimits, listening
 
 # timeout(1)'s status when the limit was reached.
 TIMED_OUT_STATUS = 124
@@ -36,7 +41,9 @@ class Program(CsvWorkload):
     role = "program"
     reports_exit = True
     host_python = False     # the command names its own programs
-    defaults = {"command": None, "files": {}, "ready": None, "time_limit_s": None}
+    defaults = {"command": None, "files": {}, "ready": None, "time_limit_s": None,
+                "sandbox": {}}
+    timed_out_status = TIMED_OUT_STATUS
 
     @staticmethod
     def param_problems(params: dict, spec) -> list[tuple[tuple, str]]:
@@ -64,7 +71,12 @@ class Program(CsvWorkload):
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int | float)
                                   or limit <= 0):
             problems.append((("time_limit_s",), "a positive number of seconds"))
+        problems += [(("sandbox", *where), problem)
+                     for where, problem in SandboxLimits.problems(params.get("sandbox", {}))]
         return problems
+
+    def sandbox_limits(self, ctx: HostContext) -> SandboxLimits:
+        return SandboxLimits.of(self._params(ctx)["sandbox"])
 
     def config(self, ctx: HostContext) -> dict[Path, bytes]:
         return {ctx.path(name): Path(source).read_bytes()

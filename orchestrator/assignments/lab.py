@@ -33,6 +33,7 @@ class ProgramOutput:
     stderr: str
     status: int | None   # None: still running (a server)
     logs: tuple[Path, ...]
+    limits_hit: tuple[str, ...] = ()   # of its sandbox: memory, tasks, disk, time
 
 
 class Lab:
@@ -88,15 +89,16 @@ class Lab:
         """A program of the spec (a service, or a workload's first host) by name."""
         running = self._run.services.running.get(name)
         if running is not None:
-            ctx, proc = running.ctx, running.proc
+            ctx, launched, role = running.ctx, running.launched, running.role
         else:
             runs = [r for r in self._run.workloads.runs if r.workload == name]
             if not runs:
                 raise KeyError(f"no program {name!r} in this scenario")
-            ctx, proc = runs[0].ctx, runs[0].proc
+            ctx, launched, role = runs[0].ctx, runs[0].launched, self._run.workloads.roles[name]
         logs = (ctx.path("stdout.log"), ctx.path("stderr.log"))
         read = [p.read_text(errors="replace") if p.exists() else "" for p in logs]
-        return ProgramOutput(read[0], read[1], proc.poll(), logs)
+        return ProgramOutput(read[0], read[1], launched.proc.poll(), logs,
+                             tuple(launched.limits_hit(role)))
 
     def link(self, a: str, b: str):
         """The settings of the link between nodes ``a`` and ``b`` in the

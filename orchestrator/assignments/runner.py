@@ -33,6 +33,7 @@ class AssignmentReport:
     run_dir: Path
     outcomes: list[Outcome] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)   # a run that did not get to its checks
+    stopped_by_limits: list[str] = field(default_factory=list)  # programs a sandbox stopped
     look_at: list[Path] = field(default_factory=list)
 
     @property
@@ -47,6 +48,7 @@ class AssignmentReport:
             lines += [f"        {line}" for line in outcome.message.splitlines()
                       if not outcome.passed]
         lines += [f"  ERROR {problem}" for problem in self.problems]
+        lines += [f"  LIMIT {stopped}" for stopped in self.stopped_by_limits]
         passed = sum(o.passed for o in self.outcomes)
         lines.append(f"{passed} of {len(self.outcomes)} checks passed"
                      + ("" if not self.problems else ", and the run stopped early"))
@@ -71,6 +73,24 @@ def run_checks(checks: list[Check], lab: Lab) -> list[Outcome]:
     return outcomes
 
 
+def limit_notes(run: ScenarioRun, scenario: str) -> list[str]:
+    """Each sandboxed program of the run that one of its limits stopped."""
+    launched = []
+    if run.services is not None:
+        launched += [(r.name, r.ctx.host, r.role, r.launched)
+                     for r in run.services.running.values() if r.launched]
+    if run.workloads is not None:
+        launched += [(r.ctx.name, r.host, run.workloads.roles[r.workload], r.launched)
+                     for r in run.workloads.runs]
+    notes = []
+    for name, host, role, started in launched:
+        hit = started.limits_hit(role)
+        if hit:
+            notes.append(f"[{scenario}] {name} on {host} was stopped by "
+                         + " and ".join(started.sandbox.limits.describe(h) for h in hit))
+    return notes
+
+
 def run_assignment(assignment: Assignment, solution: Path, out: Path,
                    console: Console | None = None) -> AssignmentReport:
     console = console or Console()
@@ -88,6 +108,7 @@ def run_assignment(assignment: Assignment, solution: Path, out: Path,
                 run_checks(checks, Lab(up, assignment.folder))))
         except AppLabError as exc:
             report.problems.append(f"[{name}] {exc}")
+        report.stopped_by_limits += limit_notes(run, name)
         report.look_at += sorted(scenario_dir.glob("hosts/*/*/std*.log"))
         report.look_at += sorted(scenario_dir.glob("*.pcap"))
     return report

@@ -45,9 +45,16 @@ from orchestrator.emulation.nodes import (
     ensure_ovs,
     ovs_datapath,
 )
+from orchestrator.emulation.sandbox import Sandbox
 from orchestrator.emulation.sdn.controller import LAUNCHER as CONTROLLER_MARK
 from orchestrator.emulation.sdn.controller import OpenFlowController
-from orchestrator.errors import CommandError, LeftoverError, RelayError, TopologyError
+from orchestrator.errors import (
+    AppLabError,
+    CommandError,
+    LeftoverError,
+    RelayError,
+    TopologyError,
+)
 from topologies.params import LinkDirections, LinkParamError, change_link, link_from_info
 
 # Linux caps interface names at 15 characters; Mininet names them NODE-ethN.
@@ -220,6 +227,7 @@ class Network:
         self.link_stats: dict[str, dict] = {}
         self._saved_sysctls: dict[str, str] = {}
         self._state: state.RunState | None = None
+        self._sandboxes: list[Sandbox] = []
         self._logging = ExitStack()
 
     # Bring-up
@@ -358,6 +366,17 @@ class Network:
             host.push(path.parent)
             host.use_resolv_conf(path)
 
+    def sandbox(self, host: str, name: str, home: Path, limits,
+                hidden: list[Path]) -> Sandbox:
+        """A prepared sandbox for program ``name`` on ``host``, its working
+        directory filled from ``home``; stop() finishes any still open."""
+        sandbox = Sandbox(self.net[host], f"{self._state.path.name}-{host}-{name}", home,
+                          self._state.path / "sandbox" / f"{host}-{name}", limits, hidden)
+        self._state.record_cgroups(sandbox.cgroup.dirs)
+        self._sandboxes.append(sandbox)
+        sandbox.prepare()
+        return sandbox
+
     # Access
 
     @property
@@ -475,6 +494,7 @@ class Network:
                         self.link_stats = self.collect_link_stats()
                     except (RelayError, OSError, ValueError):  # teardown must go on
                         self.link_stats = {}
+                    self._finish_sandboxes()
                     self.net.stop()
             finally:
                 # Each host removes its container; these also cover a bring-up
@@ -497,6 +517,15 @@ class Network:
                     self.cluster.close()
                     self._engine.close()
                     self._logging.close()
+
+    def _finish_sandboxes(self) -> None:
+        """What sandboxed programs wrote is kept even when a run fails;
+        their cgroups and working directories go while their hosts exist."""
+        for sandbox in self._sandboxes:
+            try:
+                sandbox.finish()
+            except (AppLabError, OSError) as exc:   # the rest is torn down all the same
+                self.say(f"sandbox {sandbox.name}: {exc}")
 
     def __enter__(self):
         return self.start()

@@ -86,6 +86,9 @@ class AppHost(LoggedShell, Host):
         machine's files, as any command (a container host differs)."""
         return self.popen(argv, **kwargs)
 
+    # The files a sandboxed program sees, read-only: this machine's.
+    sandbox_root = "/"
+
     def terminate(self):
         for proc in self.processes:
             if proc.poll() is None:

@@ -16,6 +16,7 @@ import psutil
 
 from orchestrator.emulation.cluster.machines import Machine, Worker, WorkerError
 from orchestrator.emulation.commands import run_root
+from orchestrator.emulation.sandbox import remove_cgroup_dirs
 
 STATE_ROOT = Path(os.environ.get("APPLAB_STATE_DIR", "/run/applab"))
 # Private directories of daemons that drop root (see ScenarioRun.home).
@@ -62,6 +63,15 @@ class RunState:
             setting, original = json.loads(line)
             found.setdefault(setting, original)
         return found
+
+    def record_cgroups(self, dirs: list[Path]) -> None:
+        """A sandbox's cgroup directories, made next."""
+        with open(self.path / "cgroups", "a") as cgroups:
+            cgroups.write("".join(f"{d}\n" for d in dirs))
+
+    def cgroups(self) -> list[Path]:
+        path = self.path / "cgroups"
+        return [Path(line) for line in path.read_text().splitlines()] if path.exists() else []
 
     def record_machine(self, machine: dict, plan: dict) -> None:
         """A worker's share of the run: what its sweep must remove (cluster.sweep)."""
@@ -120,6 +130,7 @@ def leftovers(run_state: RunState) -> list[str]:
     found = [f"{kind} pid {pid} ({mark})" for kind, pid, mark in run_state.pids()
              if _alive(pid, mark)]
     found += [f"interface {name}" for name in _switch_links(run_state.info["switches"])]
+    found += [f"cgroup {d}" for d in run_state.cgroups() if d.is_dir()]
     return found
 
 
@@ -168,6 +179,7 @@ def clean(run_state: RunState) -> list[str]:
         run_root(["ovs-vsctl", "--if-exists", "del-br", name], check=False)
         run_root(["ip", "link", "del", name], check=False)
         removed.append(f"interface {name}")
+    removed += remove_cgroup_dirs(run_state.cgroups())
     removed += sweep_machines(run_state)
     removed += restore_sysctls(run_state)
     run_state.remove()

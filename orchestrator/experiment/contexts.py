@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator.emulation import state
+from orchestrator.emulation.sandbox import CHECKOUT
 from orchestrator.experiment.spec import ResolvedSpec
 from services.base import HostContext
 from topologies.names import Names
@@ -29,6 +30,16 @@ class Contexts:
     addresses: dict[str, str]
     names: Names | None = None
     homes: dict[str, Path] = field(default_factory=dict)  # started services' homes
+    # What sandboxed programs may not see beyond what no sandbox shows
+    # (sandbox.ALWAYS_HIDDEN): other students' submissions, say.
+    hidden: tuple[Path, ...] = ()
+
+    @property
+    def sandbox_hidden(self) -> list[Path]:
+        """The checkout, every run's results (this one's other hosts' too),
+        the runtime directory, and what the run was told to hide."""
+        return [CHECKOUT, self.run_dir.resolve().parent.parent, state.STATE_ROOT,
+                *self.hidden]
 
     def make(self, name: str, host: str, params: dict, role=None) -> HostContext:
         in_runtime = role is not None and (

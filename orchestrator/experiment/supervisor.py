@@ -6,10 +6,11 @@ import signal
 import time
 from dataclasses import dataclass
 
-from orchestrator.emulation.commands import execute, start_program
+from orchestrator.emulation.commands import execute
 from orchestrator.emulation.waiting import WaitTimeout, stop_process, wait_until
 from orchestrator.errors import AppLabError
 from orchestrator.experiment.contexts import Contexts
+from orchestrator.experiment.launch import Launched, launch
 from services.base import HostContext
 
 READY_TIMEOUT_S = 15.0
@@ -46,8 +47,12 @@ class RunningService:
     role: object
     ctx: HostContext
     node: object
-    proc: object = None
+    launched: Launched | None = None
     ready_s: float | None = None
+
+    @property
+    def proc(self):
+        return self.launched.proc if self.launched else None
 
     def log_tail(self, lines: int = 15) -> str:
         text = ""
@@ -112,10 +117,11 @@ class ServiceSupervisor:
             self.contexts.homes[name] = ctx.home
         elif running.alive:
             raise ServiceFailed(f"service {name} is already running")
+        elif running.launched is not None:
+            running.launched.finish()   # its last run's sandbox
         started = time.monotonic()
-        running.proc = start_program(running.node, running.role.command(running.ctx),
-                                stdout=open(running.ctx.path("stdout.log"), "a"),
-                                stderr=open(running.ctx.path("stderr.log"), "a"))
+        running.launched = launch(self.net, running.role, running.ctx,
+                                  self.contexts.sandbox_hidden, log_mode="a")
         probe = HostProbe(running.node)
         try:
             wait_until(lambda: running.role.ready(running.ctx, probe), READY_TIMEOUT_S,
@@ -147,7 +153,12 @@ class ServiceSupervisor:
         are copied into the results."""
         found = {}
         for name, running in self.running.items():
+            limits_hit = []
+            if running.launched is not None:
+                limits_hit = running.launched.limits_hit(running.role)
+                running.launched.finish()
             self.contexts.fetch(running.ctx, running.node)
-            found[name] = {**running.role.metrics(running.ctx), "ready_s": running.ready_s}
+            found[name] = {**running.role.metrics(running.ctx), "ready_s": running.ready_s,
+                           **({"limits_hit": limits_hit} if limits_hit else {})}
             self.contexts.keep(running.ctx)
         return found

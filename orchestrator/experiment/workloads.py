@@ -7,9 +7,10 @@ import signal
 import threading
 from dataclasses import dataclass
 
-from orchestrator.emulation.commands import run_in, start_program
+from orchestrator.emulation.commands import run_in
 from orchestrator.emulation.waiting import stop_process
 from orchestrator.experiment.contexts import Contexts
+from orchestrator.experiment.launch import Launched, launch
 from orchestrator.experiment.result import WorkloadRun
 from orchestrator.experiment.supervisor import ServiceFailed
 from services.base import HostContext
@@ -26,8 +27,12 @@ class HostRun:
     workload: str
     host: str
     ctx: HostContext
-    proc: object
+    launched: Launched
     stopped: bool = False  # by the timeline: its exit status is not a failure
+
+    @property
+    def proc(self):
+        return self.launched.proc
 
 
 class WorkloadSet:
@@ -81,10 +86,8 @@ class WorkloadSet:
                     raise ServiceFailed(f"workload {name} is already running on {host}")
                 ctx = self._context(name, host, elapsed_s)
                 self.contexts.write_config(client, ctx, self.net[host])
-                proc = start_program(self.net[host], client.command(ctx),
-                                stdout=open(ctx.path("stdout.log"), "w"),
-                                stderr=open(ctx.path("stderr.log"), "w"))
-                self.runs.append(HostRun(name, host, ctx, proc))
+                self.runs.append(HostRun(name, host, ctx, launch(
+                    self.net, client, ctx, self.contexts.sandbox_hidden, log_mode="w")))
 
     def stop(self, name: str, hosts) -> None:
         """Stop workload ``name`` on ``hosts`` (SIGTERM, as a user quitting)."""
@@ -140,11 +143,15 @@ class WorkloadSet:
     def results(self) -> dict[str, WorkloadRun]:
         found = {name: WorkloadRun(name, w.role, list(w.hosts)) for name, w in self.specs.items()}
         for run in self.runs:
+            role = self.roles[run.workload]
+            limits_hit = run.launched.limits_hit(role)
+            run.launched.finish()
             self.contexts.fetch(run.ctx, self.net[run.host])
             found[run.workload].rows += [{**row, "client": run.host}
-                                         for row in self.roles[run.workload].read_rows(run.ctx)]
+                                         for row in role.read_rows(run.ctx)]
             if self.reports_exit(run):
                 found[run.workload].rows.append({"kind": "exit", "client": run.host,
                                                  "status": run.proc.returncode,
-                                                 "stopped": run.stopped})
+                                                 "stopped": run.stopped,
+                                                 "limits_hit": " ".join(limits_hit)})
         return found

@@ -164,6 +164,11 @@ class ContainerHost(AppHost):
                   "--net", "--pid", "--", *argv]
         return self.popen(inside, preexec_fn=self._join_cgroups, **kwargs)
 
+    @property
+    def sandbox_root(self) -> str:
+        """A sandboxed program sees its image's files (the run's mounts too)."""
+        return f"/proc/{self.container_pid}/root"
+
     def _join_cgroups(self) -> None:
         """In the child, before it becomes the program: the container's cgroups."""
         files = cgroup_files(Path(f"/proc/{self.container_pid}/cgroup").read_text(),

@@ -5,6 +5,7 @@ import pytest
 
 from orchestrator.experiment.spec import load
 from orchestrator.experiment.supervisor import ServiceFailed
+from orchestrator.experiment.launch import Launched
 from orchestrator.experiment.workloads import HostRun, WorkloadSet
 from tests.unit.orchestrator.experiment.test_spec import ACCESS_LINK
 
@@ -52,8 +53,8 @@ def workloads(monkeypatch):
 
 
 def test_a_run_is_done_when_its_finite_workloads_are(workloads):
-    workloads.runs = [HostRun("web-client", "client1", FakeCtx(), FakeProc(0)),
-                      HostRun("web-client", "client2", FakeCtx(), FakeProc())]
+    workloads.runs = [HostRun("web-client", "client1", FakeCtx(), Launched(FakeProc(0))),
+                      HostRun("web-client", "client2", FakeCtx(), Launched(FakeProc()))]
     assert workloads.has_finite and workloads.finite_running()
     workloads.runs[1].proc.returncode = 0
     assert not workloads.finite_running()
@@ -62,28 +63,28 @@ def test_a_run_is_done_when_its_finite_workloads_are(workloads):
 
 def test_a_workload_that_runs_until_stopped_is_stopped_not_waited_for(workloads, monkeypatch):
     monkeypatch.setattr(workloads.roles["web-client"], "finite", False)
-    workloads.runs = [HostRun("web-client", "client1", FakeCtx(), FakeProc())]
+    workloads.runs = [HostRun("web-client", "client1", FakeCtx(), Launched(FakeProc()))]
     assert not workloads.has_finite and not workloads.finite_running()
     workloads.finish()
     assert workloads.runs[0].stopped and workloads.runs[0].proc.signals
 
 
 def test_a_host_stopped_by_the_timeline_has_not_failed(workloads):
-    run = HostRun("web-client", "client1", FakeCtx(), FakeProc(-15), stopped=True)
+    run = HostRun("web-client", "client1", FakeCtx(), Launched(FakeProc(-15)), stopped=True)
     workloads.runs = [run]
     workloads.finish()
 
 
 def test_a_finite_workload_still_running_at_the_limit_has_hung(workloads):
-    workloads.runs = [HostRun("web-client", "client3", FakeCtx(), FakeProc())]
+    workloads.runs = [HostRun("web-client", "client3", FakeCtx(), Launched(FakeProc()))]
     with pytest.raises(ServiceFailed, match="web-client on client3 still running"):
         workloads.finish()
 
 
 def test_teardown_kills_what_still_runs_and_leaves_the_rest(workloads):
     running, done = FakeProc(), FakeProc(0)
-    workloads.runs = [HostRun("web-client", "client1", FakeCtx(), running),
-                      HostRun("web-client", "client2", FakeCtx(), done)]
+    workloads.runs = [HostRun("web-client", "client1", FakeCtx(), Launched(running)),
+                      HostRun("web-client", "client2", FakeCtx(), Launched(done))]
     workloads.kill_all()
     assert running.signals == [9] and done.signals == []
 
@@ -91,12 +92,13 @@ def test_teardown_kills_what_still_runs_and_leaves_the_rest(workloads):
 def test_a_program_s_exit_status_is_a_result_not_a_failure(workloads, monkeypatch):
     from services.program import Program
     monkeypatch.setitem(workloads.roles, "web-client", Program)
-    workloads.runs = [HostRun("web-client", "client1", FakeCtx(), FakeProc(1))]
+    workloads.runs = [HostRun("web-client", "client1", FakeCtx(), Launched(FakeProc(1)))]
     monkeypatch.setattr(Program, "read_rows", classmethod(lambda cls, ctx: []))
     fetched = []
     workloads.contexts = SimpleNamespace(fetch=lambda ctx, node: fetched.append(node))
     workloads.net = {"client1": "the node of client1"}
     workloads.finish()   # a crash is the checker's to judge
     rows = workloads.results()["web-client"].rows
-    assert rows == [{"kind": "exit", "client": "client1", "status": 1, "stopped": False}]
+    assert rows == [{"kind": "exit", "client": "client1", "status": 1, "stopped": False,
+                     "limits_hit": ""}]
     assert fetched == ["the node of client1"]   # its files, from its machine

@@ -1,0 +1,44 @@
+"""How a service's or workload's program starts on its host: as any command,
+or, for a role that asks for it (a student's program), in a sandbox."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestrator.emulation.commands import start_program
+from orchestrator.emulation.sandbox import Sandbox
+from services.base import HostContext
+
+
+@dataclass
+class Launched:
+    proc: object
+    sandbox: Sandbox | None = None
+
+    def limits_hit(self, role) -> list[str]:
+        """Which of its sandbox's limits stopped it (none without a sandbox)."""
+        if self.sandbox is None:
+            return []
+        return self.sandbox.limits_hit(self.proc.poll(), role.timed_out_status)
+
+    def finish(self) -> None:
+        """Its sandbox's files back in its home, its limits removed."""
+        if self.sandbox is not None:
+            self.sandbox.finish()
+
+
+def launch(net, role, ctx: HostContext, hidden: list[Path], log_mode: str) -> Launched:
+    """Start ``role``'s command for ``ctx`` on its host, its output in its
+    home's stdout.log and stderr.log (opened with ``log_mode``)."""
+    limits = role.sandbox_limits(ctx)
+    sandbox = net.sandbox(ctx.host, ctx.name, ctx.home, limits, hidden) \
+        if limits is not None else None
+    logs = {name: open(ctx.path(f"{name}.log"), log_mode) for name in ("stdout", "stderr")}
+    try:
+        argv = role.command(ctx)
+        proc = sandbox.popen(argv, **logs) if sandbox else \
+            start_program(net[ctx.host], argv, **logs)
+    finally:
+        for handle in logs.values():
+            handle.close()
+    return Launched(proc, sandbox)
