@@ -33,7 +33,7 @@ class AssignmentReport:
     run_dir: Path
     outcomes: list[Outcome] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)   # a run that did not get to its checks
-    stopped_by_limits: list[str] = field(default_factory=list)  # programs a sandbox stopped
+    limits_reached: list[str] = field(default_factory=list)  # programs a sandbox held back
     look_at: list[Path] = field(default_factory=list)
 
     @property
@@ -48,7 +48,7 @@ class AssignmentReport:
             lines += [f"        {line}" for line in outcome.message.splitlines()
                       if not outcome.passed]
         lines += [f"  ERROR {problem}" for problem in self.problems]
-        lines += [f"  LIMIT {stopped}" for stopped in self.stopped_by_limits]
+        lines += [f"  LIMIT {stopped}" for stopped in self.limits_reached]
         passed = sum(o.passed for o in self.outcomes)
         lines.append(f"{passed} of {len(self.outcomes)} checks passed"
                      + ("" if not self.problems else ", and the run stopped early"))
@@ -86,13 +86,16 @@ def limit_notes(run: ScenarioRun, scenario: str) -> list[str]:
     for name, host, role, started in launched:
         hit = started.limits_hit(role)
         if hit:
-            notes.append(f"[{scenario}] {name} on {host} was stopped by "
+            notes.append(f"[{scenario}] {name} on {host} reached "
                          + " and ".join(started.sandbox.limits.describe(h) for h in hit))
     return notes
 
 
 def run_assignment(assignment: Assignment, solution: Path, out: Path,
-                   console: Console | None = None) -> AssignmentReport:
+                   console: Console | None = None,
+                   hidden: tuple[Path, ...] = ()) -> AssignmentReport:
+    """Run the assignment's checks against ``solution``; its sandboxed
+    programs do not see ``hidden`` (the other submissions)."""
     console = console or Console()
     experiment = spec_module.load(assignment.spec_path, variables={
         "folder": str(assignment.folder), "solution": str(solution)})
@@ -102,13 +105,13 @@ def run_assignment(assignment: Assignment, solution: Path, out: Path,
     report = AssignmentReport(assignment.name, solution, run_dir)
     for name, scenario in experiment.scenarios.items():
         scenario_dir = run_dir / name
-        run = ScenarioRun(scenario, scenario_dir, console)
+        run = ScenarioRun(scenario, scenario_dir, console, hidden=hidden)
         try:
             run.execute(while_up=lambda up: report.outcomes.extend(
                 run_checks(checks, Lab(up, assignment.folder))))
         except AppLabError as exc:
             report.problems.append(f"[{name}] {exc}")
-        report.stopped_by_limits += limit_notes(run, name)
+        report.limits_reached += limit_notes(run, name)
         report.look_at += sorted(scenario_dir.glob("hosts/*/*/std*.log"))
         report.look_at += sorted(scenario_dir.glob("*.pcap"))
     return report

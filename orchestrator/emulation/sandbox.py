@@ -40,7 +40,7 @@ SANDBOX_USER = "applab-sandbox"
 # applab runs with may lead into /root, which it cannot see).
 SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # Hidden whatever the run: other users' files and every scratch directory.
-SCRATCH = ("/tmp", "/var/tmp")
+SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")
 ALWAYS_HIDDEN = ("/root", "/home", *SCRATCH)
 # The checkout: the instructor's files, other assignments' solutions.
 CHECKOUT = Path(__file__).resolve().parents[2]
@@ -229,11 +229,11 @@ def uid_gid(user: str = SANDBOX_USER) -> tuple[int, int]:
     return entry.pw_uid, entry.pw_gid
 
 
-def hidden_order(paths: list[Path], root: Path, home: Path) -> list[Path]:
+def hidden_order(paths: list[Path], root: Path) -> list[Path]:
     """The directories to hide, shallowest first, without those inside
     another (already hidden): the ones that exist below ``root``."""
     kept: list[Path] = []
-    for path in sorted({Path(p) for p in paths}, key=lambda p: len(p.parts)):
+    for path in sorted({Path(p) for p in paths}, key=lambda p: (len(p.parts), str(p))):
         if any(path.is_relative_to(k) for k in kept):
             continue
         if (root / path.relative_to("/")).is_dir() and path != Path("/"):
@@ -281,8 +281,7 @@ class Sandbox:
         self.node, self.name, self.home, self.workdir = node, name, Path(home), Path(workdir)
         self.limits = limits
         self.root = node.sandbox_root
-        self.hidden = hidden_order([*map(Path, ALWAYS_HIDDEN), *hidden], Path(self.root),
-                                   self.home)
+        self.hidden = hidden_order([*map(Path, ALWAYS_HIDDEN), *hidden], Path(self.root))
         self.uid, self.gid = uid_gid()
         self.cgroup = Cgroup(name, limits)
         self._mounted = False

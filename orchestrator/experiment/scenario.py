@@ -84,6 +84,8 @@ class ScenarioRun:
     timeline: Timeline | None = None
     window: tuple[float, float] = (0.0, 0.0)
     meter: ResourceMeter = field(default_factory=ResourceMeter)
+    # What its sandboxed programs may not see (other students' submissions).
+    hidden: tuple[Path, ...] = ()
 
     def execute(self, hold: bool = False,
                 while_up: Callable[[ScenarioRun], None] | None = None) -> RunResult:
@@ -125,7 +127,8 @@ class ScenarioRun:
         self.console.print(f"  network up: {len(self.net.hosts)} hosts"
                            f"{f' ({containers} containers)' if containers else ''}, "
                            f"realizer {self.net.realizer}{self._switch_note()}")
-        self.contexts = Contexts(self.spec, self.run_dir, self.net.addresses)
+        self.contexts = Contexts(self.spec, self.run_dir, self.net.addresses,
+                                 hidden=self.hidden)
         self.services = ServiceSupervisor(self.spec, self.net, self.contexts, self.console)
         with self.phases.phase("services"):
             if self.spec.dns:
