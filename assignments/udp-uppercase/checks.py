@@ -31,6 +31,21 @@ def check_answers_every_client(lab):
             f"got {reply.out.strip()!r}")
 
 
+def check_survives_an_empty_datagram(lab):
+    """It goes on answering after an empty datagram.
+
+    What real clients send: an empty datagram (a probe, a keepalive)."""
+    lab.exchange("h1", lab.address("h3"), PORT, b"", protocol="udp", wait_s=1.0)
+    program = lab.program("student")
+    assert program.status is None, (
+        f"after an empty datagram it exited with status {program.status}: "
+        + ((program.stderr or program.stdout).strip()[-300:] or "no output"))
+    reply = ask(lab, "h2", "after the empty one")
+    assert reply.status == 0 and reply.out.strip() == "AFTER THE EMPTY ONE", (
+        "after an empty datagram it no longer answered 'after the empty one' "
+        f"({reply.out.strip() or reply.err.strip()!r})")
+
+
 def check_still_running(lab):
     """It is still running after answering (a server serves until stopped)."""
     program = lab.program("student")

@@ -1,6 +1,7 @@
 """Checks for the caching web proxy, run against the live network: curl on
 host client asks the proxy for the origin's /object.bin; the origin's own
 log (nginx) says what the proxy asked it, and with what status it answered."""
+import ipaddress
 import os
 import time
 from pathlib import Path
@@ -70,3 +71,29 @@ def check_serves_the_new_version_after_a_change(lab):
     assert status == 200 and body == NEW, (
         f"the object changed at the origin ({len(NEW)} bytes of 'y'), but the proxy sent "
         f"{status} and {len(body)} bytes" + (" of the old version" if body[:1] == b"x" else ""))
+
+
+def unreachable_address(lab) -> str:
+    """An address on the origin's subnet that no host has."""
+    used = set(lab.addresses.values())
+    origin = ipaddress.ip_address(lab.address("origin"))
+    return next(str(origin + step) for step in range(100, 200) if str(origin + step) not in used)
+
+
+def check_answers_an_unreachable_origin_with_an_error(lab):
+    """It answers 5xx for an origin it cannot reach, and keeps serving.
+
+    What real clients ask for: a URL whose host is down or does not exist."""
+    address = unreachable_address(lab)
+    reply = lab.http_get("client", f"http://{address}{OBJECT}", "unreachable",
+                         proxy=f"http://{lab.address('proxy')}:{PORT}")
+    program = lab.program("student")
+    assert program.status is None, (
+        f"asked for http://{address}{OBJECT} (no host has that address), it exited with "
+        f"status {program.status}: {program.stderr.strip()[-300:]}\ncatch the error of "
+        "connecting to the origin and answer 502 Bad Gateway")
+    assert reply.status is not None and 500 <= reply.status < 600, (
+        f"asked for http://{address}{OBJECT} (no host has that address), it answered "
+        f"{reply.status or reply.error or 'nothing'}: expected 502 Bad Gateway")
+    status, _, _ = through_proxy(lab, "after-unreachable")
+    assert status == 200, f"after the unreachable origin, it answered {status} for {OBJECT}"

@@ -75,3 +75,58 @@ def check_a_browser_loads_the_page_and_its_image(lab):
         assert loaded[path]["status"] == "200" and int(loaded[path]["body_bytes"]) == size, (
             f"the browser got status {loaded[path]['status']} and "
             f"{loaded[path]['body_bytes']} bytes for {path} (the file: {size})")
+
+
+def still_serves(lab, after: str):
+    """It still answers GET /HelloWorld.html with 200 after ``after``."""
+    reply = lab.http_get("h1", url(lab, "/HelloWorld.html"), "after.html")
+    program = lab.program("student")
+    assert program.status is None and reply.status == 200, (
+        f"after {after}, it " + (
+            f"had exited (status {program.status}): {program.stderr.strip()[-300:]}"
+            if program.status is not None else
+            f"answered GET /HelloWorld.html with {reply.status or reply.error or 'nothing'}"))
+
+
+def status_of(reply: bytes | None) -> int | None:
+    """The status of a raw HTTP response (None: not one)."""
+    parts = (reply or b"").split(b"\r\n", 1)[0].split()
+    return int(parts[1]) if len(parts) > 1 and parts[0].startswith(b"HTTP/") \
+        and parts[1].isdigit() else None
+
+
+def check_survives_a_connection_closed_without_a_request(lab):
+    """It keeps serving after a connection that closed without a request.
+
+    What real clients send: browsers open connections ahead of time and
+    may close them unused."""
+    lab.exchange("h1", lab.address("h2"), PORT, b"")
+    still_serves(lab, "a connection that closed without sending a request (browsers open "
+                      "such connections): an empty message has no message.split()[1], so "
+                      "close that connection and go on")
+
+
+def check_answers_a_malformed_request_line_with_400(lab):
+    """It answers a malformed request line with 400 Bad Request.
+
+    What real clients send: a request line that is not 'METHOD PATH
+    VERSION' (a scanner, a client of another protocol)."""
+    reply = lab.exchange("h1", lab.address("h2"), PORT, b"HELLO\r\n\r\n")
+    assert status_of(reply) == 400, (
+        "sent the request line 'HELLO' (no path, no version): expected "
+        f"'HTTP/1.1 400 Bad Request', got {(reply or b'nothing')[:80]!r}")
+    still_serves(lab, "the malformed request line 'HELLO'")
+
+
+def check_serves_nothing_outside_its_folder(lab):
+    """It serves only its own folder's files, not /../../../../etc/passwd.
+
+    What real clients send: a path that climbs out of the folder, as
+    scanners on the Internet try on every server."""
+    path = "/../../../../etc/passwd"
+    reply = lab.exchange("h1", lab.address("h2"), PORT,
+                         f"GET {path} HTTP/1.1\r\nHost: h2\r\n\r\n".encode())
+    assert status_of(reply) not in (200, None) and b"root:" not in (reply or b""), (
+        f"GET {path}: expected an error status (404 or 403), got "
+        f"{(reply or b'nothing')[:80]!r}: serve a file only if it lies in your folder")
+    still_serves(lab, f"GET {path}")

@@ -3,13 +3,18 @@ host, a host's address, a program's output and exit, a link's settings and
 what it has dropped."""
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestrator.assignments import wire
 from orchestrator.emulation.commands import execute
 
 # How long a check's command may take unless it says otherwise.
 COMMAND_TIMEOUT_S = 15.0
+# How long an exchange waits for a server's answer: a server that answers
+# at all does so well within it over the assignments' links.
+EXCHANGE_WAIT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,11 @@ class Lab:
     def address(self, host: str) -> str:
         return self._run.net.addresses[host]
 
+    @property
+    def addresses(self) -> dict[str, str]:
+        """Every host's address, by host."""
+        return dict(self._run.net.addresses)
+
     def file(self, relative: str) -> str:
         """A file of the assignment's folder (a reference client, say)."""
         return str(self.folder / relative)
@@ -79,6 +89,20 @@ class Lab:
         code = done.out.strip()
         return HttpReply(None if code in ("", "000") else int(code), headers,
                          body.read_bytes() if body.exists() else b"", done.err.strip())
+
+    def exchange(self, host: str, address: str, port: int, data: bytes,
+                 protocol: str = "tcp", wait_s: float = EXCHANGE_WAIT_S) -> bytes | None:
+        """Send ``data`` from ``host`` to ``address``:``port`` as it is (tcp:
+        on a new connection, closed at once when ``data`` is empty); what
+        came back within ``wait_s`` (b"": nothing), None if refused."""
+        done = self.run(host, [sys.executable, "-m", "orchestrator.assignments.wire", protocol,
+                               address, str(port), data.hex(), f"{wait_s:g}"],
+                        timeout_s=wait_s + COMMAND_TIMEOUT_S)
+        if done.status == wire.REFUSED:
+            return None
+        if done.status not in (0, wire.SILENT):
+            raise RuntimeError(f"the exchange with {address}:{port} failed: {done.err[-300:]}")
+        return bytes.fromhex(done.out.strip())
 
     def home(self, service: str) -> Path:
         """A service's home: its configuration, its logs (a mail server's

@@ -29,8 +29,13 @@ class Launched:
 
 def launch(net, role, ctx: HostContext, hidden: list[Path], log_mode: str) -> Launched:
     """Start ``role``'s command for ``ctx`` on its host, its output in its
-    home's stdout.log and stderr.log (opened with ``log_mode``)."""
+    home's stdout.log and stderr.log (opened with ``log_mode``). A host on
+    another machine runs it as any command: sandboxes are made here only."""
     limits = role.sandbox_limits(ctx)
+    if limits is not None and getattr(net[ctx.host], "isRemote", False):
+        net.say(f"  {ctx.name} on {ctx.host} runs without a sandbox: its host is on a worker, "
+            "and sandboxes are made on this machine only")
+        limits = None
     sandbox = net.sandbox(ctx.host, ctx.name, ctx.home, limits, hidden) \
         if limits is not None else None
     logs = {name: open(ctx.path(f"{name}.log"), log_mode) for name in ("stdout", "stderr")}

@@ -48,8 +48,16 @@ server.listen(5)
 print("Ready to serve")
 while True:
     client, _ = server.accept()
-    url = client.recv(65536).decode(errors="replace").split()[1]
-    status, headers, body = from_origin(url)
+    request = client.recv(65536).decode(errors="replace").split()
+    if len(request) < 2:   # a connection closed unused, or no request line
+        client.close()
+        continue
+    url = request[1]
+    try:
+        status, headers, body = from_origin(url)
+    except (OSError, ValueError) as exc:   # no origin there, or no HTTP from it
+        print("origin failed:", url, exc)
+        status, headers, body = 502, {"content-type": "text/plain"}, b"Bad Gateway\n"
     if status == 304:
         print("hit (revalidated):", url)
         _, kind, body = cache[url]
@@ -58,7 +66,7 @@ while True:
         kind = headers.get("content-type", "application/octet-stream")
         if status == 200 and "last-modified" in headers:
             cache[url] = (headers["last-modified"], kind, body)
-    reason = "OK" if status == 200 else "Error"
+    reason = {200: "OK", 502: "Bad Gateway"}.get(status, "Error")
     client.sendall(f"HTTP/1.1 {status} {reason}\r\nContent-Type: {kind}\r\n"
                    f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
     client.close()

@@ -3,9 +3,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from orchestrator.experiment.launch import Launched
 from orchestrator.experiment.spec import load
 from orchestrator.experiment.supervisor import ServiceFailed
-from orchestrator.experiment.launch import Launched
 from orchestrator.experiment.workloads import HostRun, WorkloadSet
 from tests.unit.orchestrator.experiment.test_spec import ACCESS_LINK
 
