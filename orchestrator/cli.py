@@ -60,9 +60,12 @@ def linktest(bw, delay, jitter, loss, max_queue, up_bw, down_bw, up_delay, down_
         own = {key: value for key, value in own.items() if value is not None}
         if own:
             link[direction] = own
+    from orchestrator.emulation.apart import kept_apart
+
     run_dir = new_run_dir(out, "linktest")
     started = now_iso()
-    result = run_linktest(link, run_dir, realizer=realizer, switch=switch)
+    with kept_apart(switch=switch):
+        result = run_linktest(link, run_dir, realizer=realizer, switch=switch)
     (run_dir / "summary.json").write_text(json.dumps(result.as_dict(), indent=2) + "\n")
     write_manifest(run_dir, experiment="linktest", spec=link, realizer=result.realizer,
                    calibration={"rtt_ms": result.rtt_ms, "goodput_mbps": result.goodput_mbps},
@@ -92,11 +95,12 @@ def run(spec, scenarios, duration, strict, out, hold, without_dns, custom, recal
     """Run an experiment (a spec, or a folder with experiment.yaml and its own
     roles and models) and print measured beside predicted."""
     from orchestrator.experiment import spec as spec_module
-    from orchestrator.experiment.runner import run_experiment
+    from orchestrator.experiment.runner import kept_apart_for, run_experiment
 
     experiment = spec_module.load(spec, duration_s=duration, only=list(scenarios) or None,
                                   without_dns=without_dns, custom=list(custom))
-    run_dir, results = run_experiment(experiment, out, hold=hold, recalibrate=recalibrate)
+    with kept_apart_for(experiment):
+        run_dir, results = run_experiment(experiment, out, hold=hold, recalibrate=recalibrate)
     failed = [f"{n}.{c.name}" for n, r in results.items() for c in r.checks if c.ok is False]
     click.echo(f"results: {run_dir}")
     if failed:
@@ -117,7 +121,7 @@ def compare_realizers(spec, scenarios, duration, realizers, out, strict):
     """Run one spec under each link realizer and show the results side by side."""
     from orchestrator.experiment import spec as spec_module
     from orchestrator.experiment.compare import compare
-    from orchestrator.experiment.runner import Console
+    from orchestrator.experiment.runner import Console, kept_apart_for
 
     chosen = [r.strip() for r in realizers.split(",") if r.strip()]
     for realizer in chosen:
@@ -128,9 +132,10 @@ def compare_realizers(spec, scenarios, duration, realizers, out, strict):
     def load():
         return spec_module.load(spec, duration_s=duration, only=list(scenarios) or None)
 
-    load()  # a bad spec is reported before anything runs
+    experiment = load()  # a bad spec is reported before anything runs
     run_dir = new_run_dir(out, f"compare-{Path(spec).stem}")
-    ok = compare(load, chosen, run_dir, Console(width=None if sys.stdout.isatty() else 120))
+    with kept_apart_for(experiment):
+        ok = compare(load, chosen, run_dir, Console(width=None if sys.stdout.isatty() else 120))
     click.echo(f"results: {run_dir}")
     if strict and not ok:
         sys.exit(1)
@@ -207,7 +212,7 @@ def run_assignment_command(name, solution, root, out):
     from orchestrator.assignments.runner import run_assignment
 
     found = find(name, root or ASSIGNMENTS_DIR)
-    report = run_assignment(found, found.solution(solution), out)
+    report = run_assignment(found, found.solution(solution), out, apart=True)
     for line in report.lines():
         click.echo(line)
     sys.exit(0 if report.passed else 1)
@@ -306,10 +311,11 @@ def prepare_machines(spec):
 
 @cli.command()
 def clean():
-    """Remove everything applab could have left: relays, shells, interfaces, bridges."""
+    """Remove everything applab's killed runs left: relays, shells,
+    interfaces, bridges, sandboxes. Runs still going are left alone."""
     from orchestrator.emulation.cleanup import clean_all
 
-    removed = clean_all()
+    removed = clean_all(say=click.echo)
     for item in removed:
         click.echo(f"removed {item}")
     click.echo(f"clean: {len(removed)} item(s) removed")

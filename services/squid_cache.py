@@ -19,8 +19,11 @@ class SquidCache(Role):
 
     @staticmethod
     def instance_name(ctx: HostContext) -> str:
-        # Squid names its shared-memory segments after this: one per instance.
-        return "applab" + "".join(c for c in ctx.host if c.isalnum())
+        """Squid names its shared-memory segments after this: one per
+        instance, so it names the run's runtime directory (its home's
+        grandparent) and the host; `applab clean` finds a live run's by it."""
+        run = ctx.home.parents[1].name
+        return "applab" + run + "".join(c for c in ctx.host if c.isalnum())
 
     def config(self, ctx: HostContext) -> dict[Path, str]:
         p = self._params(ctx)

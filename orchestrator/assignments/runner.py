@@ -3,6 +3,7 @@ scenario brought up, the checks run against the live network, and a report
 a student can read (what passed, what failed and why, where to look)."""
 from __future__ import annotations
 
+import contextlib
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from orchestrator.assignments.model import Assignment, Check
 from orchestrator.errors import AppLabError
 from orchestrator.experiment import spec as spec_module
 from orchestrator.experiment.manifest import new_run_dir
+from orchestrator.experiment.runner import kept_apart_for
 from orchestrator.experiment.scenario import ScenarioRun
 
 
@@ -93,9 +95,10 @@ def limit_notes(run: ScenarioRun, scenario: str) -> list[str]:
 
 def run_assignment(assignment: Assignment, solution: Path, out: Path,
                    console: Console | None = None,
-                   hidden: tuple[Path, ...] = ()) -> AssignmentReport:
+                   hidden: tuple[Path, ...] = (), apart: bool = False) -> AssignmentReport:
     """Run the assignment's checks against ``solution``; its sandboxed
-    programs do not see ``hidden`` (the other submissions)."""
+    programs do not see ``hidden`` (the other submissions). ``apart``: in a
+    network namespace of its own (a process that runs nothing after it)."""
     console = console or Console()
     experiment = spec_module.load(assignment.spec_path, variables={
         "folder": str(assignment.folder), "solution": str(solution)})
@@ -103,15 +106,16 @@ def run_assignment(assignment: Assignment, solution: Path, out: Path,
     run_dir = new_run_dir(Path(out).resolve(), f"assignment-{assignment.name}")
     run_dir.mkdir(parents=True)
     report = AssignmentReport(assignment.name, solution, run_dir)
-    for name, scenario in experiment.scenarios.items():
-        scenario_dir = run_dir / name
-        run = ScenarioRun(scenario, scenario_dir, console, hidden=hidden)
-        try:
-            run.execute(while_up=lambda up: report.outcomes.extend(
-                run_checks(checks, Lab(up, assignment.folder))))
-        except AppLabError as exc:
-            report.problems.append(f"[{name}] {exc}")
-        report.limits_reached += limit_notes(run, name)
-        report.look_at += sorted(scenario_dir.glob("hosts/*/*/std*.log"))
-        report.look_at += sorted(scenario_dir.glob("*.pcap"))
+    with kept_apart_for(experiment) if apart else contextlib.nullcontext():
+        for name, scenario in experiment.scenarios.items():
+            scenario_dir = run_dir / name
+            run = ScenarioRun(scenario, scenario_dir, console, hidden=hidden)
+            try:
+                run.execute(while_up=lambda up: report.outcomes.extend(
+                    run_checks(checks, Lab(up, assignment.folder))))
+            except AppLabError as exc:
+                report.problems.append(f"[{name}] {exc}")
+            report.limits_reached += limit_notes(run, name)
+            report.look_at += sorted(scenario_dir.glob("hosts/*/*/std*.log"))
+            report.look_at += sorted(scenario_dir.glob("*.pcap"))
     return report

@@ -16,7 +16,7 @@ from pathlib import Path
 from mininet.examples.cluster import MininetCluster
 from mininet.net import Mininet
 
-from orchestrator.emulation import state
+from orchestrator.emulation import shared, state
 from orchestrator.emulation.cluster.machines import Machine
 from orchestrator.emulation.cluster.placement import COORDINATOR
 from orchestrator.emulation.cluster.share import ClusterShare
@@ -64,7 +64,6 @@ IFNAME_MAX = 15
 # gives the same results as a stock VM.
 DEFAULT_TCP_CONGESTION = "cubic"
 TCP_CONGESTION = "/proc/sys/net/ipv4/tcp_congestion_control"
-TCP_ALLOWED_CONGESTION = "/proc/sys/net/ipv4/tcp_allowed_congestion_control"
 BRIDGE_NF_SYSCTLS = [f"/proc/sys/net/bridge/bridge-nf-call-{t}tables" for t in ("arp", "ip", "ip6")]
 # Interfaces made while they hold stay silent: no IPv6, no IGMP reports for
 # link-local groups (the emulation is IPv4 unicast).
@@ -315,13 +314,11 @@ class Network:
 
     def _set_tcp_congestion(self):
         """New namespaces inherit the machine's default; pin ours where it differs.
-        Outside the root namespace Linux only allows the 'allowed' algorithms."""
+        Outside the machine's namespace Linux only allows the 'allowed'
+        algorithms: a setting of the machine, shared with runs at once."""
         if Path(TCP_CONGESTION).read_text().strip() == self.tcp_congestion:
             return
-        allowed = Path(TCP_ALLOWED_CONGESTION).read_text().split()
-        if self.tcp_congestion not in allowed:
-            self._set_root_sysctl(TCP_ALLOWED_CONGESTION,
-                                  " ".join([*allowed, self.tcp_congestion]))
+        self._engine.enter_context(shared.allowing({self.tcp_congestion}))
         setting = f"net.ipv4.tcp_congestion_control={self.tcp_congestion}"
         for host in self.net.hosts:  # all at once, then collect: hosts run in parallel
             host.sendCmd("sysctl", "-w", setting)
@@ -365,6 +362,11 @@ class Network:
                             "options timeout:2 attempts:2 no-aaaa\n")
             host.push(path.parent)
             host.use_resolv_conf(path)
+
+    def record_runtime_dir(self, path: Path) -> None:
+        """A directory of the run's under the runtime directory: `applab
+        clean` leaves it alone while the run lives."""
+        self._state.record_runtime_dir(path)
 
     def sandbox(self, host: str, name: str, home: Path, limits,
                 hidden: list[Path]) -> Sandbox:

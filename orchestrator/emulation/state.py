@@ -35,13 +35,32 @@ class RunState:
         path = STATE_ROOT / f"{os.getpid()}-{time.time_ns()}"
         path.mkdir(parents=True)
         (path / "run.json").write_text(json.dumps(
-            {"run_dir": str(run_dir), "owner": os.getpid(), "switches": switches}))
+            {"run_dir": str(run_dir), "owner": os.getpid(),
+             "owner_started": psutil.Process().create_time(), "switches": switches}))
         (path / "pids").touch()
         return cls(path)
 
     @property
     def info(self) -> dict:
         return json.loads((self.path / "run.json").read_text())
+
+    @property
+    def owner_alive(self) -> bool:
+        """Is the process that made the run still running it?"""
+        info = self.info
+        try:
+            return psutil.Process(info["owner"]).create_time() == info.get("owner_started")
+        except psutil.Error:
+            return False
+
+    def record_runtime_dir(self, path: Path) -> None:
+        """A runtime directory of the run's (its daemons' homes)."""
+        with open(self.path / "runtime_dirs", "a") as dirs:
+            dirs.write(f"{path}\n")
+
+    def runtime_dirs(self) -> list[Path]:
+        path = self.path / "runtime_dirs"
+        return [Path(line) for line in path.read_text().splitlines()] if path.exists() else []
 
     def record(self, kind: str, pid: int, mark: str) -> None:
         """``mark``: a word of the process's command line, checked before

@@ -7,6 +7,8 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
+from orchestrator.emulation import apart
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Each tool and the argv that prints its version.
 TOOL_VERSIONS = {
@@ -35,6 +37,8 @@ def environment() -> dict:
         "python": platform.python_version(),
         "git_commit": git_commit(),
         "tools": {name: _first_line(argv) for name, argv in TOOL_VERSIONS.items()},
+        # The run's own network namespace, or the machine's (apart.kept_apart).
+        "network_namespace": apart.current,
     }
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from orchestrator.emulation.apart import kept_apart
 from orchestrator.emulation.cluster.placement import COORDINATOR, crossing_links, place
 from orchestrator.emulation.links.realizers import choose_realizer
 from orchestrator.emulation.linktest import run_linktest, tunnel_delay
@@ -110,6 +111,15 @@ def _progress(console: Console):
                 progress.update(task, completed=min(elapsed, spec.duration_s), status=status)
             yield show
     return bar
+
+
+def kept_apart_for(experiment):
+    """The run's own network namespace, or the machine's where a scenario
+    needs it (apart.kept_apart)."""
+    scenarios = list(experiment.scenarios.values())
+    return kept_apart(switch=next((s.switch for s in scenarios if s.switch != "lxbr"), "lxbr"),
+                      controlled=any(s.controller for s in scenarios),
+                      machines=any(s.machines for s in scenarios))
 
 
 def run_experiment(experiment: Experiment, out: Path, hold: bool = False,

@@ -129,6 +129,7 @@ class ScenarioRun:
                            f"realizer {self.net.realizer}{self._switch_note()}")
         self.contexts = Contexts(self.spec, self.run_dir, self.net.addresses,
                                  hidden=self.hidden)
+        self.net.record_runtime_dir(self.contexts.runtime_dir)
         self.services = ServiceSupervisor(self.spec, self.net, self.contexts, self.console)
         with self.phases.phase("services"):
             if self.spec.dns:

@@ -1,11 +1,14 @@
 """The Docker engine container hosts run on: one already running is used as
 it is; otherwise applab starts ``dockerd`` with no networking of its own
 (no bridge, no iptables rules, no forwarding: emulated hosts are wired by
-the emulation, and nothing may reach outside) and stops it when done."""
+the emulation, and nothing may reach outside). Runs at once share it: the
+last one using it stops it."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
+import os
 import subprocess
 from collections.abc import Iterator
 
@@ -26,6 +29,9 @@ ENGINE_LOG = state.STATE_ROOT / "dockerd.log"
 # The pid of a dockerd applab started, while it runs: `applab clean` stops
 # one that a killed run left.
 ENGINE_PID = state.STATE_ROOT / "dockerd.pid"
+# One file per run using it, named by the run's pid; and its lock.
+ENGINE_USERS = state.STATE_ROOT / "dockerd.users"
+ENGINE_LOCK = state.STATE_ROOT / "dockerd.lock"
 
 
 class EngineError(AppLabError):
@@ -45,13 +51,50 @@ def client_or_none():
 
 
 @contextlib.contextmanager
+def _engine_lock() -> Iterator[None]:
+    """One run at a time starts, joins or stops applab's engine."""
+    ENGINE_LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with open(ENGINE_LOCK, "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _users() -> list[int]:
+    """The live runs using applab's engine (a killed run's mark is dropped)."""
+    live = []
+    for mark in ENGINE_USERS.glob("*") if ENGINE_USERS.is_dir() else []:
+        if psutil.pid_exists(int(mark.name)):
+            live.append(int(mark.name))
+        else:
+            mark.unlink(missing_ok=True)
+    return live
+
+
+@contextlib.contextmanager
 def engine(say=print) -> Iterator:
     """A Docker client for the duration: of the running engine, or of one
-    started here (said through ``say``) and stopped afterwards."""
-    client = client_or_none()
-    if client is not None:
+    started here (said through ``say``). An engine applab started is
+    shared by the runs that use it, and stopped by the last of them."""
+    with _engine_lock():
+        client = client_or_none()
+        if client is None:
+            client = _start(say)
+        ENGINE_USERS.mkdir(parents=True, exist_ok=True)
+        mark = ENGINE_USERS / str(os.getpid())
+        mark.touch()
+    try:
         yield client
-        return
+    finally:
+        with _engine_lock():
+            mark.unlink(missing_ok=True)
+            if not _users():
+                stop_left_engine()
+
+
+def _start(say):
     say(f"  no Docker engine is running: starting {' '.join(DOCKERD_ARGV)} "
         f"(log: {ENGINE_LOG})")
     ENGINE_LOG.parent.mkdir(parents=True, exist_ok=True)
@@ -61,6 +104,8 @@ def engine(say=print) -> Iterator:
                                     start_new_session=True)
         except FileNotFoundError as exc:
             raise EngineError("dockerd is not installed: run scripts/install.sh") from exc
+    client = None
+
     def answers() -> bool:
         nonlocal client
         client = client_or_none()
@@ -71,11 +116,12 @@ def engine(say=print) -> Iterator:
         wait_until(answers, ENGINE_START_S, "the Docker engine",
                    gave_up=lambda: None if proc.poll() is None else
                    f"dockerd exited {proc.returncode}: see {ENGINE_LOG}", poll_s=0.2)
-        log.debug("dockerd %d answers", proc.pid)
-        yield client
-    finally:
+    except BaseException:
         stop_process(proc, ENGINE_STOP_S)
         ENGINE_PID.unlink(missing_ok=True)
+        raise
+    log.debug("dockerd %d answers", proc.pid)
+    return client
 
 
 def left_engine() -> psutil.Process | None:
@@ -88,7 +134,8 @@ def left_engine() -> psutil.Process | None:
 
 
 def stop_left_engine() -> list[str]:
-    """Stop a dockerd that a killed run left (its containers first: see
+    """Stop the dockerd applab started: by the last run using it, or by
+    `applab clean` after a killed run (its containers first: see
     hosts.remove_labelled); what was stopped."""
     proc = left_engine()
     ENGINE_PID.unlink(missing_ok=True)

@@ -212,11 +212,15 @@ def remove_container(container) -> None:
         log.debug("removed container %s", container.name)
 
 
-def remove_labelled(client, run_label: str | None = None) -> list[str]:
-    """Remove applab's containers (of one run, or all); their names."""
+def remove_labelled(client, run_label: str | None = None,
+                    keep_runs: frozenset[str] = frozenset()) -> list[str]:
+    """Remove applab's containers (of one run, or all but those of
+    ``keep_runs``, live runs' labels); their names."""
     wanted = f"{LABEL}.run={run_label}" if run_label else f"{LABEL}=container"
     removed = []
     for container in client.containers.list(all=True, filters={"label": wanted}):
+        if container.labels.get(f"{LABEL}.run") in keep_runs:
+            continue
         remove_container(container)
         removed.append(container.name)
     return removed

@@ -63,7 +63,12 @@ def test_squid_config_and_hit_rate_from_its_log(tmp_path):
     conf = SquidCache().config(c)[c.path("squid.conf")]
     assert "visible_hostname cache" in conf and "pinger_enable off" in conf
     assert "dns_nameservers 127.0.0.1" in conf and "shutdown_lifetime 1 seconds" in conf
-    assert "-n" in SquidCache().command(c) and "applabcache" in SquidCache().command(c)
+    # Its shared memory is named after its run's runtime directory and its host.
+    command = SquidCache().command(c)
+    name = command[command.index("-n") + 1]
+    assert name == f"applab{tmp_path.name}cache"
+    other_run = ctx(tmp_path / "other", "cache", "cache")
+    assert SquidCache.instance_name(other_run) != name
     c.home.mkdir(parents=True)
     c.path("access.log").write_text(
         "1.000 2 127.0.0.1 TCP_MISS/200 12000 GET http://o/obj/hot-1 HIER_DIRECT/o\n"

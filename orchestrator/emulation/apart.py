@@ -1,0 +1,107 @@
+"""Runs that keep apart: each run's switches, their ports and its relays'
+TAPs live in a network namespace of the run's own, so any number of runs
+share the machine without a name in common, and the machine's own
+namespace never sees them.
+
+A run enters it first thing, while it is one thread (namespaces are a
+thread's): a new network namespace with its loopback up, and a mount
+namespace whose /sys shows that network's interfaces. Its hosts are made
+from there as always. A run that needs the machine's namespace (Open
+vSwitch, whose daemon lives there; an OpenFlow controller its switches
+reach; workers reached over the machine's network) takes the machine lock
+instead, and such runs follow one another.
+"""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import fcntl
+import os
+import threading
+from collections.abc import Iterator
+
+from mininet.net import Mininet
+
+from orchestrator.emulation import shared, state
+from orchestrator.emulation.commands import run_root
+from orchestrator.errors import AppLabError
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWNET = 0x40000000
+MS_REC, MS_PRIVATE = 0x4000, 0x40000
+# Held by a run in the machine's namespace for its whole length.
+MACHINE_LOCK = state.STATE_ROOT / "machine.lock"
+OWN, MACHINE = "own", "machine"
+# Where this process's runs are: its manifest says so.
+current = MACHINE
+
+
+class ApartError(AppLabError):
+    """A run could not get a namespace of its own."""
+
+
+def needs_machine_namespace(switch: str, controlled: bool, machines: bool) -> str | None:
+    """Why a run must use the machine's network namespace, or None."""
+    if switch != "lxbr":
+        return "Open vSwitch's daemon serves the machine's namespace"
+    if controlled:
+        return "its switches reach the OpenFlow controller there"
+    if machines:
+        return "its workers are reached over the machine's network"
+    return None
+
+
+def _libc_call(name: str, *args) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if getattr(libc, name)(*args) != 0:
+        code = ctypes.get_errno()
+        raise ApartError(f"{name} failed: {os.strerror(code)} ({errno.errorcode.get(code)})")
+
+
+def enter_own_namespace() -> None:
+    """Move this process into a new network namespace (and a mount
+    namespace for its /sys), before it starts any thread."""
+    if threading.active_count() != 1:
+        raise ApartError("a run enters its own namespace before it starts threads")
+    # Mininet's raised limits (TCP buffers, ARP and route tables) are the
+    # machine's, which new namespaces copy: set once here, not from inside.
+    Mininet.init()
+    shared.machine_namespace = os.open("/proc/self/ns/net", os.O_RDONLY)
+    _libc_call("unshare", CLONE_NEWNET | CLONE_NEWNS)
+    # Mounts made from here (Mininet's, the sandboxes') stay in this run.
+    _libc_call("mount", b"none", b"/", None, MS_REC | MS_PRIVATE, None)
+    _libc_call("mount", b"sysfs", b"/sys", b"sysfs", 0, None)
+    run_root(["ip", "link", "set", "lo", "up"])
+
+
+@contextlib.contextmanager
+def machine_lock(reason: str, say=print) -> Iterator[None]:
+    """The machine's namespace for this run alone; another such run waits."""
+    MACHINE_LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with open(MACHINE_LOCK, "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say(f"waiting for another run in the machine's namespace ({reason})")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def kept_apart(switch: str = "lxbr", controlled: bool = False, machines: bool = False,
+               say=print) -> Iterator[str]:
+    """For a run's length: its own namespace where it can have one, the
+    machine's (locked) where it cannot. Yields which: OWN or MACHINE."""
+    global current
+    reason = needs_machine_namespace(switch, controlled, machines)
+    if reason is None:
+        enter_own_namespace()
+        current = OWN
+        yield OWN
+        return
+    with machine_lock(reason, say):
+        yield MACHINE

@@ -1,0 +1,140 @@
+"""What runs at once truly share on a machine, held with a lock and a count
+of users: a setting of the machine's own network namespace (the TCP
+congestion control algorithms new namespaces may choose). The first user
+records its value and changes it; the last one puts it back; `applab
+clean` puts back one whose users were all killed."""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import fcntl
+import os
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psutil
+
+from orchestrator.emulation import state
+
+SHARED_ROOT = state.STATE_ROOT / "shared"
+CLONE_NEWNET = 0x40000000
+# The machine's network namespace, kept open by a run that left it (apart).
+machine_namespace: int | None = None
+
+
+def in_machine_namespace(action: Callable[[], object]):
+    """``action()`` in the machine's network namespace, where its settings
+    can be changed: at once if this process is still there, else in a
+    thread that enters it (a thread may; its process stays where it is)."""
+    if machine_namespace is None:
+        return action()
+    outcome: dict = {}
+
+    def entered():
+        try:
+            if ctypes.CDLL(None, use_errno=True).setns(machine_namespace, CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), "setns into the machine's namespace")
+            outcome["value"] = action()
+        except BaseException as exc:   # raised again in the caller
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=entered)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+class SharedSetting:
+    """A file of the machine (a sysctl) changed while any run uses it."""
+
+    def __init__(self, name: str, path: str):
+        self.name, self.path = name, Path(path)
+        self.folder = SHARED_ROOT / name
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.folder / "lock", "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _users(self) -> list[Path]:
+        """The marks of live users; a dead user's mark is dropped."""
+        live = []
+        for mark in (self.folder / "users").glob("*"):
+            pid, _, started = mark.name.partition("-")
+            try:
+                alive = str(psutil.Process(int(pid)).create_time()) == started
+            except psutil.Error:
+                alive = False
+            if alive:
+                live.append(mark)
+            else:
+                mark.unlink(missing_ok=True)
+        return live
+
+    def read(self) -> str:
+        return in_machine_namespace(lambda: self.path.read_text().strip())
+
+    def write(self, value: str) -> None:
+        in_machine_namespace(lambda: self.path.write_text(value + "\n"))
+
+    @contextlib.contextmanager
+    def held(self, change: Callable[[str], str]) -> Iterator[None]:
+        """The setting as ``change(its value)`` while this process runs."""
+        with self._locked():
+            original = self.folder / "original"
+            if not self._users():
+                original.write_text(self.read())
+            wanted = change(self.read())
+            if wanted != self.read():
+                self.write(wanted)
+            (self.folder / "users").mkdir(exist_ok=True)
+            mark = self.folder / "users" / f"{os.getpid()}-{psutil.Process().create_time()}"
+            mark.touch()
+        try:
+            yield
+        finally:
+            with self._locked():
+                mark.unlink(missing_ok=True)
+                self.restore_if_unused()
+
+    def restore_if_unused(self) -> list[str]:
+        """Put the original value back when no live run uses it (called
+        with the lock held, or by `applab clean`)."""
+        original = self.folder / "original"
+        if self._users() or not original.exists():
+            return []
+        value = original.read_text()
+        original.unlink()
+        if self.read() != value:
+            self.write(value)
+            return [f"setting {self.path} = {value}"]
+        return []
+
+    def clean(self) -> list[str]:
+        with self._locked():
+            return self.restore_if_unused()
+
+
+# Outside the machine's namespace only the algorithms it allows may be chosen.
+TCP_ALLOWED_CONGESTION = SharedSetting("tcp_allowed_congestion_control",
+                                       "/proc/sys/net/ipv4/tcp_allowed_congestion_control")
+
+
+def allowing(algorithms: set[str]):
+    """Hosts may choose ``algorithms`` for as long as the run lasts."""
+    def add(allowed: str) -> str:
+        words = allowed.split()
+        return " ".join([*words, *sorted(algorithms - set(words))])
+
+    return TCP_ALLOWED_CONGESTION.held(add)
+
+
+SETTINGS = (TCP_ALLOWED_CONGESTION,)
