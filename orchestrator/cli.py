@@ -206,16 +206,73 @@ def list_assignments(root):
 @click.option("--root", type=click.Path(path_type=Path), default=None,
               help="the assignments' folder (default: the project's)")
 @click.option("--out", type=click.Path(path_type=Path), default=RESULTS_DIR)
-def run_assignment_command(name, solution, root, out):
+@click.option("--hide", multiple=True, type=click.Path(path_type=Path),
+              help="a folder the program may not see (others' submissions; repeatable)")
+@click.option("--seed", type=int, help="the network's seed, instead of the spec's")
+@click.option("--report-json", type=click.Path(path_type=Path),
+              help="also write the report here, as JSON")
+def run_assignment_command(name, solution, root, out, hide, seed, report_json):
     """Run NAME's checks against a program; exit 1 unless every check passed."""
     from orchestrator.assignments.model import ASSIGNMENTS_DIR, find
     from orchestrator.assignments.runner import run_assignment
 
     found = find(name, root or ASSIGNMENTS_DIR)
-    report = run_assignment(found, found.solution(solution), out, apart=True)
+    report = run_assignment(found, found.solution(solution), out, apart=True,
+                            hidden=tuple(p.resolve() for p in hide), seed=seed)
+    if report_json:
+        report_json.write_text(json.dumps(report.as_dict(), indent=1) + "\n")
     for line in report.lines():
         click.echo(line)
     sys.exit(0 if report.passed else 1)
+
+
+@assignment.command(name="grade")
+@click.argument("name")
+@click.argument("submissions", type=click.Path(path_type=Path))
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="submissions graded at once, each in a network of its own")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="where the gradebook goes (default: results/grade-NAME)")
+@click.option("--regrade", is_flag=True, help="grade again those graded before")
+@click.option("--seed", type=int, help="the network's seed for all (default: the spec's, "
+                                       "or a regraded submission's own)")
+@click.option("--root", type=click.Path(path_type=Path), default=None,
+              help="the assignments' folder (default: the project's)")
+def grade_command(name, submissions, jobs, out, regrade, seed, root):
+    """Grade every submission in SUBMISSIONS (a file or a folder per student)
+    against NAME's checks: gradebook.csv, junit.xml, and each student's
+    feedback as text and as a page."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from orchestrator.assignments.grading import GRADEBOOK, JUNIT, grade_all
+    from orchestrator.assignments.model import ASSIGNMENTS_DIR, find
+
+    found = find(name, root or ASSIGNMENTS_DIR)
+    out = out or RESULTS_DIR / f"grade-{name}"
+    columns = (TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("left"), TimeRemainingColumn(), TextColumn("{task.description}"))
+    with Progress(*columns) as bar:
+        task = bar.add_task("", total=None)
+
+        def graded(grade):
+            bar.advance(task)
+            bar.console.print(f"{grade.student}: {grade.score(len(checks))}"
+                              + (f" ({grade.problems[0][:80]})" if grade.problems else ""))
+
+        checks = found.checks()
+        book = grade_all(found, submissions, out, jobs=jobs, regrade=regrade, seed=seed,
+                         progress=graded,
+                         planned=lambda count: bar.update(task, total=count))
+    if book.skipped:
+        click.echo(f"{len(book.skipped)} graded before, kept (--regrade grades them again)")
+    click.echo(f"{len(book.grades)} students; gradebook: {out / GRADEBOOK}, {out / JUNIT}")
 
 
 @assignment.command(name="new")

@@ -40,6 +40,21 @@ class Assignment:
     def title(self) -> str:
         return str(yaml.safe_load(self.spec_path.read_text()).get("title", self.name))
 
+    @property
+    def program_name(self) -> str | None:
+        """The file name a student's program is given on its host (the
+        spec's ``files`` entry whose source is ``{solution}``)."""
+        raw = yaml.safe_load(self.spec_path.read_text()) or {}
+        entries = [*(raw.get("services") or {}).values(),
+                   *(raw.get("workloads") or {}).values(), raw.get("workload")]
+        for entry in entries:
+            if isinstance(entry, dict):
+                files = (entry.get("params") or {}).get("files") or {}
+                for name, source in files.items():
+                    if source == "{solution}":
+                        return name
+        return None
+
     def solutions(self) -> dict[str, Path]:
         """Each solution's name and its program (the one file in its folder)."""
         found = {}

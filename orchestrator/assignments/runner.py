@@ -17,6 +17,7 @@ from orchestrator.experiment import spec as spec_module
 from orchestrator.experiment.manifest import new_run_dir
 from orchestrator.experiment.runner import kept_apart_for
 from orchestrator.experiment.scenario import ScenarioRun
+from orchestrator.experiment.spec import DEFAULT_SEED
 
 
 @dataclass
@@ -33,10 +34,25 @@ class AssignmentReport:
     assignment: str
     solution: Path
     run_dir: Path
+    seed: int | None = None      # of the spec's network: a rerun with it reproduces it
     outcomes: list[Outcome] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)   # a run that did not get to its checks
     limits_reached: list[str] = field(default_factory=list)  # programs a sandbox held back
     look_at: list[Path] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"assignment": self.assignment, "solution": str(self.solution),
+                "run_dir": str(self.run_dir), "seed": self.seed, "passed": self.passed,
+                "outcomes": [vars(o) for o in self.outcomes], "problems": self.problems,
+                "limits_reached": self.limits_reached,
+                "look_at": [str(p) for p in self.look_at]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> AssignmentReport:
+        return cls(data["assignment"], Path(data["solution"]), Path(data["run_dir"]),
+                   data.get("seed"), [Outcome(**o) for o in data["outcomes"]],
+                   list(data["problems"]), list(data["limits_reached"]),
+                   [Path(p) for p in data["look_at"]])
 
     @property
     def passed(self) -> bool:
@@ -95,17 +111,20 @@ def limit_notes(run: ScenarioRun, scenario: str) -> list[str]:
 
 def run_assignment(assignment: Assignment, solution: Path, out: Path,
                    console: Console | None = None,
-                   hidden: tuple[Path, ...] = (), apart: bool = False) -> AssignmentReport:
+                   hidden: tuple[Path, ...] = (), apart: bool = False,
+                   seed: int | None = None) -> AssignmentReport:
     """Run the assignment's checks against ``solution``; its sandboxed
     programs do not see ``hidden`` (the other submissions). ``apart``: in a
-    network namespace of its own (a process that runs nothing after it)."""
+    network namespace of its own (a process that runs nothing after it).
+    ``seed``: the spec's network's, instead of its own."""
     console = console or Console()
     experiment = spec_module.load(assignment.spec_path, variables={
-        "folder": str(assignment.folder), "solution": str(solution)})
+        "folder": str(assignment.folder), "solution": str(solution)}, seed=seed)
     checks = assignment.checks()
     run_dir = new_run_dir(Path(out).resolve(), f"assignment-{assignment.name}")
     run_dir.mkdir(parents=True)
-    report = AssignmentReport(assignment.name, solution, run_dir)
+    report = AssignmentReport(assignment.name, solution, run_dir,
+                              seed=experiment.raw.get("seed", DEFAULT_SEED))
     with kept_apart_for(experiment) if apart else contextlib.nullcontext():
         for name, scenario in experiment.scenarios.items():
             scenario_dir = run_dir / name

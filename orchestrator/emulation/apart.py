@@ -18,6 +18,7 @@ import ctypes
 import errno
 import fcntl
 import os
+import tempfile
 import threading
 from collections.abc import Iterator
 
@@ -29,7 +30,8 @@ from orchestrator.errors import AppLabError
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
-MS_REC, MS_PRIVATE = 0x4000, 0x40000
+MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 0x1000, 0x2000, 0x4000, 0x40000
+CGROUPS = b"/sys/fs/cgroup"
 # Held by a run in the machine's namespace for its whole length.
 MACHINE_LOCK = state.STATE_ROOT / "machine.lock"
 OWN, MACHINE = "own", "machine"
@@ -71,7 +73,15 @@ def enter_own_namespace() -> None:
     _libc_call("unshare", CLONE_NEWNET | CLONE_NEWNS)
     # Mounts made from here (Mininet's, the sandboxes') stay in this run.
     _libc_call("mount", b"none", b"/", None, MS_REC | MS_PRIVATE, None)
-    _libc_call("mount", b"sysfs", b"/sys", b"sysfs", 0, None)
+    # A sysfs of this namespace, with the machine's cgroups kept below it
+    # (the sandboxes' limits): set aside, then moved back in place.
+    aside = tempfile.mkdtemp(prefix="applab-cgroup-")
+    try:
+        _libc_call("mount", CGROUPS, aside.encode(), None, MS_BIND | MS_REC, None)
+        _libc_call("mount", b"sysfs", b"/sys", b"sysfs", 0, None)
+        _libc_call("mount", aside.encode(), CGROUPS, None, MS_MOVE, None)
+    finally:
+        os.rmdir(aside)
     run_root(["ip", "link", "set", "lo", "up"])
 
 

@@ -54,6 +54,9 @@ from topologies.params import (
     parse_link,
 )
 
+# A spec's seed when it names none.
+DEFAULT_SEED = 1
+
 
 class SpecError(ValueError):
     """One or more problems in a spec, each with its file, line and field."""
@@ -333,7 +336,7 @@ class ResolvedSpec(_Strict):
     experiment: str
     title: str
     model: str
-    seed: int = 1
+    seed: int = DEFAULT_SEED
     realizer: Literal["auto", "netem", "relay"] = "auto"
     # ovs: the kernel datapath where its module loads, else the userspace one
     switch: Literal["lxbr", "ovs", "ovs-user"] = "lxbr"
@@ -497,12 +500,13 @@ def substitute(value: Any, variables: dict[str, str]) -> Any:
 
 def load(path: Path, duration_s: float | None = None, only: list[str] | None = None,
          without_dns: bool = False, custom: list[Path] = (),
-         variables: dict[str, str] | None = None) -> Experiment:
+         variables: dict[str, str] | None = None, seed: int | None = None) -> Experiment:
     """Load and validate ``path`` (a spec, or an experiment folder with its own
     roles and models), with the ``custom`` modules: every scenario, or those
     in ``only``. ``without_dns`` drops the dns sections: hosts then name each
     other by address. ``variables`` fill ``{name}`` in the spec's strings (an
-    assignment's ``{folder}`` and ``{solution}``)."""
+    assignment's ``{folder}`` and ``{solution}``). ``seed``, if given, is the
+    spec's seed (a regrade reproduces a graded run's network)."""
     try:
         catalogue = load_catalogue(path, custom)
     except CatalogueError as exc:
@@ -517,6 +521,8 @@ def load(path: Path, duration_s: float | None = None, only: list[str] | None = N
         raise SpecError([f"{path}: cannot read: {exc.strerror}"]) from None
     if not isinstance(raw, dict):
         raise SpecError([f"{marks[()]}: (top level): a spec is a mapping of keys"])
+    if seed is not None:
+        raw["seed"] = seed
 
     scenarios_raw = raw.get("scenarios") or {"default": {"title": raw.get("title", "")}}
     problems = _Problems(marks)
