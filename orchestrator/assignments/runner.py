@@ -34,11 +34,11 @@ class AssignmentReport:
     assignment: str
     solution: Path
     run_dir: Path
-    seed: int | None = None      # of the spec's network: a rerun with it reproduces it
     outcomes: list[Outcome] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)   # a run that did not get to its checks
     limits_reached: list[str] = field(default_factory=list)  # programs a sandbox held back
     look_at: list[Path] = field(default_factory=list)
+    seed: int | None = None      # of the spec's network: a rerun with it reproduces it
 
     def as_dict(self) -> dict:
         return {"assignment": self.assignment, "solution": str(self.solution),
@@ -50,9 +50,10 @@ class AssignmentReport:
     @classmethod
     def from_dict(cls, data: dict) -> AssignmentReport:
         return cls(data["assignment"], Path(data["solution"]), Path(data["run_dir"]),
-                   data.get("seed"), [Outcome(**o) for o in data["outcomes"]],
-                   list(data["problems"]), list(data["limits_reached"]),
-                   [Path(p) for p in data["look_at"]])
+                   outcomes=[Outcome(**o) for o in data["outcomes"]],
+                   problems=list(data["problems"]),
+                   limits_reached=list(data["limits_reached"]),
+                   look_at=[Path(p) for p in data["look_at"]], seed=data.get("seed"))
 
     @property
     def passed(self) -> bool:

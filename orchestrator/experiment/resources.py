@@ -5,6 +5,7 @@ while the workloads run (a model can then tell what the machine itself
 delayed)."""
 from __future__ import annotations
 
+import os
 import resource
 import time
 from collections.abc import Callable
@@ -22,6 +23,14 @@ def memory_used_bytes() -> int:
     return psutil.virtual_memory().used
 
 
+def other_runs() -> int:
+    """applab's other live runs on this machine: they share its cores."""
+    from orchestrator.emulation import state
+
+    return sum(1 for run in state.all_states()
+               if run.owner_alive and run.info["owner"] != os.getpid())
+
+
 def cores_busy_percent() -> float:
     """How busy the machine's cores were, on average, since the last call."""
     return psutil.cpu_percent(interval=None)
@@ -33,9 +42,11 @@ class ResourceMeter:
                  clock: Callable[[], float] = time.monotonic,
                  cores: int = psutil.cpu_count() or 1,
                  busy: Callable[[], float] = cores_busy_percent,
-                 wall: Callable[[], float] = time.time):
+                 wall: Callable[[], float] = time.time,
+                 others: Callable[[], int] = other_runs):
         self.cpu, self.memory, self.clock, self.cores = cpu, memory, clock, cores
-        self.busy, self.wall = busy, wall
+        self.busy, self.wall, self.others = busy, wall, others
+        self.others_peak = 0
         self.cpu_start = self.wall_start = 0.0
         self.memory_start = self.memory_peak = 0
         self.busy_samples: list[tuple[float, float]] = []   # (Unix time, percent)
@@ -48,13 +59,16 @@ class ResourceMeter:
     def sample(self) -> None:
         self.memory_peak = max(self.memory_peak, self.memory())
         self.busy_samples.append((self.wall(), self.busy()))
+        self.others_peak = max(self.others_peak, self.others())
 
     def stop(self) -> dict:
         """CPU seconds and wall seconds since start, the CPU's share of the
         machine's cores, the memory the run added at its peak, and how busy
-        the cores were between samples."""
+        the cores were between samples, and the most other applab runs
+        that shared them at once."""
         cpu, wall = self.cpu() - self.cpu_start, self.clock() - self.wall_start
         return {"cpu_s": cpu, "wall_s": wall,
                 "cpu_share": cpu / (wall * self.cores) if wall > 0 else None,
                 "memory_added_mb": (self.memory_peak - self.memory_start) / 1e6,
-                "cores_busy": [list(sample) for sample in self.busy_samples]}
+                "cores_busy": [list(sample) for sample in self.busy_samples],
+                "other_runs_at_once": self.others_peak}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import sys
 from contextlib import contextmanager
@@ -69,7 +70,10 @@ def calibrate(experiment: Experiment, run_dir: Path, console: Console,
                                 "rtt_ms": result.rtt_ms, "goodput_mbps": result.goodput_mbps,
                                 "measured": now_iso()}
             CALIBRATION_CACHE.mkdir(parents=True, exist_ok=True)
-            cached.write_text(json.dumps(calibration[key]))
+            # Written whole, then renamed: a run at once reads it whole or not at all.
+            partial = cached.with_suffix(f".{os.getpid()}.partial")
+            partial.write_text(json.dumps(calibration[key]))
+            partial.replace(cached)
         found = calibration[key]
         goodput = found["goodput_mbps"]["measured"]
         console.print(f"  calibrated {key}: RTT {found['rtt_ms']['median']:.1f} ms "

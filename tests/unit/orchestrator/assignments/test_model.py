@@ -1,6 +1,7 @@
 """Assignment folders: every shipped one loads (spec, checks, a reference
 and wrong solutions), a template is a working assignment, and the report a
 student reads."""
+import json
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,10 @@ def test_checks_report_what_failed_and_why():
     assert lines[-2:] == ["1 of 3 checks passed", "look at: /r/stdout.log"]
     assert not report.passed
     assert AssignmentReport("x", Path("m"), Path("/r"), [Outcome("d", "c", "t", True)]).passed
+
+
+def test_a_report_reloads_from_its_json_as_it_was():
+    report = AssignmentReport("x", Path("m.py"), Path("/r"), [Outcome("d", "c", "t", False, "why")],
+                              ["[d] stopped"], ["[d] p on h1 reached its memory limit (256 MB)"],
+                              [Path("/r/d/stdout.log")], seed=7)
+    assert AssignmentReport.from_dict(json.loads(json.dumps(report.as_dict()))) == report

@@ -4,9 +4,10 @@ from orchestrator.experiment.resources import ResourceMeter, cpu_seconds
 def test_cpu_wall_and_the_memory_peak_between_start_and_stop():
     cpu, memory, clock = iter([10.0, 25.0]), iter([1_000e6, 1_500e6, 1_200e6]), iter([0.0, 10.0])
     busy, wall = iter([0.0, 40.0, 100.0]), iter([1000.0, 1000.5])
+    others = iter([1, 0])
     meter = ResourceMeter(cpu=lambda: next(cpu), memory=lambda: int(next(memory)),
                           clock=lambda: next(clock), cores=2, busy=lambda: next(busy),
-                          wall=lambda: next(wall))
+                          wall=lambda: next(wall), others=lambda: next(others))
     meter.start()
     meter.sample()
     meter.sample()
@@ -16,6 +17,8 @@ def test_cpu_wall_and_the_memory_peak_between_start_and_stop():
     assert found["cpu_share"] == 0.75  # 15 CPU-seconds in 10 s on 2 cores
     # How busy the cores were, from the start to each sample.
     assert found["cores_busy"] == [[1000.0, 40.0], [1000.5, 100.0]]
+    # Another run shared the cores for a while.
+    assert found["other_runs_at_once"] == 1
 
 
 def test_cpu_seconds_count_this_process():
