@@ -89,6 +89,11 @@ class AppHost(LoggedShell, Host):
     # The files a sandboxed program sees, read-only: this machine's.
     sandbox_root = "/"
 
+    def resource_ceiling(self) -> tuple[int | None, float | None]:
+        """The memory (bytes) and CPUs its programs may use at most: no
+        bound of its own (a container host has its container's)."""
+        return None, None
+
     def terminate(self):
         for proc in self.processes:
             if proc.poll() is None:

@@ -19,6 +19,7 @@ and instructors' servers alike.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import pwd
 import shutil
@@ -54,6 +55,16 @@ CGROUP_PARENT = "applab"
 CONTROLLERS = ("memory", "pids", "cpu")
 class SandboxError(AppLabError):
     """A sandbox that cannot be made here as asked."""
+
+
+def within(limits: SandboxLimits, memory_bytes: int | None,
+           cpus: float | None) -> SandboxLimits:
+    """``limits`` lowered to a host's own (a container's): a program in its
+    own cgroup is held to both."""
+    memory_mb = limits.memory_mb if memory_bytes is None else \
+        min(limits.memory_mb, max(1, memory_bytes // 2 ** 20))
+    return dataclasses.replace(limits, memory_mb=memory_mb,
+                               cpus=limits.cpus if cpus is None else min(limits.cpus, cpus))
 
 
 # Cgroups
@@ -276,7 +287,7 @@ class Sandbox:
     def __init__(self, node, name: str, home: Path, workdir: Path, limits: SandboxLimits,
                  hidden: list[Path]):
         self.node, self.name, self.home, self.workdir = node, name, Path(home), Path(workdir)
-        self.limits = limits
+        self.limits = within(limits, *node.resource_ceiling())
         self.root = node.sandbox_root
         self.hidden = hidden_order([*map(Path, ALWAYS_HIDDEN), *hidden], Path(self.root))
         self.uid, self.gid = uid_gid()

@@ -169,6 +169,12 @@ class ContainerHost(AppHost):
         """A sandboxed program sees its image's files (the run's mounts too)."""
         return f"/proc/{self.container_pid}/root"
 
+    def resource_ceiling(self) -> tuple[int | None, float | None]:
+        """Its container's memory and CPU limits (None where it has none)."""
+        config = self.container.attrs["HostConfig"]
+        return (config.get("Memory") or None,
+                config["NanoCpus"] / 1e9 if config.get("NanoCpus") else None)
+
     def _join_cgroups(self) -> None:
         """In the child, before it becomes the program: the container's cgroups."""
         files = cgroup_files(Path(f"/proc/{self.container_pid}/cgroup").read_text(),

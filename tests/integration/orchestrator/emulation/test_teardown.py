@@ -88,8 +88,9 @@ def test_applab_clean_removes_what_a_crashed_run_left(tmp_path, clean_machine, a
     wait_for_process("iperf3 -c")
     run.kill()  # no teardown at all
     run.communicate()
-    assert leftovers(), "a killed run should have left shells and interfaces"
-    assert bridge_netfilter_on.read_text().strip() == "0"  # the run turned it off
+    assert leftovers(), "a killed run should have left its shells and relays"
+    # The run changed settings of its own network namespace, not the machine's.
+    assert bridge_netfilter_on.read_text().strip() == "1"
     cleaned = subprocess.run([sys.executable, "-m", "orchestrator.cli", "clean"],
                              capture_output=True, text=True, timeout=60, check=False)
     assert cleaned.returncode == 0, cleaned.stderr
@@ -97,6 +98,5 @@ def test_applab_clean_removes_what_a_crashed_run_left(tmp_path, clean_machine, a
     psutil.wait_procs(stray_processes(), timeout=5)
     assert leftovers() == [] and all_states() == []
     assert root_namespace_snapshot() == before
-    assert bridge_netfilter_on.read_text().strip() == "1"  # and clean put it back
     assert not any("iperf3" in " ".join(p.info["cmdline"] or [])
                    for p in psutil.process_iter(["cmdline"]) if p.pid != os.getpid())

@@ -9,6 +9,7 @@ from orchestrator.emulation.sandbox import (
     hierarchies,
     hit_by_counters,
     limit_files,
+    within,
 )
 from services.base import SandboxLimits
 
@@ -100,3 +101,10 @@ def test_a_spec_s_sandbox_settings_are_checked_by_field():
     assert "root" in problems[("capabilities", 1)]
     assert SandboxLimits.problems(["net_raw"]) == [((), "a mapping of memory_mb, tasks, cpus, "
                                                         "disk_mb, capabilities")]
+
+
+def test_a_container_host_s_own_limits_bound_its_sandboxes():
+    limits = SandboxLimits(memory_mb=256, cpus=1.0)
+    assert within(limits, None, None) == limits
+    assert within(limits, 64 * 2 ** 20, 0.2) == SandboxLimits(memory_mb=64, cpus=0.2)
+    assert within(limits, 2 * 2 ** 30, 4.0) == limits
