@@ -25,11 +25,24 @@ class YamlError(ValueError):
         super().__init__(f"{mark}: {message}")
 
 
+def decoded(data: bytes, file: str) -> str:
+    """A spec's text; a file that is not UTF-8 (a binary, a Latin-1 file) is
+    refused at its first bad byte's line and column."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise YamlError(Mark(file, line, column),
+                        f"not UTF-8 text (byte 0x{data[exc.start]:02x}): a spec is a "
+                        "YAML file saved as UTF-8") from None
+
+
 def load_with_marks(path: Path) -> tuple[object, dict[Path_, Mark]]:
     """Parse ``path``; return the data and a map from each path in it to the
     mark of its key (for mapping entries) or of its value (list items, root)."""
-    text = Path(path).read_text()
     file = str(path)
+    text = decoded(Path(path).read_bytes(), file)
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()

@@ -177,6 +177,16 @@ def test_yaml_syntax_and_duplicate_keys(tmp_path):
     assert problems(dup) == [f"{dup}:2:1: key 'experiment' given twice"]
 
 
+def test_a_binary_or_latin_1_file_is_refused_at_its_first_bad_byte(tmp_path):
+    png = tmp_path / "picture.yaml"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    assert problems(png) == [f"{png}:1:1: not UTF-8 text (byte 0x89): a spec is a YAML "
+                             "file saved as UTF-8"]
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes("experiment: x\ntitle: caf\u00e9\n".encode("latin-1"))
+    assert problems(latin)[0].startswith(f"{latin}:2:11: not UTF-8 text (byte 0xe9)")
+
+
 def test_unknown_scenario_asked_for(tmp_path):
     found = problems(ACCESS_LINK, only=["e"])
     assert "no scenario 'e'" in found[0]
