@@ -34,10 +34,37 @@ class LinkGroup:
     name: str
     read_netdev: Callable[[], str]
     interfaces: list[str]
-    down_mbps: float
+    down_mbps: float      # the capacity now
     up_mbps: float
     # Returns (backlog bytes, drops) of the queues on ``interfaces``, if watched.
     read_queue: Callable[[], tuple[int, int]] | None = None
+    # (Unix time, down, up): the capacity from then on, after a run-time change.
+    changes: list[tuple[float, float, float]] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.first = (self.down_mbps, self.up_mbps)
+
+    def change_capacity(self, down_mbps: float, up_mbps: float, at: float) -> None:
+        self.changes.append((at, down_mbps, up_mbps))
+        self.down_mbps, self.up_mbps = down_mbps, up_mbps
+
+    def capacity_at(self, moment: float) -> tuple[float, float]:
+        found = self.first
+        for at, down, up in self.changes:
+            if at <= moment:
+                found = (down, up)
+        return found
+
+    def capacity_bits(self, start: float, end: float) -> tuple[float, float]:
+        """Bits the links could carry down and up over [start, end], each
+        part of it at the capacity then in force."""
+        cuts = [start, *sorted(at for at, _, _ in self.changes if start < at < end), end]
+        down = up = 0.0
+        for begin, finish in zip(cuts, cuts[1:], strict=False):
+            rate_down, rate_up = self.capacity_at(begin)
+            down += rate_down * 1e6 * (finish - begin)
+            up += rate_up * 1e6 * (finish - begin)
+        return down, up
 
 
 @dataclass
@@ -45,8 +72,6 @@ class Sample:
     time: float
     bytes: dict[str, tuple[int, int]]  # group -> (rx, tx)
     queues: dict[str, tuple[int, int]] = field(default_factory=dict)  # -> (backlog, drops)
-    # group -> (down, up) Mb/s in force when sampled: a link may change at run time
-    capacity: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -61,7 +86,6 @@ class CounterSampler:
 
     def sample(self) -> Sample:
         totals, queues = {}, {}
-        capacity = {g.name: (g.down_mbps, g.up_mbps) for g in self.groups}
         for group in self.groups:
             counters = parse_netdev(group.read_netdev())
             rx = sum(counters[i][0] for i in group.interfaces)
@@ -69,7 +93,7 @@ class CounterSampler:
             totals[group.name] = (rx, tx)
             if group.read_queue:
                 queues[group.name] = group.read_queue()
-        return Sample(time.time(), totals, queues, capacity)
+        return Sample(time.time(), totals, queues)
 
     def _run(self):
         next_at = time.monotonic()
@@ -103,7 +127,9 @@ class CounterSampler:
 
 
 def utilisation_series(samples: list[Sample], group: LinkGroup) -> list[dict]:
-    """Per interval: its end time, utilisation down (tx) and up (rx), bytes."""
+    """Per interval: its end time, utilisation down (tx) and up (rx), bytes,
+    and the capacity it had (Mb/s, its mean over the interval: one that
+    spans a change counts each part at the capacity then in force)."""
     rows = []
     for before, after in zip(samples, samples[1:], strict=False):
         elapsed = after.time - before.time
@@ -111,18 +137,16 @@ def utilisation_series(samples: list[Sample], group: LinkGroup) -> list[dict]:
             continue
         rx0, tx0 = before.bytes[group.name]
         rx1, tx1 = after.bytes[group.name]
-        # The capacity at the interval's start: a change takes effect from the next one.
-        down_mbps, up_mbps = before.capacity.get(group.name, (group.down_mbps, group.up_mbps))
-        down_bytes = down_mbps * 1e6 * elapsed / 8
-        up_bytes = up_mbps * 1e6 * elapsed / 8
+        down_bits, up_bits = group.capacity_bits(before.time, after.time)
         row = {"time": after.time, "interval_s": elapsed,
-               "down": (tx1 - tx0) / down_bytes, "up": (rx1 - rx0) / up_bytes,
+               "down": 8 * (tx1 - tx0) / down_bits, "up": 8 * (rx1 - rx0) / up_bits,
                "down_bytes": tx1 - tx0, "up_bytes": rx1 - rx0}
         if group.name in after.queues:  # the queue on the node's egress: down
             backlog, drops = after.queues[group.name]
-            row.update(queue_bytes=backlog, queue_delay_s=backlog * 8 / (down_mbps * 1e6),
+            drains_mbps = group.capacity_at(after.time)[0]
+            row.update(queue_bytes=backlog, queue_delay_s=backlog * 8 / (drains_mbps * 1e6),
                        queue_drops=drops)
-        row.update(down_mbps=down_mbps, up_mbps=up_mbps)
+        row.update(down_mbps=down_bits / elapsed / 1e6, up_mbps=up_bits / elapsed / 1e6)
         rows.append(row)
     return rows
 

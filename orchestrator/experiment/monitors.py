@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import time
 from functools import partial
 
 from orchestrator.emulation.commands import start_in
@@ -59,10 +60,13 @@ class Monitors:
         return LinkGroup(name, netdev, interfaces, *self.capacity(name, monitor), reader)
 
     def follow_links(self) -> None:
-        """Take each monitored link's capacity anew, after a run-time change."""
+        """Take each monitored link's capacity anew, in force from now, after
+        a run-time change."""
+        now = time.time()
         for group in self.sampler.groups if self.sampler else []:
-            group.down_mbps, group.up_mbps = self.capacity(group.name,
-                                                           self.spec.monitor[group.name])
+            capacity = self.capacity(group.name, self.spec.monitor[group.name])
+            if capacity != (group.down_mbps, group.up_mbps):
+                group.change_capacity(*capacity, at=now)
 
     def start(self) -> None:
         self.start_captures()

@@ -50,6 +50,7 @@ from topologies.params import (
     DIRECTIONS,
     SPEC_LINK_KEYS,
     LinkParamError,
+    link_from_info,
     normalise_change,
     parse_link,
 )
@@ -649,12 +650,35 @@ def _check_semantics(spec: ResolvedSpec, problems: _Problems) -> None:
             problems.add(("monitor", name, "node"), f"node {monitor.node!r} does not exist")
         monitor.peers = names.expand(monitor.peers, ("monitor", name, "peers"), problems,
                                      among=nodes)
+        if monitor.bw is None and monitor.node in nodes:
+            rates = {peer: monitored_rates(topo, monitor.node, peer) for peer in monitor.peers}
+            if len(set(rates.values())) > 1:
+                problems.add(("monitor", name, "peers"), "its links have different rates ("
+                             + "; ".join(f"{monitor.node}-{peer}: {_rate(down)} down, "
+                                         f"{_rate(up)} up" for peer, (down, up) in rates.items())
+                             + "): give the monitor a bw, the capacity to measure against")
     for host, container in spec.containers.items():
         _check_container(host, container, hosts, problems)
     _check_programs_in_containers(spec, problems)
     _check_placement(spec, topo, problems)
     if spec.dns:
         _check_dns(spec, topo, problems)
+
+
+def _rate(mbps: float | None) -> str:
+    return "unshaped" if mbps is None else f"{mbps:g} Mb/s"
+
+
+def monitored_rates(topo, node: str, peer: str) -> tuple[float | None, float | None] | None:
+    """The rates (Mb/s) of the link node--peer from node (down) and toward
+    it (up); None if there is no such link."""
+    for _, _, info in topo.links(withInfo=True):
+        if {info["node1"], info["node2"]} == {node, peer}:
+            link = link_from_info(f"{info['node1']}-{info['node2']}", info)
+            leaving, arriving = (link.up, link.down) if info["node1"] == node else \
+                (link.down, link.up)
+            return leaving.bw_mbps, arriving.bw_mbps
+    return None
 
 
 def _check_placement(spec: ResolvedSpec, topo, problems: _Problems) -> None:

@@ -187,6 +187,19 @@ def test_a_binary_or_latin_1_file_is_refused_at_its_first_bad_byte(tmp_path):
     assert problems(latin)[0].startswith(f"{latin}:2:11: not UTF-8 text (byte 0xe9)")
 
 
+def test_a_monitor_over_links_of_different_rates_needs_its_bw(tmp_path):
+    path, line = variant(tmp_path, "  access: {node: isp, peers: [gw], queue: true}",
+                         "  access: {node: isp, peers: [gw, origin], queue: true}")
+    found = problems(path)   # in each scenario with its own access rate
+    assert found and all(p.startswith(f"{path}:{line}:") for p in found)
+    assert "monitor.access.peers: its links have different rates (isp-gw: 1.54 Mb/s down, " \
+        "1.54 Mb/s up; isp-origin: unshaped down, unshaped up)" in found[0]
+    assert "give the monitor a bw" in found[0]
+    same_rate, _ = variant(tmp_path, "  lan: {node: lan, peers: [client1, client2, client3], "
+                           "bw: 1000}", "  lan: {node: lan, peers: [client1, client2, client3]}")
+    spec.load(same_rate)   # links alike: the first one's rate serves
+
+
 def test_unknown_scenario_asked_for(tmp_path):
     found = problems(ACCESS_LINK, only=["e"])
     assert "no scenario 'e'" in found[0]
