@@ -21,7 +21,8 @@ def test_a_sample_that_spans_an_upgrade_is_never_above_one():
     link.change_capacity(NEW_MBPS, NEW_MBPS, at=10.3)
     sent = [0, bytes_at(OLD_MBPS, 10.0), bytes_at(OLD_MBPS, 10.3) + bytes_at(NEW_MBPS, 0.7),
             bytes_at(OLD_MBPS, 10.3) + bytes_at(NEW_MBPS, 1.7)]
-    samples = [Sample(t, {"access": (0, tx)}) for t, tx in zip((0.0, 10.0, 11.0, 12.0), sent, strict=True)]
+    times = (0.0, 10.0, 11.0, 12.0)
+    samples = [Sample(t, {"access": (0, tx)}) for t, tx in zip(times, sent, strict=True)]
     rows = utilisation_series(samples, link)
     assert [r["down"] for r in rows] == pytest.approx([1.0, 1.0, 1.0], abs=1e-6)
     # The spanning second's capacity: 0.3 s at the old rate, 0.7 s at the new.
