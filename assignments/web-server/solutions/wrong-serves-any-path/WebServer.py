@@ -1,5 +1,6 @@
 """Wrong: it answers every request well, including a path that leaves its
-folder: GET /../../../../etc/passwd sends the machine's passwd file."""
+folder: GET /../../etc/passwd, with ../ enough to reach /, sends the
+machine's passwd file."""
 from pathlib import Path
 from socket import AF_INET, SO_REUSEADDR, SOCK_STREAM, SOL_SOCKET, socket
 
