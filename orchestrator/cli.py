@@ -141,6 +141,23 @@ def compare_realizers(spec, scenarios, duration, realizers, out, strict):
         sys.exit(1)
 
 
+@cli.command(name="topo")
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option("--scenario", help="the scenario to draw (default: the first)")
+@click.option("-o", "--out", type=click.Path(path_type=Path), required=True,
+              help="the drawing: FILE.svg or FILE.png")
+def draw_topology(spec, scenario, out):
+    """Draw a spec's topology (hosts by role, routers, switches, each link's
+    bw, delay and loss), with no root and nothing running."""
+    from orchestrator.experiment import spec as spec_module
+    from orchestrator.experiment.drawing import draw_scenario
+
+    experiment = spec_module.load(spec, only=[scenario] if scenario else None)
+    chosen = experiment.scenarios[scenario] if scenario else \
+        next(iter(experiment.scenarios.values()))
+    click.echo(f"drew {draw_scenario(chosen, out, note=f'realizer {chosen.realizer}')}")
+
+
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
 def version(as_json):

@@ -25,6 +25,7 @@ apt_packages=(
   docker.io debootstrap   # container hosts, and their images built from Debian
   openssh-client openssh-server sudo   # several machines: Mininet's cluster edition
   bubblewrap util-linux   # the sandbox of students' programs (bwrap, setpriv)
+  graphviz            # topology drawings (applab topo, each run's report)
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -8,7 +8,12 @@ import sys
 
 import pytest
 
-from orchestrator.emulation.cleanup import clean_all, stray_interfaces, stray_processes
+from orchestrator.emulation.cleanup import (
+    clean_all,
+    live_runs,
+    stray_interfaces,
+    stray_processes,
+)
 from orchestrator.emulation.containers.engine import client_or_none, left_engine
 from orchestrator.emulation.containers.images import LABEL
 from orchestrator.emulation.network import root_namespace_snapshot
@@ -33,9 +38,11 @@ def pytest_collection_modifyitems(config, items):
 
 
 def leftovers() -> list[str]:
-    """Anything of an emulation still on the machine."""
-    found = [f"process {p.pid}" for p in stray_processes()]
-    found += [f"interface {name}" for name in stray_interfaces()]
+    """Anything of an emulation still on the machine, but what belongs to
+    runs other processes have going (a run of this test process counts)."""
+    others = [run for run in live_runs() if run.info["owner"] != os.getpid()]
+    found = [f"process {p.pid}" for p in stray_processes(others)]
+    found += [f"interface {name}" for name in stray_interfaces(others)]
     client = client_or_none()
     if client is not None:
         found += [f"container {c.name}" for c in

@@ -1,0 +1,106 @@
+"""A scenario's topology as a drawing: hosts by role, routers, switches, and
+each link labelled with its bw, delay and loss (each way where they differ).
+Drawn from the pure-data topology, laid out by Graphviz (Debian's
+``graphviz``): no root, no Mininet running."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from orchestrator.errors import AppLabError
+from topologies.base import ROUTER_ROLE
+from topologies.params import LinkParams, link_from_info
+
+FORMATS = (".svg", ".png")
+# Fill colours by kind of node; a service role's host is a client or a server.
+COLOURS = {"switch": "#e8eef7", "router": "#fbe3c8", "server": "#d9f0d3",
+           "client": "#fff6bf", "host": "#f2f2f2"}
+RENDER_TIMEOUT_S = 60
+
+
+class DrawingError(AppLabError):
+    """Graphviz could not draw the topology."""
+
+
+def _direction(params: LinkParams) -> str:
+    """Its bw, delay, jitter and loss; "" for a plain link (no label)."""
+    parts = [f"{params.bw_mbps:g} Mb/s"] if params.bw_mbps is not None else []
+    if params.delay_ms:
+        parts.append(f"{params.delay_ms:g} ms")
+    if params.jitter_ms:
+        parts.append(f"±{params.jitter_ms:g} ms")
+    if params.loss_pct:
+        parts.append(f"{params.loss_pct:g} % loss")
+    return ", ".join(parts)
+
+
+def link_label(info: dict) -> str:
+    """bw, delay, loss of a link: once if alike both ways, else each way
+    (up leaves its first end)."""
+    link = link_from_info(f"{info['node1']}-{info['node2']}", info)
+    up, down = _direction(link.up), _direction(link.down)
+    return up if up == down else \
+        f"{info['node1']}→: {up or 'plain'}\\n←{info['node1']}: {down or 'plain'}"
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace('"', '\\"') + '"'
+
+
+def dot_source(topo, roles: dict[str, list[str]], title: str, note: str = "") -> str:
+    """Graphviz's text for ``topo``; ``roles``: each host's services and
+    workloads (its label), ``note`` (the realizer, say) under the title."""
+    lines = ["graph topology {", "  graph [fontname=Helvetica, fontsize=11, "
+             f"labelloc=t, label={_quoted(title + (chr(10) + note if note else ''))}, "
+             "layout=neato, overlap=false, splines=true, sep=\"+12\"];",
+             "  node [fontname=Helvetica, fontsize=10, style=filled, penwidth=0.8];",
+             "  edge [fontname=Helvetica, fontsize=8, color=\"#555555\"];"]
+    for node in topo.nodes():
+        info = topo.nodeInfo(node)
+        if topo.isSwitch(node):
+            kind, shape, label = "switch", "box", f"{node}\\nswitch"
+        elif info.get("role") == ROUTER_ROLE:
+            kind, shape, label = "router", "octagon", f"{node}\\nrouter"
+        else:
+            own = roles.get(node, [])
+            kind = "server" if any(r.startswith("service:") for r in own) else \
+                "client" if own else "host"
+            shape = "ellipse"
+            label = "\\n".join([node, *(r.split(":", 1)[1] for r in own)])
+        lines.append(f"  {_quoted(node)} [shape={shape}, fillcolor=\"{COLOURS[kind]}\", "
+                     f"label={_quoted(label)}];")
+    for _, _, info in topo.links(withInfo=True):
+        lines.append(f"  {_quoted(info['node1'])} -- {_quoted(info['node2'])} "
+                     f"[label={_quoted(link_label(info))}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def roles_of(spec) -> dict[str, list[str]]:
+    """Each host's services (``service:ROLE``) and workloads (``client:ROLE``)."""
+    found: dict[str, list[str]] = {}
+    for service in spec.services.values():
+        found.setdefault(service.host, []).append(f"service:{service.role}")
+    for workload in spec.all_workloads.values():
+        for host in workload.hosts:
+            found.setdefault(host, []).append(f"client:{workload.role}")
+    return found
+
+
+def draw_scenario(spec, out: Path, note: str = "") -> Path:
+    """The drawing of a resolved scenario's topology, as ``out`` (.svg or .png)."""
+    title = f"{spec.scenario}: {spec.scenario_title}" if spec.scenario_title else spec.scenario
+    return render(dot_source(spec.topology.build(), roles_of(spec), title, note), out)
+
+
+def render(source: str, out: Path) -> Path:
+    if out.suffix not in FORMATS:
+        raise DrawingError(f"{out}: draw as {' or '.join(FORMATS)}")
+    try:
+        subprocess.run(["dot", f"-T{out.suffix[1:]}", "-o", str(out)], input=source,
+                       text=True, capture_output=True, check=True, timeout=RENDER_TIMEOUT_S)
+    except FileNotFoundError:
+        raise DrawingError("Graphviz's dot is not installed: run scripts/install.sh") from None
+    except subprocess.CalledProcessError as exc:
+        raise DrawingError(f"dot could not draw {out}: {exc.stderr.strip()}") from None
+    return out
