@@ -141,6 +141,17 @@ def compare_realizers(spec, scenarios, duration, realizers, out, strict):
         sys.exit(1)
 
 
+@cli.command(name="report")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+def rebuild_report(run_dir):
+    """Write RUN_DIR's report.html again from its files alone (no root, no
+    Mininet, no network), and its folder's index.html."""
+    from orchestrator.experiment.page import write_index, write_report
+
+    click.echo(f"wrote {write_report(run_dir)}")
+    click.echo(f"wrote {write_index(run_dir.resolve().parent)}")
+
+
 @cli.command(name="topo")
 @click.argument("spec", type=click.Path(path_type=Path))
 @click.option("--scenario", help="the scenario to draw (default: the first)")
@@ -155,7 +166,8 @@ def draw_topology(spec, scenario, out):
     experiment = spec_module.load(spec, only=[scenario] if scenario else None)
     chosen = experiment.scenarios[scenario] if scenario else \
         next(iter(experiment.scenarios.values()))
-    click.echo(f"drew {draw_scenario(chosen, out, note=f'realizer {chosen.realizer}')}")
+    drawn = draw_scenario(chosen.model_dump(), out, note=f"realizer {chosen.realizer}")
+    click.echo(f"drew {drawn}")
 
 
 @cli.command()
@@ -396,6 +408,9 @@ def clean():
 
 
 def main():
+    from orchestrator.emulation import apart
+
+    apart.process_may_move = True   # this process is the run's own
     try:
         cli.main(standalone_mode=False)
     except (click.exceptions.Abort, KeyboardInterrupt):

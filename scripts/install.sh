@@ -26,6 +26,7 @@ apt_packages=(
   openssh-client openssh-server sudo   # several machines: Mininet's cluster edition
   bubblewrap util-linux   # the sandbox of students' programs (bwrap, setpriv)
   graphviz            # topology drawings (applab topo, each run's report)
+  chromium chromium-driver fonts-dejavu-core   # the reports' tests, in a real browser
 )
 
 if [ "$(id -u)" -ne 0 ]; then

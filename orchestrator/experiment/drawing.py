@@ -76,21 +76,30 @@ def dot_source(topo, roles: dict[str, list[str]], title: str, note: str = "") ->
     return "\n".join(lines) + "\n"
 
 
-def roles_of(spec) -> dict[str, list[str]]:
-    """Each host's services (``service:ROLE``) and workloads (``client:ROLE``)."""
+def roles_of(scenario: dict) -> dict[str, list[str]]:
+    """Each host's services (``service:ROLE``) and workloads (``client:ROLE``),
+    from a resolved scenario as its run's manifest keeps it."""
     found: dict[str, list[str]] = {}
-    for service in spec.services.values():
-        found.setdefault(service.host, []).append(f"service:{service.role}")
-    for workload in spec.all_workloads.values():
-        for host in workload.hosts:
-            found.setdefault(host, []).append(f"client:{workload.role}")
+    for service in (scenario.get("services") or {}).values():
+        found.setdefault(service["host"], []).append(f"service:{service['role']}")
+    workloads = [scenario["workload"]] if scenario.get("workload") else \
+        list((scenario.get("workloads") or {}).values())
+    for workload in workloads:
+        for host in workload.get("hosts") or []:
+            found.setdefault(host, []).append(f"client:{workload['role']}")
     return found
 
 
-def draw_scenario(spec, out: Path, note: str = "") -> Path:
-    """The drawing of a resolved scenario's topology, as ``out`` (.svg or .png)."""
-    title = f"{spec.scenario}: {spec.scenario_title}" if spec.scenario_title else spec.scenario
-    return render(dot_source(spec.topology.build(), roles_of(spec), title, note), out)
+def draw_scenario(scenario: dict, out: Path, note: str = "") -> Path:
+    """The drawing of a resolved scenario (``ResolvedSpec.model_dump()``, as
+    a manifest keeps it) as ``out`` (.svg or .png)."""
+    from orchestrator.experiment.spec import TopologySpec
+
+    title = scenario.get("scenario") or scenario.get("experiment", "")
+    if scenario.get("scenario_title"):
+        title += f": {scenario['scenario_title']}"
+    topo = TopologySpec(**scenario["topology"]).build()
+    return render(dot_source(topo, roles_of(scenario), title, note), out)
 
 
 def render(source: str, out: Path) -> Path:

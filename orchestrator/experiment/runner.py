@@ -18,6 +18,7 @@ from orchestrator.emulation.links.realizers import choose_realizer
 from orchestrator.emulation.linktest import run_linktest, tunnel_delay
 from orchestrator.emulation.state import STATE_ROOT
 from orchestrator.experiment.manifest import new_run_dir, now_iso, write_manifest
+from orchestrator.experiment.page import write_index, write_report
 from orchestrator.experiment.report import (
     ScenarioResult,
     detail_lines,
@@ -168,6 +169,9 @@ def run_experiment(experiment: Experiment, out: Path, hold: bool = False,
                    finished=now_iso(),
                    pcaps={n: r.run.pcaps for n, r in results.items() if r.run.pcaps},
                    phases_s=phases)
+    with clock.phase("report"):
+        report = write_report(run_dir)
+        write_index(run_dir.parent)
     console.print(table(results))
     for line in detail_lines(results):
         console.print(line)
@@ -176,6 +180,7 @@ def run_experiment(experiment: Experiment, out: Path, hold: bool = False,
                   f"{100 * phases['overhead_fraction']:.0f} %: "
                   + ", ".join(f"{k} {v:.1f} s" for k, v in phases["all"].items()
                               if k != "workload"))
+    console.print(f"report: {report}")
     return run_dir, results
 
 

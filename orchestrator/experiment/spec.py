@@ -368,6 +368,9 @@ class ResolvedSpec(_Strict):
     dns: DnsSpec | None = None
     scenario: str = ""
     scenario_title: str = ""
+    # The experiment's and the scenario's prose (ScenarioMeta.about).
+    about: str = ""
+    scenario_about: str = ""
     checks: dict[str, CheckSpec] = Field(default_factory=dict)
     _catalogue: Catalogue = PrivateAttr(default_factory=Catalogue)
 
@@ -412,9 +415,13 @@ class ResolvedSpec(_Strict):
 
 class ScenarioMeta(_Strict):
     title: str
+    # What the scenario sets up and what the textbook claims of it, in prose
+    # (a run's report shows it; the slide's numbers sit in its checks).
+    about: str = ""
     checks: dict[str, CheckSpec] = Field(default_factory=dict)
 
 
+SCENARIO_META_KEYS = ("title", "about", "checks")
 SCENARIO_OVERLAY_KEYS = {"topology", "services", "workload", "workloads", "events", "monitor",
                          "captures", "duration_s", "seed", "realizer", "switch", "controller",
                          "machines", "placement", "placer",
@@ -561,13 +568,13 @@ def _resolve(base, name, overlay, marks, problems: _Problems, duration_s,
     if not isinstance(overlay, dict):
         problems.add(at, "a scenario is a mapping (title, checks and overlays)")
         return None
-    meta = {k: overlay[k] for k in ("title", "checks") if k in overlay}
+    meta = {k: overlay[k] for k in SCENARIO_META_KEYS if k in overlay}
     try:
         meta_model = ScenarioMeta(**meta)
     except ValidationError as exc:
         _pydantic_problems(exc, problems, at)
         return None
-    unknown = set(overlay) - SCENARIO_OVERLAY_KEYS - {"title", "checks"}
+    unknown = set(overlay) - SCENARIO_OVERLAY_KEYS - set(SCENARIO_META_KEYS)
     for key in sorted(unknown):
         problems.add((*at, key), f"unknown key (a scenario may override "
                      f"{', '.join(sorted(SCENARIO_OVERLAY_KEYS))})")
@@ -575,9 +582,9 @@ def _resolve(base, name, overlay, marks, problems: _Problems, duration_s,
     body = {k: v for k, v in overlay.items() if k in SCENARIO_OVERLAY_KEYS}
     merged = _merge(base, body, (), origin, at)
     merged.update(scenario=name, scenario_title=meta_model.title,
-                  checks=meta.get("checks", {}))
+                  scenario_about=meta_model.about, checks=meta.get("checks", {}))
     for key in meta:
-        origin[(key if key != "title" else "scenario_title",)] = (*at, key)
+        origin[(f"scenario_{key}" if key in ("title", "about") else key,)] = (*at, key)
     origin[("checks",)] = (*at, "checks")
     if "checks" in meta:
         _mark_subtree(meta["checks"], ("checks",), origin, (*at, "checks"))

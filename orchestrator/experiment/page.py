@@ -1,0 +1,318 @@
+"""A run's report.html, and results/index.html over every run, written from
+a run folder's own files (manifest.json, summary.json, the scenarios'
+files and plots) alone: `applab report RUN_DIR` rebuilds the page on a
+laptop with no root, no Mininet and no network.
+
+One self-contained page: CSS inline, images beside it, no script; it reads
+the same printed. Per scenario: what it sets up and what the textbook
+claims, its checks (failures first), its plots, its topology drawing, the
+timeline planned against carried out, phase times and resources, and links
+to every file it left. Then the manifest: versions, calibration, seed.
+"""
+from __future__ import annotations
+
+import html
+import json
+import os
+from pathlib import Path
+
+from orchestrator.errors import AppLabError
+
+REPORT, INDEX = "report.html", "index.html"
+MANIFEST, SUMMARY = "manifest.json", "summary.json"
+TOPOLOGY = "topology.svg"
+# Files a scenario leaves that the page links to.
+LINKED_SUFFIXES = (".csv", ".pcap", ".log", ".json", ".qlog", ".txt", ".svg", ".png")
+# Cores this busy (percent) hold back the run's own programs and relays.
+SATURATED_PERCENT = 95.0
+
+STYLE = """
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d1d1d;
+       max-width: 72em; margin: 1.5em auto; padding: 0 1em; }
+h1 { font-size: 1.6em; margin-bottom: .2em; } h2 { margin-top: 2em; border-bottom: 2px solid #ccd; }
+h3 { margin-top: 1.4em; } .sub { color: #555; margin-top: 0; }
+table { border-collapse: collapse; margin: .6em 0; }
+th, td { padding: .25em .7em; border-bottom: 1px solid #e3e3e3; text-align: left;
+         vertical-align: top; }
+th { background: #f3f4f8; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.fail td { background: #fdecec; } .verdict-fail { color: #a51b1b; font-weight: bold; }
+.verdict-ok { color: #176117; font-weight: bold; } .verdict-shown { color: #666; }
+.about { background: #f7f7fb; border-left: 4px solid #99a; padding: .5em 1em; }
+figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #ddd; }
+figure.topology img { max-height: 36em; }
+figcaption { color: #555; font-size: .9em; } ul.files { columns: 2; font-size: .9em; }
+.badge { display: inline-block; padding: 0 .5em; border-radius: .6em; font-size: .85em; }
+.badge.fail { background: #a51b1b; color: white; } .badge.ok { background: #176117; color: white; }
+code { font-size: .9em; }
+@media print { body { max-width: none; font-size: 11pt; } h2 { break-before: page; }
+               figure, table { break-inside: avoid; } a { color: inherit; } }
+"""
+
+
+class ReportError(AppLabError):
+    """A folder that is not a complete run: which file, and what is wrong."""
+
+
+def read_json(path: Path) -> dict:
+    if not path.is_file():
+        raise ReportError(f"{path}: missing: {path.parent} is not a complete run folder "
+                          f"(it needs {MANIFEST} and {SUMMARY})")
+    try:
+        return json.loads(path.read_text())
+    except UnicodeDecodeError:
+        raise ReportError(f"{path}: not text") from None
+    except json.JSONDecodeError as exc:
+        raise ReportError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg}): "
+                          "truncated?") from None
+
+
+class RunFolder:
+    """What a run folder holds, read and checked before anything is written."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        if not self.path.is_dir():
+            raise ReportError(f"{self.path}: no such folder")
+        self.manifest = read_json(self.path / MANIFEST)
+        self.summary = read_json(self.path / SUMMARY)
+        scenarios = self.summary.get("scenarios")
+        if not isinstance(scenarios, dict) or not scenarios:
+            raise ReportError(f"{self.path / SUMMARY}: no scenarios in it")
+        missing = [n for n in scenarios if not (self.path / n).is_dir()]
+        if missing:
+            raise ReportError(f"{self.path}: no folder for scenario(s) {', '.join(missing)}")
+        self.scenarios: dict[str, dict] = scenarios
+
+    @property
+    def checks(self) -> list[dict]:
+        return self.summary.get("checks", [])
+
+    @property
+    def failed(self) -> int:
+        return sum(c.get("ok") is False for c in self.checks)
+
+    @property
+    def passed(self) -> int:
+        return sum(c.get("ok") is True for c in self.checks)
+
+    def resolved(self, scenario: str) -> dict:
+        """The scenario's resolved spec as the manifest keeps it ({} if absent)."""
+        return (self.manifest.get("resolved") or {}).get(scenario) or {}
+
+
+def _num(value) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return html.escape(str(value))
+
+
+def _link(target: Path, base: Path, text: str | None = None) -> str:
+    relative = os.path.relpath(target, base)
+    return f'<a href="{html.escape(relative)}">{html.escape(text or relative)}</a>'
+
+
+def checks_table(checks: list[dict]) -> str:
+    """measured | predicted | slide | band | verdict, failures first."""
+    order = {False: 0, True: 1, None: 2}
+    rows = []
+    for check in sorted(checks, key=lambda c: order[c.get("ok")]):
+        ok = check.get("ok")
+        verdict = {False: ("fail", "FAIL"), True: ("ok", "ok"),
+                   None: ("shown", "shown")}[ok]
+        rows.append(
+            f'<tr class="{verdict[0]}" data-check="{html.escape(check["name"])}">'
+            f"<td><code>{html.escape(check['name'])}</code></td>"
+            f"<td class=num>{_num(check.get('measured'))}</td>"
+            f"<td class=num>{_num(check.get('predicted'))}</td>"
+            f"<td class=num>{_num(check.get('textbook'))}</td>"
+            f"<td>{html.escape(check.get('tolerance') or '')}</td>"
+            f"<td>{html.escape(check.get('unit') or '')}</td>"
+            f'<td class="verdict verdict-{verdict[0]}">{verdict[1]}</td>'
+            f"<td>{html.escape(check.get('explanation') or '')}</td></tr>")
+    if not rows:
+        return "<p>No checks in this scenario.</p>"
+    return ("<table class=checks><tr><th>check</th><th>measured</th><th>predicted</th>"
+            "<th>slide</th><th>band</th><th>unit</th><th>verdict</th><th>model</th></tr>"
+            + "".join(rows) + "</table>")
+
+
+def events_table(events: list[dict]) -> str:
+    if not events:
+        return ""
+    rows = "".join(
+        f"<tr><td class=num>{_num(e.get('at_s'))}</td><td class=num>{_num(e.get('happened_s'))}"
+        f"</td><td>{html.escape(e.get('kind', ''))}</td><td>{html.escape(e.get('target', ''))}"
+        f"</td><td>{html.escape(e.get('hosts', ''))}</td><td>{html.escape(e.get('error', ''))}"
+        "</td></tr>" for e in events)
+    return ("<h3>Timeline</h3><table><tr><th>planned (s)</th><th>carried out (s)</th>"
+            "<th>event</th><th>target</th><th>hosts</th><th>error</th></tr>" + rows + "</table>")
+
+
+def resources_table(phases: dict, resources: dict) -> str:
+    busy = resources.get("cores_busy") or []
+    saturated = sum(1 for _, percent in busy if percent >= SATURATED_PERCENT)
+    cells = [("CPU", f"{_num(resources.get('cpu_s'))} s"),
+             ("wall", f"{_num(resources.get('wall_s'))} s"),
+             ("memory added at its peak", f"{_num(resources.get('memory_added_mb'))} MB"),
+             (f"samples with the cores ≥ {SATURATED_PERCENT:g} % busy",
+              f"{saturated} of {len(busy)}"),
+             ("other applab runs at once", _num(resources.get("other_runs_at_once", 0)))]
+    cells += [(f"phase: {name}", f"{_num(seconds)} s") for name, seconds in phases.items()]
+    return ("<h3>Phases and resources</h3><table>"
+            + "".join(f"<tr><th>{html.escape(k)}</th><td class=num>{v}</td></tr>"
+                      for k, v in cells) + "</table>")
+
+
+def topology_figure(folder: RunFolder, name: str, realizer: str) -> str:
+    """The scenario's drawing, made beside its files if it is not there yet."""
+    out = folder.path / name / TOPOLOGY
+    if not out.exists():
+        # Drawn when the run ends; here only for a folder without one (Graphviz).
+        from orchestrator.experiment.drawing import DrawingError, draw_scenario
+
+        spec = folder.resolved(name)
+        if not spec.get("topology"):
+            return ""
+        try:
+            draw_scenario(spec, out, note=f"realizer {realizer}")
+        except DrawingError as exc:
+            return f"<p>No topology drawing: {html.escape(str(exc))}</p>"
+    return (f"<figure class=topology><img src=\"{html.escape(name)}/{TOPOLOGY}\" "
+            f"alt=\"topology of scenario {html.escape(name)}\"><figcaption>Topology: hosts "
+            f"by role, each link's bw, delay and loss; links realized by "
+            f"{html.escape(realizer)}.</figcaption></figure>")
+
+
+def file_list(folder: RunFolder, name: str) -> str:
+    files = sorted(p for p in (folder.path / name).rglob("*")
+                   if p.is_file() and p.suffix in LINKED_SUFFIXES)
+    pcaps = [Path(p) for p in (folder.manifest.get("pcaps") or {}).get(name, [])]
+    files += [p for p in pcaps if p.is_file() and p not in files]
+    if not files:
+        return ""
+    return ("<h3>Files</h3><ul class=files>"
+            + "".join(f"<li>{_link(p, folder.path)}</li>" for p in files) + "</ul>")
+
+
+def plots(folder: RunFolder) -> str:
+    images = sorted(folder.path.glob("*.png"))
+    return "".join(f'<figure><img src="{html.escape(p.name)}" alt="{html.escape(p.stem)}">'
+                   f"<figcaption>{html.escape(p.stem.replace('_', ' '))}</figcaption></figure>"
+                   for p in images)
+
+
+def scenario_section(folder: RunFolder, name: str, scenario: dict) -> str:
+    about = folder.resolved(name).get("scenario_about", "")
+    failed = sum(c.get("ok") is False for c in scenario.get("checks", []))
+    badge = f'<span class="badge {"fail" if failed else "ok"}">' + \
+        (f"{failed} failed" if failed else "all ok") + "</span>"
+    realizer = scenario.get("realizer") or "?"
+    parts = [f'<h2 id="scenario-{html.escape(name)}">Scenario {html.escape(name)}: '
+             f"{html.escape(scenario.get('title', ''))} {badge}</h2>"]
+    if about:
+        parts.append(f"<p class=about>{html.escape(about)}</p>")
+    parts.append(checks_table(scenario.get("checks", [])))
+    parts.append(topology_figure(folder, name, realizer))
+    parts.append(events_table(scenario.get("events", [])))
+    parts.append(resources_table(scenario.get("phases_s") or {},
+                                 scenario.get("resources") or {}))
+    parts.append(file_list(folder, name))
+    return "\n".join(p for p in parts if p)
+
+
+def manifest_section(folder: RunFolder) -> str:
+    manifest = folder.manifest
+    environment = manifest.get("environment") or {}
+    rows = [("experiment", manifest.get("experiment")), ("spec", manifest.get("spec_file")),
+            ("started", manifest.get("started")), ("finished", manifest.get("finished")),
+            ("seed", manifest.get("seed")), ("link realizer", manifest.get("realizer")),
+            ("network namespace", environment.get("network_namespace")),
+            ("kernel", environment.get("kernel")), ("Python", environment.get("python")),
+            ("applab commit", environment.get("git_commit"))]
+    rows += [(f"tool: {k}", v) for k, v in (environment.get("tools") or {}).items()]
+    rows += [(f"calibration: {k}", json.dumps(v.get("rtt_ms", v), default=str)[:160])
+             for k, v in (manifest.get("calibration") or {}).items() if isinstance(v, dict)]
+    return ("<h2>Manifest</h2><table>"
+            + "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
+                      for k, v in rows if v is not None)
+            + f"</table><p>{_link(folder.path / MANIFEST, folder.path)} · "
+            f"{_link(folder.path / SUMMARY, folder.path)}</p>")
+
+
+def render(folder: RunFolder) -> str:
+    spec = folder.resolved(next(iter(folder.scenarios)))
+    title = folder.manifest.get("experiment", folder.path.name)
+    heading = spec.get("title") or title
+    about = f"<p class=about>{html.escape(spec['about'])}</p>" if spec.get("about") else ""
+    toc = "".join(f'<li><a href="#scenario-{html.escape(n)}">{html.escape(n)}</a>: '
+                  f"{html.escape(s.get('title', ''))}</li>" for n, s in folder.scenarios.items())
+    figures = plots(folder)
+    body = "\n".join(scenario_section(folder, n, s) for n, s in folder.scenarios.items())
+    return f"""<!doctype html>
+<html lang=en><head><meta charset=utf-8>
+<meta name=viewport content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}: applab report</title>
+<style>{STYLE}</style></head>
+<body>
+<h1>{html.escape(heading)}</h1>
+<p class=sub><code>{html.escape(title)}</code>, {html.escape(str(folder.manifest.get('started')))}:
+{folder.passed} checks ok, {folder.failed} failed, realizer
+{html.escape(str(folder.manifest.get('realizer')))}.</p>
+{about}
+<ul>{toc}</ul>
+{body}
+{'<h2>Plots</h2>' + figures if figures else ''}
+{manifest_section(folder)}
+</body></html>
+"""
+
+
+def write_report(run_dir: Path) -> Path:
+    """report.html of the run in ``run_dir``, from its files; nothing is
+    written if they are not a complete run."""
+    folder = RunFolder(run_dir)
+    page = render(folder)
+    path = folder.path / REPORT
+    partial = path.with_suffix(".partial")
+    partial.write_text(page)
+    partial.replace(path)
+    return path
+
+
+def write_index(results: Path) -> Path:
+    """results/index.html: each run below ``results`` with its experiment,
+    time, scenarios, checks, wall time and realizer, newest first."""
+    rows = []
+    for run_dir in sorted((p for p in results.iterdir() if (p / MANIFEST).is_file()),
+                          key=lambda p: p.name, reverse=True) if results.is_dir() else []:
+        try:
+            folder = RunFolder(run_dir)
+        except ReportError as exc:
+            rows.append(f"<tr><td>{html.escape(run_dir.name)}</td><td colspan=6>"
+                        f"{html.escape(str(exc))}</td></tr>")
+            continue
+        phases = folder.manifest.get("phases_s") or {}
+        wall = phases.get("total")
+        report = run_dir / REPORT
+        name = _link(report, results, run_dir.name) if report.exists() else \
+            html.escape(run_dir.name)
+        rows.append(
+            f"<tr class={'fail' if folder.failed else 'ok'}><td>{name}</td>"
+            f"<td>{html.escape(str(folder.manifest.get('experiment')))}</td>"
+            f"<td>{html.escape(str(folder.manifest.get('started')))}</td>"
+            f"<td>{html.escape(', '.join(folder.scenarios))}</td>"
+            f"<td class=num>{folder.passed} ok, {folder.failed} failed</td>"
+            f"<td class=num>{_num(wall)} s</td>"
+            f"<td>{html.escape(str(folder.manifest.get('realizer')))}</td></tr>")
+    page = f"""<!doctype html>
+<html lang=en><head><meta charset=utf-8><title>applab runs</title>
+<style>{STYLE}</style></head><body><h1>applab runs</h1>
+<p class=sub>{len(rows)} run(s) in <code>{html.escape(str(results))}</code>, newest first.</p>
+<table><tr><th>run</th><th>experiment</th><th>started</th><th>scenarios</th><th>checks</th>
+<th>wall</th><th>realizer</th></tr>{''.join(rows)}</table></body></html>
+"""
+    path = results / INDEX
+    path.write_text(page)
+    return path
