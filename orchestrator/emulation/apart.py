@@ -78,13 +78,16 @@ def enter_own_namespace() -> None:
     _libc_call("mount", b"none", b"/", None, MS_REC | MS_PRIVATE, None)
     # A sysfs of this namespace, with the machine's cgroups kept below it
     # (the sandboxes' limits): set aside, then moved back in place.
-    aside = tempfile.mkdtemp(prefix="applab-cgroup-")
-    try:
-        _libc_call("mount", CGROUPS, aside.encode(), None, MS_BIND | MS_REC, None)
+    if not os.path.ismount(CGROUPS):    # a machine without cgroups mounted
         _libc_call("mount", b"sysfs", b"/sys", b"sysfs", 0, None)
-        _libc_call("mount", aside.encode(), CGROUPS, None, MS_MOVE, None)
-    finally:
-        os.rmdir(aside)
+    else:
+        aside = tempfile.mkdtemp(prefix="applab-cgroup-")
+        try:
+            _libc_call("mount", CGROUPS, aside.encode(), None, MS_BIND | MS_REC, None)
+            _libc_call("mount", b"sysfs", b"/sys", b"sysfs", 0, None)
+            _libc_call("mount", aside.encode(), CGROUPS, None, MS_MOVE, None)
+        finally:
+            os.rmdir(aside)
     run_root(["ip", "link", "set", "lo", "up"])
 
 

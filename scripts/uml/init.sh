@@ -12,6 +12,9 @@ mount -t sysfs sysfs /sys
 mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
+# cgroup v2: the sandboxes' limits (its kernel has the memory, pids and cpu
+# controllers), as a machine with systemd mounts it.
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
 # The module tree sits in the host's /tmp: load before a tmpfs hides it.
 for module in veth bridge tun sch_htb sch_netem sch_ingress sch_tbf cls_u32 act_mirred ifb; do
   modprobe -d "$modules_root" "$module" || echo "uml-init: modprobe $module failed"
