@@ -15,6 +15,14 @@ class CommandError(AppLabError):
         super().__init__(f"[{where}] `{command}` exited {returncode}: {detail}")
 
 
+class CommandTimeout(AppLabError):
+    """A command had not ended by its deadline, and was killed."""
+
+    def __init__(self, where: str, command: str, timeout_s: float):
+        self.where, self.command, self.timeout_s = where, command, timeout_s
+        super().__init__(f"[{where}] `{command}` had not ended after {timeout_s:g} s: killed")
+
+
 class TopologyError(AppLabError):
     """The topology cannot be realised as given."""
 

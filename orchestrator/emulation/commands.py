@@ -15,7 +15,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from orchestrator.errors import CommandError
+from orchestrator.errors import CommandError, CommandTimeout
 
 log = logging.getLogger("applab.commands")
 
@@ -42,15 +42,23 @@ def run_root(argv: list[str], check: bool = True, timeout: float | None = 60,
     return result
 
 
-def execute(node, argv: list[str], input_text: str | None = None) -> tuple[int, str, str]:
+def execute(node, argv: list[str], input_text: str | None = None,
+            timeout_s: float | None = None) -> tuple[int, str, str]:
     """Run ``argv`` inside ``node``'s namespaces, with ``input_text`` on its
-    stdin; return exit code, stdout, stderr."""
+    stdin; return exit code, stdout, stderr. Past ``timeout_s`` it is killed
+    and CommandTimeout raised."""
     started = time.monotonic()
     proc = node.popen([str(a) for a in argv],
                       stdin=subprocess.DEVNULL if input_text is None else subprocess.PIPE,
                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        out, err = proc.communicate(None if input_text is None else input_text.encode())
+        out, err = proc.communicate(None if input_text is None else input_text.encode(),
+                                    timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        log.debug("%s $ %s -> killed after %.0fs", node.name, _render(argv), timeout_s)
+        raise CommandTimeout(node.name, _render(argv), timeout_s) from None
     except BaseException:  # Ctrl-C mid-command: the command must not outlive us
         proc.kill()
         proc.wait()

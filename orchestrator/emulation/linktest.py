@@ -15,7 +15,7 @@ from pathlib import Path
 from orchestrator.emulation.commands import execute, run_in, start_in
 from orchestrator.emulation.network import Network
 from orchestrator.emulation.waiting import stop_process, wait_until
-from orchestrator.errors import AppLabError, CommandError
+from orchestrator.errors import AppLabError, CommandError, CommandTimeout
 from topologies import two_hosts
 from topologies.params import parse_link
 
@@ -32,7 +32,6 @@ IPERF_STOP_TIMEOUT_S = 5.0
 # iperf3's own connect and report, beyond its test's length: a client whose
 # network broke under it is stopped then, not left waiting.
 IPERF_DEADLINE_MARGIN_S = 15
-TIMED_OUT_STATUS = 124
 
 _RTT = re.compile(r"time=([0-9.]+) ms")
 _RECEIVED = re.compile(r"(\d+) packets transmitted, (\d+) received")
@@ -72,13 +71,14 @@ def tcp_goodput_mbps(client, server, server_ip: str, seconds: int) -> float:
     try:
         wait_listening(server, IPERF_PORT)
         deadline = seconds + GOODPUT_OMIT_SECONDS + IPERF_DEADLINE_MARGIN_S
-        code, out, err = execute(client, [
-            "timeout", "--kill-after=2s", f"{deadline}s", "iperf3", "-c", server_ip,
-            "-p", str(IPERF_PORT), "-t", str(seconds + GOODPUT_OMIT_SECONDS),
-            "-O", str(GOODPUT_OMIT_SECONDS), "-J"])
-        if code == TIMED_OUT_STATUS:
+        try:
+            code, out, err = execute(client, [
+                "iperf3", "-c", server_ip, "-p", str(IPERF_PORT), "-t",
+                str(seconds + GOODPUT_OMIT_SECONDS), "-O", str(GOODPUT_OMIT_SECONDS), "-J"],
+                timeout_s=deadline)
+        except CommandTimeout as exc:
             raise AppLabError(f"iperf3 from {client.name} to {server_ip} had not ended "
-                              f"after {deadline} s: the link between them broke?")
+                              f"after {deadline} s: the link between them broke?") from exc
         if code != 0:
             raise CommandError(client.name, "iperf3 -c", code, err or out)
         report = json.loads(out)

@@ -127,9 +127,9 @@ class CounterSampler:
 
 
 def utilisation_series(samples: list[Sample], group: LinkGroup) -> list[dict]:
-    """Per interval: its end time, utilisation down (tx) and up (rx), bytes,
-    and the capacity it had (Mb/s, its mean over the interval: one that
-    spans a change counts each part at the capacity then in force)."""
+    """Per interval: its end time, utilisation down (tx) and up (rx) (an
+    interval that spans a change counts each part at the capacity then in
+    force), bytes, and the capacity (Mb/s) in force at its end."""
     rows = []
     for before, after in zip(samples, samples[1:], strict=False):
         elapsed = after.time - before.time
@@ -141,12 +141,12 @@ def utilisation_series(samples: list[Sample], group: LinkGroup) -> list[dict]:
         row = {"time": after.time, "interval_s": elapsed,
                "down": 8 * (tx1 - tx0) / down_bits, "up": 8 * (rx1 - rx0) / up_bits,
                "down_bytes": tx1 - tx0, "up_bytes": rx1 - rx0}
+        down_mbps, up_mbps = group.capacity_at(after.time)
         if group.name in after.queues:  # the queue on the node's egress: down
             backlog, drops = after.queues[group.name]
-            drains_mbps = group.capacity_at(after.time)[0]
-            row.update(queue_bytes=backlog, queue_delay_s=backlog * 8 / (drains_mbps * 1e6),
+            row.update(queue_bytes=backlog, queue_delay_s=backlog * 8 / (down_mbps * 1e6),
                        queue_drops=drops)
-        row.update(down_mbps=down_bits / elapsed / 1e6, up_mbps=up_bits / elapsed / 1e6)
+        row.update(down_mbps=down_mbps, up_mbps=up_mbps)
         rows.append(row)
     return rows
 

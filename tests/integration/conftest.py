@@ -17,6 +17,8 @@ from orchestrator.emulation.cleanup import (
 from orchestrator.emulation.containers.engine import client_or_none, left_engine
 from orchestrator.emulation.containers.images import LABEL
 from orchestrator.emulation.network import root_namespace_snapshot
+from orchestrator.emulation.state import all_states
+from orchestrator.emulation.state import leftovers as state_leftovers
 
 
 def _missing() -> str | None:
@@ -43,6 +45,10 @@ def leftovers() -> list[str]:
     others = [run for run in live_runs() if run.info["owner"] != os.getpid()]
     found = [f"process {p.pid}" for p in stray_processes(others)]
     found += [f"interface {name}" for name in stray_interfaces(others)]
+    # What runs whose process is gone recorded and left running (in their
+    # own namespaces: iperf3 in a host, a sandbox's cgroup).
+    found += [item for run in all_states() if not run.owner_alive
+              for item in state_leftovers(run)]
     client = client_or_none()
     if client is not None:
         found += [f"container {c.name}" for c in
