@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
-import fcntl
 import os
 import tempfile
 import threading
@@ -91,20 +90,10 @@ def enter_own_namespace() -> None:
     run_root(["ip", "link", "set", "lo", "up"])
 
 
-@contextlib.contextmanager
-def machine_lock(reason: str, say=print) -> Iterator[None]:
+def machine_lock(reason: str, say=print):
     """The machine's namespace for this run alone; another such run waits."""
-    MACHINE_LOCK.parent.mkdir(parents=True, exist_ok=True)
-    with open(MACHINE_LOCK, "a+") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            say(f"waiting for another run in the machine's namespace ({reason})")
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    return state.flocked(MACHINE_LOCK, on_wait=lambda: say(
+        f"waiting for another run in the machine's namespace ({reason})"))
 
 
 @contextlib.contextmanager

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import fcntl
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -47,26 +46,32 @@ def in_machine_namespace(action: Callable[[], object]):
     return outcome["value"]
 
 
-class SharedSetting:
-    """A file of the machine (a sysctl) changed while any run uses it."""
+class Users:
+    """The processes using one shared thing, counted under its lock: a mark
+    per process, named by its pid and start time (a reused pid is not one)."""
 
-    def __init__(self, name: str, path: str):
-        self.name, self.path = name, Path(path)
-        self.folder = SHARED_ROOT / name
+    def __init__(self, folder: Path):
+        self.folder = folder
 
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with open(self.folder / "lock", "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+    def locked(self):
+        return state.flocked(self.folder / "lock")
 
-    def _users(self) -> list[Path]:
+    @property
+    def _mark(self) -> Path:
+        return self.folder / "users" / f"{os.getpid()}-{psutil.Process().create_time()}"
+
+    def join(self) -> None:
+        """Count this process in (with the lock held)."""
+        self._mark.parent.mkdir(parents=True, exist_ok=True)
+        self._mark.touch()
+
+    def leave(self) -> None:
+        """Count this process out (with the lock held)."""
+        self._mark.unlink(missing_ok=True)
+
+    def live(self) -> list[Path]:
         """The marks of live users; a dead user's mark is dropped."""
-        live = []
+        found = []
         for mark in (self.folder / "users").glob("*"):
             pid, _, started = mark.name.partition("-")
             try:
@@ -74,10 +79,19 @@ class SharedSetting:
             except psutil.Error:
                 alive = False
             if alive:
-                live.append(mark)
+                found.append(mark)
             else:
                 mark.unlink(missing_ok=True)
-        return live
+        return found
+
+
+class SharedSetting:
+    """A file of the machine (a sysctl) changed while any run uses it."""
+
+    def __init__(self, name: str, path: str):
+        self.name, self.path = name, Path(path)
+        self.folder = SHARED_ROOT / name
+        self.users = Users(self.folder)
 
     def read(self) -> str:
         return in_machine_namespace(lambda: self.path.read_text().strip())
@@ -88,28 +102,26 @@ class SharedSetting:
     @contextlib.contextmanager
     def held(self, change: Callable[[str], str]) -> Iterator[None]:
         """The setting as ``change(its value)`` while this process runs."""
-        with self._locked():
+        with self.users.locked():
             original = self.folder / "original"
-            if not self._users():
+            if not self.users.live():
                 original.write_text(self.read())
             wanted = change(self.read())
             if wanted != self.read():
                 self.write(wanted)
-            (self.folder / "users").mkdir(exist_ok=True)
-            mark = self.folder / "users" / f"{os.getpid()}-{psutil.Process().create_time()}"
-            mark.touch()
+            self.users.join()
         try:
             yield
         finally:
-            with self._locked():
-                mark.unlink(missing_ok=True)
+            with self.users.locked():
+                self.users.leave()
                 self.restore_if_unused()
 
     def restore_if_unused(self) -> list[str]:
         """Put the original value back when no live run uses it (called
         with the lock held, or by `applab clean`)."""
         original = self.folder / "original"
-        if self._users() or not original.exists():
+        if self.users.live() or not original.exists():
             return []
         value = original.read_text()
         original.unlink()
@@ -119,7 +131,7 @@ class SharedSetting:
         return []
 
     def clean(self) -> list[str]:
-        with self._locked():
+        with self.users.locked():
             return self.restore_if_unused()
 
 

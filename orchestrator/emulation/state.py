@@ -3,6 +3,7 @@ be verified and `applab clean` can remove what a crashed run left behind."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import re
@@ -24,6 +25,24 @@ RUNTIME_HOMES = STATE_ROOT / "homes"
 # Command-line marks of the processes a run starts, to guard against pid reuse.
 SHELL_MARK = "mininet:"
 RELAY_MARK = "orchestrator.emulation.links.relay"
+
+
+@contextlib.contextmanager
+def flocked(path: Path, on_wait=None):
+    """``path``'s exclusive lock, for the block's length (made if missing);
+    ``on_wait()`` is called first if another process holds it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait:
+                on_wait()
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @dataclass

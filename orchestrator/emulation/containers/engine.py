@@ -6,15 +6,14 @@ last one using it stops it."""
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
-import os
 import subprocess
 from collections.abc import Iterator
 
 import psutil
 
 from orchestrator.emulation import state
+from orchestrator.emulation.shared import SHARED_ROOT, Users
 from orchestrator.emulation.waiting import stop_process, wait_until
 from orchestrator.errors import AppLabError
 
@@ -29,9 +28,8 @@ ENGINE_LOG = state.STATE_ROOT / "dockerd.log"
 # The pid of a dockerd applab started, while it runs: `applab clean` stops
 # one that a killed run left.
 ENGINE_PID = state.STATE_ROOT / "dockerd.pid"
-# One file per run using it, named by the run's pid; and its lock.
-ENGINE_USERS = state.STATE_ROOT / "dockerd.users"
-ENGINE_LOCK = state.STATE_ROOT / "dockerd.lock"
+# The runs using it, counted under a lock.
+ENGINE_USERS = Users(SHARED_ROOT / "dockerd")
 
 
 class EngineError(AppLabError):
@@ -51,46 +49,21 @@ def client_or_none():
 
 
 @contextlib.contextmanager
-def _engine_lock() -> Iterator[None]:
-    """One run at a time starts, joins or stops applab's engine."""
-    ENGINE_LOCK.parent.mkdir(parents=True, exist_ok=True)
-    with open(ENGINE_LOCK, "a+") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def _users() -> list[int]:
-    """The live runs using applab's engine (a killed run's mark is dropped)."""
-    live = []
-    for mark in ENGINE_USERS.glob("*") if ENGINE_USERS.is_dir() else []:
-        if psutil.pid_exists(int(mark.name)):
-            live.append(int(mark.name))
-        else:
-            mark.unlink(missing_ok=True)
-    return live
-
-
-@contextlib.contextmanager
 def engine(say=print) -> Iterator:
     """A Docker client for the duration: of the running engine, or of one
     started here (said through ``say``). An engine applab started is
     shared by the runs that use it, and stopped by the last of them."""
-    with _engine_lock():
+    with ENGINE_USERS.locked():
         client = client_or_none()
         if client is None:
             client = _start(say)
-        ENGINE_USERS.mkdir(parents=True, exist_ok=True)
-        mark = ENGINE_USERS / str(os.getpid())
-        mark.touch()
+        ENGINE_USERS.join()
     try:
         yield client
     finally:
-        with _engine_lock():
-            mark.unlink(missing_ok=True)
-            if not _users():
+        with ENGINE_USERS.locked():
+            ENGINE_USERS.leave()
+            if not ENGINE_USERS.live():
                 stop_left_engine()
 
 
