@@ -79,19 +79,29 @@ class Hierarchy:
     version: int
 
 
+def cgroup_mounts(mountinfo: str) -> list[tuple[str, set[str], Path, str]]:
+    """The cgroup file systems of /proc/self/mountinfo: (type, its options,
+    where it is mounted, the subtree it shows)."""
+    found = []
+    for line in mountinfo.splitlines():
+        left, _, right = line.partition(" - ")
+        fields, (fstype, _, options) = left.split(), right.split()[:3]
+        if fstype in ("cgroup", "cgroup2"):
+            found.append((fstype, set(options.split(",")), Path(fields[4]), fields[3]))
+    return found
+
+
 def hierarchies(mountinfo: str, v2_controllers: set[str]) -> dict[str, Hierarchy]:
     """Each of CONTROLLERS's hierarchy from /proc/self/mountinfo: v1 where a
     v1 hierarchy has it, else v2 (whose root offers ``v2_controllers``)."""
     found: dict[str, Hierarchy] = {}
     v2_mount = None
-    for line in mountinfo.splitlines():
-        left, _, right = line.partition(" - ")
-        fields, (fstype, _, options) = left.split(), right.split()[:3]
+    for fstype, options, mountpoint, _ in cgroup_mounts(mountinfo):
         if fstype == "cgroup":
-            for controller in set(options.split(",")) & set(CONTROLLERS):
-                found.setdefault(controller, Hierarchy(controller, Path(fields[4]), 1))
-        elif fstype == "cgroup2":
-            v2_mount = Path(fields[4])
+            for controller in options & set(CONTROLLERS):
+                found.setdefault(controller, Hierarchy(controller, mountpoint, 1))
+        else:
+            v2_mount = mountpoint
     for controller in CONTROLLERS:
         if controller not in found and v2_mount is not None and controller in v2_controllers:
             found[controller] = Hierarchy(controller, v2_mount, 2)
@@ -148,11 +158,9 @@ class Cgroup:
 
     @staticmethod
     def _v2_controllers(mountinfo: str) -> set[str]:
-        for line in mountinfo.splitlines():
-            left, _, right = line.partition(" - ")
-            if right.split()[:1] == ["cgroup2"]:
-                path = Path(left.split()[4]) / "cgroup.controllers"
-                return set(path.read_text().split()) if path.exists() else set()
+        for fstype, _, mountpoint, _ in cgroup_mounts(mountinfo):
+            if fstype == "cgroup2" and (mountpoint / "cgroup.controllers").exists():
+                return set((mountpoint / "cgroup.controllers").read_text().split())
         return set()
 
     def create(self) -> None:

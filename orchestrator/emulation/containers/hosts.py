@@ -15,6 +15,7 @@ from pathlib import Path
 
 from orchestrator.emulation.containers.images import LABEL
 from orchestrator.emulation.nodes import AppHost
+from orchestrator.emulation.sandbox import cgroup_mounts
 from orchestrator.errors import AppLabError
 
 log = logging.getLogger("applab.containers")
@@ -109,13 +110,9 @@ def cgroup_files(process_cgroups: str, mountinfo: str) -> list[Path]:
     """The ``cgroup.procs`` files of the cgroups a process is in (the text
     of its /proc/PID/cgroup), on this machine's mounts (/proc/self/mountinfo):
     cgroup v1 (a hierarchy per controller set) and v2 (one) alike."""
-    hierarchies = []    # (the mount's options, where it is mounted, the subtree it shows)
-    for line in mountinfo.splitlines():
-        left, _, right = line.partition(" - ")
-        fields, (fstype, _, options) = left.split(), right.split()[:3]
-        if fstype in ("cgroup", "cgroup2"):
-            hierarchies.append((set(options.split(",")) if fstype == "cgroup" else None,
-                                fields[4], fields[3]))
+    # (the mount's options, v1; where it is mounted; the subtree it shows)
+    hierarchies = [(options if fstype == "cgroup" else None, str(mountpoint), root)
+                   for fstype, options, mountpoint, root in cgroup_mounts(mountinfo)]
     files = []
     for line in process_cgroups.splitlines():
         _, controllers, path = line.split(":", 2)
