@@ -26,7 +26,7 @@ def _timed(argv: list[str]) -> float:
 
 def applab_once(hosts: int) -> None:
     from orchestrator.emulation.network import Network
-    from topologies import star_lan
+    from topologies.builders import star_lan
 
     with TemporaryDirectory() as run_dir, Network(star_lan(hosts), Path(run_dir)):
         pass

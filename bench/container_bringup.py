@@ -13,7 +13,7 @@ from tempfile import TemporaryDirectory
 from orchestrator.emulation.containers.engine import client_or_none, engine
 from orchestrator.emulation.containers.hosts import ContainerSpec
 from orchestrator.emulation.network import Network
-from topologies import star_lan
+from topologies.builders import star_lan
 
 SIZES = (10, 20)
 REPEATS = 3

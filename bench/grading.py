@@ -56,7 +56,7 @@ def sandbox_cost() -> dict:
     from orchestrator.emulation.commands import start_program
     from orchestrator.emulation.network import Network
     from services.base import SandboxLimits
-    from topologies import star_lan
+    from topologies.builders import star_lan
 
     plain, sandboxed = [], []
     with TemporaryDirectory() as tmp, Network(star_lan(2), Path(tmp)) as net:

@@ -13,7 +13,7 @@ from tempfile import TemporaryDirectory
 from orchestrator.emulation.commands import run_in, start_in
 from orchestrator.emulation.linktest import IPERF_PORT, wait_listening
 from orchestrator.emulation.network import Network
-from topologies import two_hosts
+from topologies.builders import two_hosts
 
 FLOOD_SECONDS = 5
 RELAY_CORE = 1

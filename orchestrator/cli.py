@@ -9,11 +9,10 @@ from pathlib import Path
 
 import click
 
-from orchestrator.emulation.links.realizers import AUTO, REALIZERS
-from orchestrator.emulation.nodes import SWITCH_KINDS
-from orchestrator.errors import AppLabError
+from orchestrator.emulation import SWITCH_KINDS
+from orchestrator.emulation.links import AUTO, REALIZERS
+from orchestrator.errors import AppLabError, SpecError
 from orchestrator.experiment.manifest import new_run_dir
-from orchestrator.experiment.spec import SpecError
 from topologies.params import LinkParamError
 
 RESULTS_DIR = Path("results")

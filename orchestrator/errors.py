@@ -23,6 +23,14 @@ class CommandTimeout(AppLabError):
         super().__init__(f"[{where}] `{command}` had not ended after {timeout_s:g} s: killed")
 
 
+class SpecError(AppLabError, ValueError):
+    """One or more problems in a spec, each with its file, line and field."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
 class TopologyError(AppLabError):
     """The topology cannot be realised as given."""
 

@@ -1,25 +1,4 @@
-"""Topologies as pure data: Mininet Topo graphs with roles, routers and link parameters."""
-from topologies.base import AddressPlan, AppTopo
-from topologies.builders import (
-    AccessNetwork,
-    core_internet,
-    institutional,
-    internet,
-    star_lan,
-    two_hosts,
-)
-from topologies.params import LinkParamError, LinkParams, parse_link_params
-
-__all__ = [
-    "AccessNetwork",
-    "AddressPlan",
-    "AppTopo",
-    "LinkParamError",
-    "LinkParams",
-    "core_internet",
-    "institutional",
-    "internet",
-    "parse_link_params",
-    "star_lan",
-    "two_hosts",
-]
+"""Topologies as pure data: Mininet Topo graphs with roles, routers and link
+parameters (base.py), the shipped builders (builders.py), link parameters
+(params.py), routes (routing.py) and names (names.py). Each is imported from
+its own module, so the pure ones need no Mininet."""

@@ -21,8 +21,6 @@ import tempfile
 import threading
 from collections.abc import Iterator
 
-from mininet.net import Mininet
-
 from orchestrator.emulation import shared, state
 from orchestrator.emulation.commands import run_root
 from orchestrator.errors import AppLabError
@@ -70,6 +68,9 @@ def enter_own_namespace() -> None:
         raise ApartError("a run enters its own namespace before it starts threads")
     # Mininet's raised limits (TCP buffers, ARP and route tables) are the
     # machine's, which new namespaces copy: set once here, not from inside.
+    # Imported here: commands that run nothing (report, schema) need no Mininet.
+    from mininet.net import Mininet
+
     Mininet.init()
     shared.machine_namespace = os.open("/proc/self/ns/net", os.O_RDONLY)
     _libc_call("unshare", CLONE_NEWNET | CLONE_NEWNS)

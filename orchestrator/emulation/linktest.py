@@ -16,7 +16,7 @@ from orchestrator.emulation.commands import execute, run_in, start_in
 from orchestrator.emulation.network import Network
 from orchestrator.emulation.waiting import stop_process, wait_until
 from orchestrator.errors import AppLabError, CommandError, CommandTimeout
-from topologies import two_hosts
+from topologies.builders import two_hosts
 from topologies.params import parse_link
 
 RTT_SAMPLES = 50

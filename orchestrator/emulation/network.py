@@ -16,7 +16,7 @@ from pathlib import Path
 from mininet.examples.cluster import MininetCluster
 from mininet.net import Mininet
 
-from orchestrator.emulation import shared, state
+from orchestrator.emulation import SWITCH_KINDS, shared, state
 from orchestrator.emulation.cluster.machines import Machine
 from orchestrator.emulation.cluster.placement import COORDINATOR
 from orchestrator.emulation.cluster.share import ClusterShare
@@ -38,7 +38,6 @@ from orchestrator.emulation.links.realizers import (
     frames_dropped,
 )
 from orchestrator.emulation.nodes import (
-    SWITCH_KINDS,
     AppBridge,
     AppHost,
     AppOVSSwitch,

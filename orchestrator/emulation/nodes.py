@@ -158,5 +158,3 @@ def ensure_ovs() -> None:
               "--log-file=/var/log/openvswitch/ovs-vswitchd.log"])
     wait_until(ovs_running, OVS_START_TIMEOUT_S, "ovs-vswitchd answering", poll_s=0.1)
 
-
-SWITCH_KINDS = ("lxbr", "ovs", "ovs-user")

@@ -28,6 +28,7 @@ from pydantic import (
 from orchestrator.emulation.cluster.machines import Machine
 from orchestrator.emulation.cluster.placement import COORDINATOR, PlacementError, place
 from orchestrator.emulation.containers.images import ImageError, load_recipe
+from orchestrator.errors import SpecError
 from orchestrator.experiment.catalogue import (
     Catalogue,
     CatalogueError,
@@ -57,14 +58,6 @@ from topologies.params import (
 
 # A spec's seed when it names none.
 DEFAULT_SEED = 1
-
-
-class SpecError(ValueError):
-    """One or more problems in a spec, each with its file, line and field."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("\n".join(problems))
 
 
 class _Strict(BaseModel):

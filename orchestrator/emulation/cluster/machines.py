@@ -11,8 +11,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import paramiko
-
 from orchestrator.emulation.cluster.version import identity
 from orchestrator.errors import AppLabError
 
@@ -88,6 +86,9 @@ class Worker:
     """An open SSH session to one machine."""
 
     def __init__(self, machine: Machine, connect_timeout_s: float = CONNECT_TIMEOUT_S):
+        # Imported by a session only: what reads run folders needs no SSH.
+        import paramiko
+
         self.machine = machine
         self.client = paramiko.SSHClient()
         # Host keys are checked: an unknown or changed key is refused.

@@ -23,15 +23,12 @@ from pathlib import Path
 from mininet.link import Intf, Link, TCIntf
 
 from orchestrator.emulation.commands import log, run_in, run_root
+from orchestrator.emulation.links import AUTO, NETEM, REALIZERS, RELAY
 from orchestrator.errors import RealizerError, RelayError
 from topologies.params import LinkParams, htb_burst_bytes, link_from_info, parse_link_params
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
-NETEM = "netem"
-RELAY = "relay"
-AUTO = "auto"
-REALIZERS = (NETEM, RELAY)
 REALIZER_ENV = "APPLAB_REALIZER"
 
 # A relay that has not created its TAPs by then has failed.

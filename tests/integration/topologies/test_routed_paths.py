@@ -1,7 +1,7 @@
 """Routers forward across the emulated core; delays add up along the path."""
 from orchestrator.emulation.linktest import ping_rtts
 from orchestrator.emulation.network import Network
-from topologies import AccessNetwork, core_internet, institutional
+from topologies.builders import AccessNetwork, core_internet, institutional
 
 RTT_ABS_TOLERANCE_MS = 0.5 * 4  # ±0.5 ms per relayed hop pair, four impaired links
 RTT_REL_TOLERANCE = 0.02

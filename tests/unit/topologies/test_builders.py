@@ -3,8 +3,15 @@ import ipaddress
 import pytest
 from mininet.topo import Topo
 
-from topologies import AccessNetwork, core_internet, institutional, internet, star_lan, two_hosts
 from topologies.base import AppTopo
+from topologies.builders import (
+    AccessNetwork,
+    core_internet,
+    institutional,
+    internet,
+    star_lan,
+    two_hosts,
+)
 from topologies.params import LinkParamError
 
 

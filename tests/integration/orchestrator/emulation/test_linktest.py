@@ -12,7 +12,7 @@ from orchestrator.emulation.linktest import (
 )
 from orchestrator.emulation.network import Network
 from orchestrator.errors import AppLabError
-from topologies import two_hosts
+from topologies.builders import two_hosts
 
 SECONDS = 3
 # After the deadline: the kill, and the wait for it.

@@ -1,7 +1,7 @@
 """Switch kinds other than the default Linux bridge."""
 from orchestrator.emulation.linktest import ping_rtts, tcp_goodput_mbps
 from orchestrator.emulation.network import Network
-from topologies import star_lan
+from topologies.builders import star_lan
 
 # OVS's userspace datapath forwards in a daemon: TCP reaching 80 % of a 10 Mb/s
 # link shows offload is off on the hosts (with it on, TCP stalls near zero).

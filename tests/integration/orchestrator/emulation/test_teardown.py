@@ -15,7 +15,7 @@ from orchestrator.emulation.network import BRIDGE_NF_SYSCTLS, Network, root_name
 from orchestrator.emulation.state import all_states
 from orchestrator.errors import CommandError
 from tests.integration.conftest import leftovers
-from topologies import star_lan, two_hosts
+from topologies.builders import star_lan, two_hosts
 
 # Bring-up of the calibration topology takes well under a second; a run that
 # has not started its relay after this long has failed.

@@ -3,7 +3,7 @@ from mininet.topo import Topo
 
 from orchestrator.emulation.network import _check_switch_kind, validate_topo
 from orchestrator.errors import TopologyError
-from topologies import two_hosts
+from topologies.builders import two_hosts
 
 
 def test_validate_returns_parsed_link_params():

@@ -21,7 +21,7 @@ from orchestrator.emulation.state import all_states
 from orchestrator.emulation.waiting import wait_until
 from tests.integration.conftest import applab_clean, interrupt, kill, leftovers
 from tests.integration.orchestrator.emulation.cluster.standin import StandIn
-from topologies import two_hosts
+from topologies.builders import two_hosts
 
 # The relay's 5 ms each way on h1--s1 (its own jitter is under a millisecond),
 # and the tunnel's 0.03 ms (the calibration's, here): the RTT within 2 ms of 10.

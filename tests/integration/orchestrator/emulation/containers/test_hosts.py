@@ -20,7 +20,7 @@ from orchestrator.experiment.contexts import Contexts
 from services.base import HostContext
 from tests.integration.conftest import applab_clean, interrupt, kill, leftovers
 from tests.integration.orchestrator.emulation.test_teardown import wait_for_process
-from topologies import two_hosts
+from topologies.builders import two_hosts
 
 # 0.2 of a core should make a CPU-bound loop five times slower; CFS lets a
 # throttled group run a whole 100 ms period first, so a short loop shows

@@ -11,7 +11,7 @@ from orchestrator.emulation.linktest import (
     run_linktest,
 )
 from orchestrator.emulation.network import Network
-from topologies import two_hosts
+from topologies.builders import two_hosts
 
 # RTT: ±(0.5 ms + 2 %): the relay adds ~0.25 ms per round trip on this machine
 # (frame read wake-ups), and timer granularity grows with the delay.

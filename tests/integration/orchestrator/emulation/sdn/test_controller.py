@@ -13,7 +13,7 @@ from orchestrator.emulation.sdn.controller import BUILT_IN_APPS
 from orchestrator.emulation.waiting import WaitTimeout, wait_until
 from tests.integration.conftest import applab_clean, interrupt, kill, leftovers
 from tests.integration.orchestrator.emulation.test_teardown import wait_for_process
-from topologies import star_lan
+from topologies.builders import star_lan
 
 # Through OVS's userspace datapath TCP reached 80 % of a 10 Mb/s link with
 # offload off (test_switches); the controller adds nothing once flows are in.
