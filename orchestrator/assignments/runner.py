@@ -14,7 +14,9 @@ from orchestrator.assignments.lab import Lab
 from orchestrator.assignments.model import Assignment, Check
 from orchestrator.errors import AppLabError
 from orchestrator.experiment import spec as spec_module
+from orchestrator.experiment.drawing import DrawingError, draw_scenario
 from orchestrator.experiment.manifest import new_run_dir
+from orchestrator.experiment.page import TOPOLOGY, write_assignment_report
 from orchestrator.experiment.runner import kept_apart_for
 from orchestrator.experiment.scenario import ScenarioRun
 from orchestrator.experiment.spec import DEFAULT_SEED
@@ -138,4 +140,16 @@ def run_assignment(assignment: Assignment, solution: Path, out: Path,
             report.limits_reached += limit_notes(run, name)
             report.look_at += sorted(scenario_dir.glob("hosts/*/*/std*.log"))
             report.look_at += sorted(scenario_dir.glob("*.pcap"))
+    write_assignment_report(run_dir, report.as_dict(), drawings(experiment, run_dir))
     return report
+
+
+def drawings(experiment, run_dir: Path) -> dict[str, Path]:
+    """Each scenario's topology beside its files, for the report."""
+    drawn = {}
+    for name, scenario in experiment.scenarios.items():
+        (run_dir / name).mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(DrawingError):   # a report without it still helps
+            drawn[name] = draw_scenario(scenario.model_dump(), run_dir / name / TOPOLOGY,
+                                        note=f"realizer {scenario.realizer}")
+    return drawn

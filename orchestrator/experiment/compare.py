@@ -7,23 +7,27 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from orchestrator.experiment.report import ScenarioResult, fmt
+from orchestrator.experiment.page import write_compare_report, write_index
+from orchestrator.experiment.report import fmt
+from orchestrator.experiment.result import ScenarioResult
 from orchestrator.experiment.runner import run_experiment
 from orchestrator.experiment.scenario import write_json
 from orchestrator.experiment.spec import Experiment
 
 
-def run_each_realizer(load, realizers: list[str], out: Path,
-                      console: Console) -> dict[str, dict[str, ScenarioResult]]:
-    """Run the experiment ``load()`` gives once per realizer."""
-    found = {}
+def run_each_realizer(load, realizers: list[str], out: Path, console: Console,
+                      ) -> tuple[dict[str, dict[str, ScenarioResult]], dict[str, Path]]:
+    """Run the experiment ``load()`` gives once per realizer: each one's
+    results and run folder."""
+    found, runs = {}, {}
     for realizer in realizers:
         experiment: Experiment = load()
         for spec in experiment.scenarios.values():
             spec.realizer = realizer
         console.rule(f"realizer {realizer}")
-        _, found[realizer] = run_experiment(experiment, out / realizer, console=console)
-    return found
+        runs[realizer], found[realizer] = run_experiment(experiment, out / realizer,
+                                                         console=console)
+    return found, runs
 
 
 def side_by_side(found: dict[str, dict[str, ScenarioResult]]) -> tuple[Table, list[dict]]:
@@ -59,11 +63,13 @@ def side_by_side(found: dict[str, dict[str, ScenarioResult]]) -> tuple[Table, li
 
 
 def compare(load, realizers: list[str], out: Path, console: Console) -> bool:
-    """Run, print the comparison, write compare.json; True when every check
-    passed under every realizer."""
-    found = run_each_realizer(load, realizers, out, console)
+    """Run, print the comparison, write compare.json and report.html; True
+    when every check passed under every realizer."""
+    found, runs = run_each_realizer(load, realizers, out, console)
     table, rows = side_by_side(found)
     console.print(table)
     write_json(out / "compare.json", {"realizers": realizers, "rows": rows})
+    console.print(f"report: {write_compare_report(out, realizers, rows, runs)}")
+    write_index(out.parent)
     return all(c.ok is not False for results in found.values() for r in results.values()
                for c in r.checks)

@@ -1,13 +1,14 @@
 """A run's report.html, and results/index.html over every run, written from
-a run folder's own files (manifest.json, summary.json, the scenarios'
-files and plots) alone: `applab report RUN_DIR` rebuilds the page on a
-laptop with no root, no Mininet and no network.
+a run folder's own files alone (runfolder.py): `applab run` and `applab
+report RUN_DIR` build the same page, the second on a laptop with no root,
+no Mininet and no network. The plots are drawn again from the files too.
 
 One self-contained page: CSS inline, images beside it, no script; it reads
-the same printed. Per scenario: what it sets up and what the textbook
-claims, its checks (failures first), its plots, its topology drawing, the
-timeline planned against carried out, phase times and resources, and links
-to every file it left. Then the manifest: versions, calibration, seed.
+the same printed. The scenarios' plots side by side; then per scenario:
+what it sets up and what the textbook claims, its checks (failures first),
+its own plots, its topology drawing, the timeline planned against carried
+out, phase times and resources, and links to every file it left. Then the
+manifest: versions, calibration, seed.
 """
 from __future__ import annotations
 
@@ -16,10 +17,17 @@ import json
 import os
 from pathlib import Path
 
-from orchestrator.errors import AppLabError
+from orchestrator.experiment.plots import DrawnPlot, draw_all, plots_of
+from orchestrator.experiment.runfolder import (
+    MANIFEST,
+    SUMMARY,
+    LoadedRun,
+    RunFolder,
+    RunFolderError,
+    load_run,
+)
 
 REPORT, INDEX = "report.html", "index.html"
-MANIFEST, SUMMARY = "manifest.json", "summary.json"
 TOPOLOGY = "topology.svg"
 # Files a scenario leaves that the page links to.
 LINKED_SUFFIXES = (".csv", ".pcap", ".log", ".json", ".qlog", ".txt", ".svg", ".png")
@@ -47,57 +55,6 @@ code { font-size: .9em; }
 @media print { body { max-width: none; font-size: 11pt; } h2 { break-before: page; }
                figure, table { break-inside: avoid; } a { color: inherit; } }
 """
-
-
-class ReportError(AppLabError):
-    """A folder that is not a complete run: which file, and what is wrong."""
-
-
-def read_json(path: Path) -> dict:
-    if not path.is_file():
-        raise ReportError(f"{path}: missing: {path.parent} is not a complete run folder "
-                          f"(it needs {MANIFEST} and {SUMMARY})")
-    try:
-        return json.loads(path.read_text())
-    except UnicodeDecodeError:
-        raise ReportError(f"{path}: not text") from None
-    except json.JSONDecodeError as exc:
-        raise ReportError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg}): "
-                          "truncated?") from None
-
-
-class RunFolder:
-    """What a run folder holds, read and checked before anything is written."""
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        if not self.path.is_dir():
-            raise ReportError(f"{self.path}: no such folder")
-        self.manifest = read_json(self.path / MANIFEST)
-        self.summary = read_json(self.path / SUMMARY)
-        scenarios = self.summary.get("scenarios")
-        if not isinstance(scenarios, dict) or not scenarios:
-            raise ReportError(f"{self.path / SUMMARY}: no scenarios in it")
-        missing = [n for n in scenarios if not (self.path / n).is_dir()]
-        if missing:
-            raise ReportError(f"{self.path}: no folder for scenario(s) {', '.join(missing)}")
-        self.scenarios: dict[str, dict] = scenarios
-
-    @property
-    def checks(self) -> list[dict]:
-        return self.summary.get("checks", [])
-
-    @property
-    def failed(self) -> int:
-        return sum(c.get("ok") is False for c in self.checks)
-
-    @property
-    def passed(self) -> int:
-        return sum(c.get("ok") is True for c in self.checks)
-
-    def resolved(self, scenario: str) -> dict:
-        """The scenario's resolved spec as the manifest keeps it ({} if absent)."""
-        return (self.manifest.get("resolved") or {}).get(scenario) or {}
 
 
 def _num(value) -> str:
@@ -169,14 +126,16 @@ def topology_figure(folder: RunFolder, name: str, realizer: str) -> str:
     """The scenario's drawing, made beside its files if it is not there yet."""
     out = folder.path / name / TOPOLOGY
     if not out.exists():
-        # Drawn when the run ends; here only for a folder without one (Graphviz).
-        from orchestrator.experiment.drawing import DrawingError, draw_scenario
-
+        # Drawn when the run ends; here only for a folder without one.
         spec = folder.resolved(name)
         if not spec.get("topology"):
             return ""
-        try:
+        try:  # the topology is rebuilt as Mininet's Topo, then laid out by Graphviz
+            from orchestrator.experiment.drawing import DrawingError, draw_scenario
+
             draw_scenario(spec, out, note=f"realizer {realizer}")
+        except ModuleNotFoundError as exc:
+            return f"<p>No topology drawing: redrawing it needs {html.escape(exc.name)}.</p>"
         except DrawingError as exc:
             return f"<p>No topology drawing: {html.escape(str(exc))}</p>"
     return (f"<figure class=topology><img src=\"{html.escape(name)}/{TOPOLOGY}\" "
@@ -196,14 +155,47 @@ def file_list(folder: RunFolder, name: str) -> str:
             + "".join(f"<li>{_link(p, folder.path)}</li>" for p in files) + "</ul>")
 
 
-def plots(folder: RunFolder) -> str:
-    images = sorted(folder.path.glob("*.png"))
-    return "".join(f'<figure><img src="{html.escape(p.name)}" alt="{html.escape(p.stem)}">'
-                   f"<figcaption>{html.escape(p.stem.replace('_', ' '))}</figcaption></figure>"
-                   for p in images)
+def figure(path: Path, base: Path, caption: str) -> str:
+    relative = html.escape(os.path.relpath(path, base))
+    return (f'<figure><img src="{relative}" alt="{html.escape(caption)}">'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
 
 
-def scenario_section(folder: RunFolder, name: str, scenario: dict) -> str:
+def chosen_plots(loaded: LoadedRun) -> list:
+    """Every plot the scenarios' models declare, as each scenario's spec
+    selects them, once each in the models' order."""
+    found = {}
+    for name in loaded.scenarios:
+        model = loaded.models.get(loaded.scenarios[name].model)
+        selected = loaded.folder.resolved(name).get("plots")
+        for plot in plots_of(model):
+            if selected is None or plot.name in selected:
+                found.setdefault(plot.name, plot)
+    return list(found.values())
+
+
+def draw_plots(loaded: LoadedRun) -> list[DrawnPlot]:
+    """Each plot over the scenarios whose model declares it."""
+    drawn = []
+    for plot in chosen_plots(loaded):
+        scenarios = {n: s for n, s in loaded.scenarios.items()
+                     if plot in plots_of(loaded.models.get(s.model))}
+        drawn += draw_all(loaded.path, scenarios, [plot])
+    return drawn
+
+
+def plots_section(drawn: list[DrawnPlot], base: Path) -> str:
+    """The figures over several scenarios (one scenario's own is in its section)."""
+    shown = [d for d in drawn if len(d.per_scenario) != 1]
+    if not shown:
+        return ""
+    return ("<h2>Plots</h2><p class=sub>Each scenario on its own axes; the model's "
+            "prediction dashed black, the slide's value dotted red.</p>"
+            + "".join(figure(d.figure, base, d.caption) for d in shown))
+
+
+def scenario_section(folder: RunFolder, name: str, scenario: dict,
+                     drawn: list[DrawnPlot]) -> str:
     about = folder.resolved(name).get("scenario_about", "")
     failed = sum(c.get("ok") is False for c in scenario.get("checks", []))
     badge = f'<span class="badge {"fail" if failed else "ok"}">' + \
@@ -214,6 +206,8 @@ def scenario_section(folder: RunFolder, name: str, scenario: dict) -> str:
     if about:
         parts.append(f"<p class=about>{html.escape(about)}</p>")
     parts.append(checks_table(scenario.get("checks", [])))
+    parts += [figure(d.per_scenario[name], folder.path, d.caption) for d in drawn
+              if name in d.per_scenario]
     parts.append(topology_figure(folder, name, realizer))
     parts.append(events_table(scenario.get("events", [])))
     parts.append(resources_table(scenario.get("phases_s") or {},
@@ -241,55 +235,126 @@ def manifest_section(folder: RunFolder) -> str:
             f"{_link(folder.path / SUMMARY, folder.path)}</p>")
 
 
-def render(folder: RunFolder) -> str:
-    spec = folder.resolved(next(iter(folder.scenarios)))
+def render(folder: RunFolder, drawn: list[DrawnPlot]) -> str:
+    spec = folder.resolved(next(iter(folder.scenario_summaries)))
     title = folder.manifest.get("experiment", folder.path.name)
     heading = spec.get("title") or title
     about = f"<p class=about>{html.escape(spec['about'])}</p>" if spec.get("about") else ""
     toc = "".join(f'<li><a href="#scenario-{html.escape(n)}">{html.escape(n)}</a>: '
-                  f"{html.escape(s.get('title', ''))}</li>" for n, s in folder.scenarios.items())
-    figures = plots(folder)
-    body = "\n".join(scenario_section(folder, n, s) for n, s in folder.scenarios.items())
-    return f"""<!doctype html>
-<html lang=en><head><meta charset=utf-8>
-<meta name=viewport content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}: applab report</title>
-<style>{STYLE}</style></head>
-<body>
-<h1>{html.escape(heading)}</h1>
+                  f"{html.escape(s.get('title', ''))}</li>"
+                  for n, s in folder.scenario_summaries.items())
+    body = "\n".join(scenario_section(folder, n, s, drawn)
+                     for n, s in folder.scenario_summaries.items())
+    return document(f"{title}: applab report", f"""<h1>{html.escape(heading)}</h1>
 <p class=sub><code>{html.escape(title)}</code>, {html.escape(str(folder.manifest.get('started')))}:
 {folder.passed} checks ok, {folder.failed} failed, realizer
 {html.escape(str(folder.manifest.get('realizer')))}.</p>
 {about}
 <ul>{toc}</ul>
+{plots_section(drawn, folder.path)}
 {body}
-{'<h2>Plots</h2>' + figures if figures else ''}
-{manifest_section(folder)}
+{manifest_section(folder)}""")
+
+
+def document(title: str, body: str) -> str:
+    """One self-contained page: the style inline, no script."""
+    return f"""<!doctype html>
+<html lang=en><head><meta charset=utf-8>
+<meta name=viewport content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title>
+<style>{STYLE}</style></head>
+<body>
+{body}
 </body></html>
 """
 
 
-def write_report(run_dir: Path) -> Path:
-    """report.html of the run in ``run_dir``, from its files; nothing is
-    written if they are not a complete run."""
-    folder = RunFolder(run_dir)
-    page = render(folder)
-    path = folder.path / REPORT
+def write_page(path: Path, page: str) -> Path:
+    """Written whole, then renamed: never a half-written page."""
     partial = path.with_suffix(".partial")
     partial.write_text(page)
     partial.replace(path)
     return path
 
 
+def write_report(run_dir: Path) -> Path:
+    """The plots and report.html of the run in ``run_dir``, from its files;
+    nothing is written if they are not a complete run."""
+    loaded = load_run(run_dir)
+    return write_page(loaded.path / REPORT, render(loaded.folder, draw_plots(loaded)))
+
+
+def _verdict(ok: bool | None) -> str:
+    kind, text = {False: ("fail", "FAIL"), True: ("ok", "ok"), None: ("shown", "")}[ok]
+    return f'<td class="verdict verdict-{kind}">{text}</td>'
+
+
+def write_compare_report(folder: Path, realizers: list[str], rows: list[dict],
+                         runs: dict[str, Path]) -> Path:
+    """The same spec under each realizer: every quantity's measurement and
+    verdict side by side, each run's own report linked."""
+    head = "".join(f"<th>{html.escape(r)}</th><th>check</th>" for r in realizers)
+    body = "".join(
+        f"<tr><td>{html.escape(row['scenario'])}</td><td><code>{html.escape(row['quantity'])}"
+        f"</code></td><td class=num>{_num(row['predicted'])}</td>"
+        + "".join(f"<td class=num>{_num(row[r]['measured'])}</td>{_verdict(row[r]['ok'])}"
+                  for r in realizers) + "</tr>" for row in rows)
+    links = "".join(f"<li>{html.escape(r)}: {_link(p / REPORT, folder)}</li>"
+                    for r, p in runs.items())
+    names = ", ".join(map(html.escape, realizers))
+    return write_page(folder / REPORT, document(
+        f"{folder.name}: applab comparison", f"""<h1>The same spec under each link realizer</h1>
+<p class=sub><code>{html.escape(folder.name)}</code>: {names}.</p>
+<table class=checks><tr><th>scenario</th><th>quantity</th><th>predicted</th>{head}</tr>
+{body}</table>
+<h2>Each run's report</h2><ul>{links}</ul>
+<p>{_link(folder / "compare.json", folder)}</p>"""))
+
+
+def write_assignment_report(run_dir: Path, report: dict, drawings: dict[str, Path]) -> Path:
+    """A student's run of an assignment (AssignmentReport.as_dict()): each
+    check's verdict and why, what stopped the run or held a program back,
+    each scenario's topology, and the logs and captures to look at."""
+    rows = "".join(
+        f'<tr class="{"ok" if o["passed"] else "fail"}" data-check="{html.escape(o["check"])}">'
+        f"<td>{html.escape(o['scenario'])}</td><td>{html.escape(o['title'])}</td>"
+        f"{_verdict(o['passed'])}<td><pre>{html.escape(o['message'])}</pre></td></tr>"
+        for o in sorted(report["outcomes"], key=lambda o: o["passed"]))
+    notes = "".join(f"<li>{html.escape(p)}</li>" for p in report["problems"]
+                    + report["limits_reached"])
+    files = "".join(f"<li>{_link(Path(p), run_dir)}</li>" for p in report["look_at"])
+    figures = "".join(figure(path, run_dir, f"scenario {name}: its topology")
+                      for name, path in drawings.items())
+    passed = sum(o["passed"] for o in report["outcomes"])
+    name = html.escape(report["assignment"])
+    return write_page(run_dir / REPORT, document(
+        f"{report['assignment']}: applab assignment", f"""<h1>Assignment {name}</h1>
+<p class=sub>program <code>{html.escape(report['solution'])}</code>, seed {report['seed']}:
+<span class="badge {'ok' if report['passed'] else 'fail'}">{passed} of {len(report['outcomes'])}
+checks passed</span></p>
+{f"<h2>What stopped or held back the run</h2><ul>{notes}</ul>" if notes else ""}
+<table class=checks><tr><th>scenario</th><th>check</th><th>verdict</th><th>why</th></tr>
+{rows}</table>
+{figures}
+{f"<h2>Logs and captures</h2><ul class=files>{files}</ul>" if files else ""}"""))
+
+
 def write_index(results: Path) -> Path:
     """results/index.html: each run below ``results`` with its experiment,
-    time, scenarios, checks, wall time and realizer, newest first."""
-    rows = []
-    for run_dir in sorted((p for p in results.iterdir() if (p / MANIFEST).is_file()),
-                          key=lambda p: p.name, reverse=True) if results.is_dir() else []:
+    time, scenarios, checks, wall time and realizer, newest first; then the
+    other folders with a page (comparisons, assignments, chapters)."""
+    rows, others = [], []
+    folders = sorted((p for p in results.iterdir() if p.is_dir()), key=lambda p: p.name,
+                     reverse=True) if results.is_dir() else []
+    for run_dir in folders:
+        if not (run_dir / MANIFEST).is_file():
+            page = next((run_dir / n for n in (REPORT, INDEX) if (run_dir / n).is_file()), None)
+            if page:
+                others.append(f"<li>{_link(page, results, run_dir.name)}</li>")
+            continue
         try:
             folder = RunFolder(run_dir)
-        except ReportError as exc:
+        except RunFolderError as exc:
             rows.append(f"<tr><td>{html.escape(run_dir.name)}</td><td colspan=6>"
                         f"{html.escape(str(exc))}</td></tr>")
             continue
@@ -302,17 +367,12 @@ def write_index(results: Path) -> Path:
             f"<tr class={'fail' if folder.failed else 'ok'}><td>{name}</td>"
             f"<td>{html.escape(str(folder.manifest.get('experiment')))}</td>"
             f"<td>{html.escape(str(folder.manifest.get('started')))}</td>"
-            f"<td>{html.escape(', '.join(folder.scenarios))}</td>"
+            f"<td>{html.escape(', '.join(folder.scenario_summaries))}</td>"
             f"<td class=num>{folder.passed} ok, {folder.failed} failed</td>"
             f"<td class=num>{_num(wall)} s</td>"
             f"<td>{html.escape(str(folder.manifest.get('realizer')))}</td></tr>")
-    page = f"""<!doctype html>
-<html lang=en><head><meta charset=utf-8><title>applab runs</title>
-<style>{STYLE}</style></head><body><h1>applab runs</h1>
+    return write_page(results / INDEX, document("applab runs", f"""<h1>applab runs</h1>
 <p class=sub>{len(rows)} run(s) in <code>{html.escape(str(results))}</code>, newest first.</p>
 <table><tr><th>run</th><th>experiment</th><th>started</th><th>scenarios</th><th>checks</th>
-<th>wall</th><th>realizer</th></tr>{''.join(rows)}</table></body></html>
-"""
-    path = results / INDEX
-    path.write_text(page)
-    return path
+<th>wall</th><th>realizer</th></tr>{''.join(rows)}</table>
+{f"<h2>Comparisons, assignments and chapters</h2><ul>{''.join(others)}</ul>" if others else ""}"""))

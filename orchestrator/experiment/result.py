@@ -1,8 +1,11 @@
-"""What one scenario run measured, typed: what models and the report read."""
+"""What one scenario run measured, and what its model made of it, typed:
+what models and the report read, written to a run folder and read back."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+
+from orchestrator.experiment.models.base import Check, Quantity
 
 
 @dataclass
@@ -86,3 +89,34 @@ class RunResult:
         """(seconds after start, label) of every event that happened."""
         return [(e.happened_s, e.label or f"{e.kind} {e.target}") for e in self.events
                 if e.happened_s is not None and not e.error]
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RunResult:
+        """The inverse of ``as_dict`` (after a trip through JSON)."""
+        return cls(**{**data,
+                      "window": tuple(data["window"]),
+                      "workloads": {n: WorkloadRun(**w) for n, w in data["workloads"].items()},
+                      "links": {n: LinkSeries(**s) for n, s in data["links"].items()},
+                      "port_stats": {n: LinkSeries(**s)
+                                     for n, s in data.get("port_stats", {}).items()},
+                      "events": [EventRecord(**e) for e in data["events"]]})
+
+
+@dataclass
+class ScenarioResult:
+    """One scenario: what ran, what its model made of it, and the checks."""
+
+    name: str
+    title: str
+    model: str
+    quantities: list[Quantity]
+    checks: list[Check]
+    details: dict
+    run: RunResult
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok is not False for c in self.checks)

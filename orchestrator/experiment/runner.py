@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import sys
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,13 +21,13 @@ from orchestrator.emulation.state import STATE_ROOT
 from orchestrator.experiment.manifest import new_run_dir, now_iso, write_manifest
 from orchestrator.experiment.page import write_index, write_report
 from orchestrator.experiment.report import (
-    ScenarioResult,
     detail_lines,
     evaluate_scenario,
-    plot,
+    summary,
     table,
     write_scenario,
 )
+from orchestrator.experiment.result import ScenarioResult
 from orchestrator.experiment.scenario import PhaseClock, ScenarioRun, write_json
 from orchestrator.experiment.spec import Experiment, machine_of
 from topologies.params import parse_link
@@ -118,18 +119,21 @@ def _progress(console: Console):
     return bar
 
 
-def kept_apart_for(experiment):
+def kept_apart_for(*experiments: Experiment):
     """The run's own network namespace, or the machine's where a scenario
-    needs it (apart.kept_apart)."""
-    scenarios = list(experiment.scenarios.values())
+    of one of them needs it (apart.kept_apart)."""
+    scenarios = [s for experiment in experiments for s in experiment.scenarios.values()]
     return kept_apart(switch=next((s.switch for s in scenarios if s.switch != "lxbr"), "lxbr"),
                       controlled=any(s.controller for s in scenarios),
                       machines=any(s.machines for s in scenarios))
 
 
 def run_experiment(experiment: Experiment, out: Path, hold: bool = False,
-                   console: Console | None = None,
-                   recalibrate: bool = False) -> tuple[Path, dict[str, ScenarioResult]]:
+                   console: Console | None = None, recalibrate: bool = False,
+                   announce: Callable[[str], None] | None = None,
+                   ) -> tuple[Path, dict[str, ScenarioResult]]:
+    """Every scenario in turn (``announce(name)`` before each), then the
+    report; returns the run's folder and each scenario's result."""
     # Results are often piped to a file or CI log: give the table room there.
     console = console or Console(width=None if sys.stdout.isatty() else 120)
     run_dir = new_run_dir(Path(out).resolve(), experiment.name)
@@ -143,37 +147,42 @@ def run_experiment(experiment: Experiment, out: Path, hold: bool = False,
     names = list(experiment.scenarios)
     for name in names:
         spec = experiment.scenarios[name]
+        if announce:
+            announce(name)
         console.rule(f"scenario {name}: {spec.scenario_title}")
         scenario = ScenarioRun(spec, run_dir / name, console, progress=_progress(console),
                                phases=clock)
         run = scenario.execute(hold=hold and name == names[-1])
         with clock.phase("report"):
             results[name] = evaluate_scenario(spec, run)
-            write_scenario(run_dir / name, results[name])
+            write_scenario(run_dir / name, spec, results[name])
     first = experiment.scenarios[names[0]]
     with clock.phase("report"):
-        plot(run_dir, results, first.plots)
         write_json(run_dir / "summary.json", {
             "experiment": experiment.name,
             "checks": [{**c.as_dict(), "name": f"{n}.{c.name}"}
                        for n, r in results.items() for c in r.checks],
-            "scenarios": {n: r.summary() for n, r in results.items()},
+            "scenarios": {n: summary(experiment.scenarios[n], r) for n, r in results.items()},
         })
-    phases = phase_summary(clock.seconds, {n: r.run.phases for n, r in results.items()})
     realizers = sorted({r.run.realizer for r in results.values()})
-    write_manifest(run_dir, experiment=experiment.name, spec_file=str(experiment.path),
-                   spec=experiment.raw,
-                   resolved={n: s.model_dump() for n, s in experiment.scenarios.items()},
-                   realizer=realizers[0] if len(realizers) == 1 else realizers,
-                   calibration=calibration, seed=first.seed, started=started,
-                   finished=now_iso(),
-                   pcaps={n: r.run.pcaps for n, r in results.items() if r.run.pcaps},
-                   phases_s=phases)
+    manifest = dict(experiment=experiment.name, spec_file=str(experiment.path),
+                    spec=experiment.raw,
+                    resolved={n: s.model_dump() for n, s in experiment.scenarios.items()},
+                    realizer=realizers[0] if len(realizers) == 1 else realizers,
+                    calibration=calibration, seed=first.seed, started=started,
+                    pcaps={n: r.run.pcaps for n, r in results.items() if r.run.pcaps})
+    per_scenario = {n: r.run.phases for n, r in results.items()}
+    # The page is made from the manifest; the manifest is then written again
+    # with the time the page took.
+    write_manifest(run_dir, **manifest, finished=now_iso(),
+                   phases_s=phase_summary(clock.seconds, per_scenario))
     with clock.phase("report"):
         report = write_report(run_dir)
-        write_index(run_dir.parent)
+    phases = phase_summary(clock.seconds, per_scenario)
+    write_manifest(run_dir, **manifest, finished=now_iso(), phases_s=phases)
+    write_index(run_dir.parent)
     console.print(table(results))
-    for line in detail_lines(results):
+    for line in detail_lines(results, experiment.catalogue.models):
         console.print(line)
     console.print(f"wall time {phases['total']:.0f} s, of which the workloads "
                   f"{phases['all']['workload']:.0f} s; the rest "

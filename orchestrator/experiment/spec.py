@@ -36,6 +36,7 @@ from orchestrator.experiment.catalogue import (
     requires,
     spec_file,
 )
+from orchestrator.experiment.plots import plots_of
 from orchestrator.experiment.portstats import CONTROLLER_CHECKS
 from orchestrator.experiment.yamlmarks import Mark, YamlError, load_with_marks, mark_for
 from topologies import builders
@@ -120,7 +121,7 @@ class WorkloadSpec(_Strict):
     params: dict[str, Any] = Field(default_factory=dict)
     per_host: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
-    @field_validator("hosts", mode="before")
+    @field_validator("hosts", mode="before", json_schema_input_type=str | list[str])
     @classmethod
     def _one_name_is_a_list(cls, value):
         return [value] if isinstance(value, str) else value
@@ -150,7 +151,7 @@ class EventSpec(_Strict):
     action: Literal["stop", "start", "kill"] | None = None
     hosts: list[str] = Field(default_factory=list)
 
-    @field_validator("hosts", mode="before")
+    @field_validator("hosts", mode="before", json_schema_input_type=str | list[str])
     @classmethod
     def _one_name_is_a_list(cls, value):
         return [value] if isinstance(value, str) else value
@@ -353,11 +354,8 @@ class ResolvedSpec(_Strict):
     monitor: dict[str, MonitorSpec] = Field(default_factory=dict)
     captures: list[CaptureSpec] = Field(default_factory=list)
     containers: dict[str, ContainerHostSpec] = Field(default_factory=dict)
-    plots: list[Literal["utilisation", "delay_cdf", "delay_time", "page_load",
-                        "mail_queue", "distribution", "bt_progress",
-                        "bt_availability", "bt_unchoke", "dash_playback",
-                        "dash_edges", "object_completion"]] = Field(
-        default_factory=list)
+    # Which of its model's plots to draw (plots.py); none given: all of them.
+    plots: list[str] | None = None
     dns: DnsSpec | None = None
     scenario: str = ""
     scenario_title: str = ""
@@ -777,6 +775,11 @@ def _check_model(spec: ResolvedSpec, problems: _Problems) -> None:
         elif check not in model.CHECKS:
             problems.add(("checks", check), f"the {spec.model} model has no check "
                          f"{check!r} (it has {', '.join(model.CHECKS)})")
+    declared = [plot.name for plot in plots_of(model)]
+    for index, name in enumerate(spec.plots or ()):
+        if name not in declared:
+            problems.add(("plots", index), f"the {spec.model} model draws no plot {name!r} "
+                         f"(it draws {', '.join(declared) or 'none'})")
     needs = requires(model)
     for monitor in needs.monitors:
         if monitor not in spec.monitor:

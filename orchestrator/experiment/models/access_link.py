@@ -38,6 +38,7 @@ from orchestrator.experiment.metrics import (
     mean_utilisation,
 )
 from orchestrator.experiment.models.base import Quantity, Requires
+from orchestrator.experiment.plots import DELAY_CDF, DELAY_TIME, UTILISATION
 
 # Utilisation and queue growth are measured from this long after responses
 # start to flow to the end of the request stream.
@@ -289,3 +290,9 @@ def report_lines(delays: dict) -> list[str]:
 
 def _seconds(value: float | None) -> str:
     return "—" if value is None else f"{value:.3f} s"
+
+
+PLOTS = (UTILISATION.referring_to("access_utilisation", "utilisation_before_upgrade",
+                                  "utilisation_after_drain"),
+         DELAY_TIME.referring_to("mean_delay"),
+         DELAY_CDF.referring_to("mean_delay", axis="x"))

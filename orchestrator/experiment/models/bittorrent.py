@@ -20,6 +20,7 @@ import statistics
 from collections import defaultdict
 
 from orchestrator.experiment.models.base import Quantity, Requires
+from orchestrator.experiment.plots import ScenarioPlot
 from services.bt_peer import REGULAR_UNCHOKE_SLOTS, UNCHOKE_INTERVAL_S
 
 CHECKS = ("all_complete", "pieces_lost", "requested_availability_ratio", "rarest_pick_share",
@@ -350,3 +351,73 @@ def report_lines(details: dict) -> list[str]:
         lines.append("free-rider received (MB): " + ", ".join(
             f"{k} {v:.1f}" for k, v in details["free_rider_sources_mb"].items()))
     return lines
+
+
+def _draw_progress(ax, scenario) -> None:
+    """Each leecher's share of the file over time; free-riders dashed."""
+    riders = scenario.details.get("free_riders", [])
+    for host, series in sorted(scenario.details["progress"].items()):
+        times, shares = zip(*series, strict=True)
+        rider = host in riders
+        ax.plot(times, shares, linewidth=2 if rider else 1, linestyle="--" if rider else "-",
+                label=f"{host} (free-rider)" if rider else host)
+    ax.set_xlabel("time since the swarm started (s)")
+    ax.set_ylabel("share of the file held")
+
+
+def _draw_availability(ax, scenario) -> None:
+    """How many running peers hold each piece, second by second."""
+    series = scenario.details["availability"]
+    times = [t for t, _ in series]
+    counts = [c for _, c in series]
+    image = ax.imshow(list(zip(*counts, strict=True)), aspect="auto", origin="lower",
+                      interpolation="nearest", cmap="viridis",
+                      extent=(times[0], times[-1] + 1, -0.5, len(counts[0]) - 0.5))
+    ax.figure.colorbar(image, ax=ax, label="peers holding the piece")
+    for piece in scenario.details.get("lost_pieces", []):
+        ax.axhline(piece, color="red", linewidth=0.5)
+    ax.set_xlabel("time since the swarm started (s)")
+    ax.set_ylabel("piece (red: lost)")
+
+
+def _draw_unchoke_graph(ax, scenario) -> None:
+    """Who unchoked whom, as a matrix (a graph of 25 peers is a hairball):
+    the colour is the seconds a row's peer held a column's peer in a regular
+    slot; an orange dot's size, the seconds it held it optimistically."""
+    graph = scenario.details["unchoke_graph"]
+    hosts = sorted(set(graph) | {o for n in graph.values() for o in n},
+                   key=lambda h: (len(h), h))
+    index = {h: i for i, h in enumerate(hosts)}
+    regular = [[0] * len(hosts) for _ in hosts]
+    dots = []
+    for giver, edges in graph.items():
+        for taker, seconds in edges.items():
+            regular[index[giver]][index[taker]] = seconds["regular"]
+            if seconds["optimistic"]:
+                dots.append((index[taker], index[giver], seconds["optimistic"]))
+    image = ax.imshow(regular, cmap="Blues", interpolation="nearest")
+    ax.figure.colorbar(image, ax=ax, label="seconds in a regular slot")
+    if dots:
+        most = max(d[2] for d in dots)
+        ax.scatter([d[0] for d in dots], [d[1] for d in dots], color="tab:orange",
+                   s=[4 + 40 * d[2] / most for d in dots], label="optimistic (size: seconds)")
+    riders = set(scenario.details.get("free_riders", []))
+    labels = [f"{h}*" if h in riders else h for h in hosts]
+    ax.set_xticks(range(len(hosts)), labels, rotation=90, fontsize="xx-small")
+    ax.set_yticks(range(len(hosts)), labels, fontsize="xx-small")
+    ax.set_xlabel("unchoked peer (* free-rider)")
+    ax.set_ylabel("unchoking peer")
+
+
+def _has(key: str):
+    return lambda scenario: bool(scenario.details.get(key))
+
+
+PLOTS = (ScenarioPlot("bt_progress", "Each leecher's share of the file over time",
+                      _draw_progress, _has("progress"), panel_size=(7.0, 4.9)),
+         ScenarioPlot("bt_availability", "How many running peers hold each piece",
+                      _draw_availability, _has("availability"), panel_size=(7.0, 4.9),
+                      share_y=False),
+         ScenarioPlot("bt_unchoke", "Who unchoked whom, and for how long",
+                      _draw_unchoke_graph, _has("unchoke_graph"), panel_size=(6.0, 4.2),
+                      share_y=False))

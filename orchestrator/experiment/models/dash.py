@@ -21,6 +21,7 @@ from collections import Counter
 from dataclasses import asdict
 
 from orchestrator.experiment.models.base import Quantity, Requires
+from orchestrator.experiment.plots import ScenarioPlot, mark_events
 from services.dash.abr import highest_at_most
 from services.dash.qoe import LAMBDA, qoe
 from services.http_wire import wire_bytes
@@ -242,3 +243,50 @@ def report_lines(details: dict) -> list[str]:
                      f"{phase['mbps']:g} Mb/s: played {shown} Mb/s, predicted "
                      f"{phase['predicted'] / 1e6:g} Mb/s")
     return lines
+
+
+def _draw_playback(ax, scenario) -> None:
+    """Each player's bitrate (steps) and buffer (dotted, right axis), with the
+    bottleneck's capacity and the timeline's events."""
+    buffers = ax.twinx()
+    for host, segments in sorted(scenario.details["segments"].items()):
+        times = [s["t"] for s in segments]
+        line, = ax.step(times, [s["bitrate_mbps"] for s in segments], where="post",
+                        label=f"{host} bitrate")
+        buffers.plot(times, [s["buffer_s"] for s in segments], linestyle=":",
+                     color=line.get_color(), label=f"{host} buffer")
+    for phase in scenario.details.get("schedule", []):
+        ax.plot([phase["from"], phase["to"]], [phase["mbps"]] * 2, color="black",
+                linewidth=2, alpha=0.4)
+    mark_events(ax, scenario.run)
+    ax.set_xlabel("time since the workloads started (s)")
+    ax.set_ylabel("bitrate, and the link's capacity in grey (Mb/s)")
+    buffers.set_ylabel("buffer (s)")
+    ax.set_ylim(bottom=0)
+    buffers.set_ylim(bottom=0)
+
+
+def _draw_edge_requests(ax, scenario) -> None:
+    """Segments each server sent per 5 s: which edges the players used, when."""
+    per_server: dict[str, Counter] = {}
+    for segments in scenario.details["segments"].values():
+        for segment in segments:
+            bin_s = 5 * int(segment["t"] // 5)
+            per_server.setdefault(segment["edge"], Counter())[bin_s] += 1
+    names = {ip: host for host, ip in scenario.run.addresses.items()}
+    for server, counts in sorted(per_server.items()):
+        times = sorted(counts)
+        ax.step(times, [counts[t] for t in times], where="post", label=names.get(server, server))
+    mark_events(ax, scenario.run)
+    ax.set_xlabel("time since the workloads started (s)")
+    ax.set_ylabel("segments served per 5 s")
+
+
+PLOTS = (ScenarioPlot("dash_playback", "Each player's bitrate and buffer, with the "
+                      "bottleneck's capacity", _draw_playback,
+                      lambda scenario: bool(scenario.details.get("schedule")),
+                      panel_size=(7.0, 4.9)),
+         ScenarioPlot("dash_edges", "Segments each server sent per 5 s",
+                      _draw_edge_requests,
+                      lambda scenario: bool(scenario.details.get("segments")),
+                      panel_size=(7.0, 4.9)))

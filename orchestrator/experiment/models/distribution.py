@@ -15,6 +15,7 @@ client's start to the last one's finish, as the clients logged them.
 from __future__ import annotations
 
 from orchestrator.experiment.models.base import Quantity, Requires
+from orchestrator.experiment.plots import ExperimentPlot
 
 CHECKS = ("distribution_time", "bound_ratio", "copies_intact", "cs_bound_over_p2p")
 REQUIRES = Requires()
@@ -100,3 +101,31 @@ def report_lines(details: dict) -> list[str]:
             + (f"{measured:.2f} s" if measured is not None else "not finished")
             + f", bound {details['bound_s']:.2f} s (client-server bound "
             f"{details['cs_bound_s']:.2f} s, P2P bound {details['p2p_bound_s']:.2f} s)"]
+
+
+def _draw_bounds(ax, scenarios: dict) -> bool:
+    """The slide's figure: both bounds against N, and each scenario's time."""
+    measured = [s.details for s in scenarios.values() if "distribution_s" in s.details]
+    if not measured:
+        return False
+    first = measured[0]
+    ns = list(range(1, max(35, max(d["n"] for d in measured)) + 1))
+    per_client = min(first["uploads"])
+    ax.plot(ns, [cs_bound_s(n, first["f_bits"], first["u_s"], first["d_min"]) for n in ns],
+            color="tab:red", label="client-server bound")
+    ax.plot(ns, [p2p_bound_s(n, first["f_bits"], first["u_s"], first["d_min"],
+                             [per_client] * n) for n in ns],
+            color="tab:blue", label="P2P bound")
+    for mode, color in (("client-server", "tab:red"), ("P2P", "tab:blue")):
+        points = [(d["n"], d["distribution_s"]) for d in measured
+                  if d["mode"] == mode and d["distribution_s"] is not None]
+        if points:
+            ax.plot(*zip(*sorted(points), strict=True), "o", color=color,
+                    label=f"{mode}: measured")
+    ax.set_xlabel("N (clients)")
+    ax.set_ylabel("time to distribute the file (s)")
+    return True
+
+
+PLOTS = (ExperimentPlot("distribution", "Time to distribute the file against N: both bounds "
+                        "and each scenario's measured time", _draw_bounds),)

@@ -32,6 +32,7 @@ from orchestrator.experiment.models.smtp_dialogue import (
     exchange_table,
     round_trips,
 )
+from orchestrator.experiment.plots import ScenarioPlot, mark_events
 from services.http_wire import wire_bytes
 from services.mail_server import PostfixMailServer
 
@@ -395,3 +396,20 @@ def report_lines(details: dict) -> list[str]:
                      f"{model['relay_s']:.2f} s: last delivery within {model['bound_s']:.2f} s "
                      "of the outage's end")
     return lines
+
+
+def _draw_queue(ax, scenario) -> None:
+    """The sender's queue length, and the mail fetched so far."""
+    times, lengths = zip(*scenario.details["queue"], strict=True)
+    line, = ax.step(times, lengths, where="post", label="messages in the sender's queue")
+    fetched = sorted(scenario.details.get("fetched_s", []))
+    if fetched:
+        ax.step(fetched, range(1, len(fetched) + 1), where="post", linestyle=":",
+                color=line.get_color(), label="messages fetched")
+    mark_events(ax, scenario.run)
+    ax.set_xlabel("time since the workload started (s)")
+    ax.set_ylabel("messages")
+
+
+PLOTS = (ScenarioPlot("mail_queue", "The sender's queue and the mail fetched, over time",
+                      _draw_queue, lambda scenario: bool(scenario.details.get("queue"))),)

@@ -36,6 +36,7 @@ from orchestrator.experiment.models.arrivals import (
 from orchestrator.experiment.models.base import Quantity, Requires
 from orchestrator.experiment.models.http_hol import loads, predicted_small_done_s
 from orchestrator.experiment.models.http_pages import path_of
+from orchestrator.experiment.plots import ScenarioPlot
 
 HANDSHAKE_RTTS = {"https": 3, "http3": 2}
 # An object counts as held once it waited this long after reaching the host:
@@ -155,3 +156,25 @@ def quantities(spec, run) -> tuple[list[Quantity], dict]:
             "HTTP/2's mean stall of undamaged small objects less HTTP/3's: what "
             "QUIC's own streams save", rtt_s=path.rtt_s))
     return result, {"ttfb_s": ttfb, "objects_s": per_load}
+
+
+def _draw_object_completion(ax, scenario) -> None:
+    """Each load's objects, per protocol: small ones as dots, the large one
+    as a cross, from request to last byte."""
+    for x, per_load in enumerate(scenario.details["objects_s"].values()):
+        for i, load in enumerate(per_load):
+            at = x + 0.6 * (i + 0.5) / len(per_load) - 0.3
+            ax.plot([at] * len(load["small"]), load["small"], ".", color="tab:blue",
+                    label="small objects" if x == i == 0 else None)
+            ax.plot(at, load["large"], "x", color="tab:red",
+                    label="the large object" if x == i == 0 else None)
+    modes = list(scenario.details["objects_s"])
+    ax.set_xticks(range(len(modes)), modes)
+    ax.set_yscale("log")
+    ax.set_ylabel("from request to last byte (s)")
+
+
+PLOTS = (ScenarioPlot("object_completion", "Each object's time from request to last byte, "
+                      "per protocol", _draw_object_completion,
+                      lambda scenario: bool(scenario.details.get("objects_s")),
+                      panel_size=(5.0, 3.5)),)

@@ -30,6 +30,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from orchestrator.experiment.models.base import Quantity, Requires
+from orchestrator.experiment.plots import ScenarioPlot
 from services.http_wire import MSS_BYTES, SEGMENT_OVERHEAD_BYTES
 from topologies.params import HTB_CEIL_BURST_BYTES, LinkParams, parse_link_params
 
@@ -253,3 +254,25 @@ def quantities(spec, run) -> tuple[list[Quantity], dict]:
             slide_formula(mode, path.rtt_s, path.rate_bps, base, objects, parallel),
             rtt_s=path.rtt_s))
     return quantities, {"page_loads_s": loads}
+
+
+def _draw_page_loads(ax, scenario) -> None:
+    """Each mode's page-load time: measured, the model's, and the slide's."""
+    slide = {c.name: c.textbook for c in scenario.checks}
+    modes = [q.name.removeprefix("plt_") for q in scenario.quantities]
+    xs = range(len(modes))
+    ax.plot(xs, [q.measured for q in scenario.quantities], "o", label="measured")
+    ax.plot(xs, [q.predicted for q in scenario.quantities], "x", color="black",
+            label="model")
+    shown = [(x, slide[q.name]) for x, q in zip(xs, scenario.quantities, strict=True)
+             if slide.get(q.name) is not None]
+    if shown:
+        ax.plot(*zip(*shown, strict=True), "_", color="tab:red", markersize=14,
+                label="slide")
+    ax.set_xticks(list(xs), modes, fontsize="small")
+    ax.set_ylabel("page-load time (s)")
+    ax.set_yscale("log")
+
+
+PLOTS = (ScenarioPlot("page_load", "Page-load time per HTTP mode: measured, model and slide",
+                      _draw_page_loads),)

@@ -2,7 +2,8 @@
 by Selenium through Debian's chromium-driver): every check has its row with
 the summary's verdict, every image loads, every local link resolves, the
 console is clean. Then `applab report` on a copy made as an unprivileged
-user gives the same table, and the index lists both runs of its folder."""
+user gives the same table and draws the same plots again, and the index
+lists both runs of its folder."""
 import json
 import shutil
 import subprocess
@@ -17,6 +18,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 from orchestrator.emulation.sandbox import SANDBOX_USER
+from orchestrator.experiment.models import access_link
 
 EXPERIMENTS = Path(__file__).resolve().parents[4] / "experiments"
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -70,7 +72,8 @@ def test_the_report_in_a_browser(results, browser, clean_machine):
     expected = {c["name"].split(".", 1)[1]: verdict(c) for c in summary["checks"]}
     assert table_of(browser) == expected
     images = browser.find_elements(By.TAG_NAME, "img")
-    assert len(images) >= 4      # three plots and the topology
+    shown = {Path(unquote(urlparse(i.get_attribute("src")).path)).name for i in images}
+    assert shown == {f"{plot.name}.png" for plot in access_link.PLOTS} | {"topology.svg"}
     for image in images:
         assert browser.execute_script("return arguments[0].naturalWidth", image) > 0, \
             image.get_attribute("src")
@@ -90,7 +93,10 @@ def test_a_copy_rebuilt_by_an_unprivileged_user_shows_the_same_table(results, br
     with tempfile.TemporaryDirectory(prefix="applab-copied-") as laptop:
         copy = Path(laptop) / run_dir.name
         shutil.copytree(run_dir, copy)
-        (copy / "report.html").unlink()
+        drawn = sorted(p.relative_to(copy) for p in copy.rglob("*.png")
+                       if p.name != SCREENSHOT)
+        for made in [copy / "report.html", *(copy / p for p in drawn)]:
+            made.unlink()
         for path in [Path(laptop), copy, *copy.rglob("*")]:
             shutil.chown(path, SANDBOX_USER)
         applab("report", str(copy), user=SANDBOX_USER,
@@ -99,7 +105,10 @@ def test_a_copy_rebuilt_by_an_unprivileged_user_shows_the_same_table(results, br
         for folder in (run_dir, copy):
             browser.get((folder / "report.html").as_uri())
             pages.append(table_of(browser))
+        redrawn = sorted(p.relative_to(copy) for p in copy.rglob("*.png")
+                         if p.name != SCREENSHOT)
     assert pages[0] == pages[1] and pages[0]
+    assert redrawn == drawn and drawn   # the plots too, from the files alone
 
 
 def test_the_index_lists_every_run_of_its_folder(results, clean_machine):

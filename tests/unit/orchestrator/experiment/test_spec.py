@@ -110,8 +110,9 @@ def test_bad_controllers_are_refused_before_anything_starts(tmp_path, old, new, 
     assert_reported_at(tmp_path, old, new, field, says)
 
 
-TWO_MACHINES = ("plots: [utilisation, delay_cdf, delay_time]",
-                "plots: [utilisation, delay_cdf, delay_time]\n"
+# A line of the access-link spec after which top-level keys may follow.
+TOP_LEVEL = "  lan: {node: lan, peers: [client1, client2, client3], bw: 1000}"
+TWO_MACHINES = (TOP_LEVEL, TOP_LEVEL + "\n"
                 "machines:\n  servers: {address: 192.0.2.10}\n")
 
 
@@ -149,11 +150,16 @@ def assert_reported_at(tmp_path, old, new, field, says, base: Path = ACCESS_LINK
 
 
 def test_a_capture_on_a_missing_link(tmp_path):
-    path, line = variant(tmp_path, "plots: [utilisation, delay_cdf, delay_time]",
-                         "plots: [utilisation, delay_cdf, delay_time]\n"
+    path, line = variant(tmp_path, TOP_LEVEL, TOP_LEVEL + "\n"
                          "captures:\n  - {node: client1, peer: isp}")
     found = problems(path)
     assert any(": captures.0.peer: 'client1' has no link to 'isp'" in p for p in found), found
+
+
+def test_a_plot_the_model_does_not_draw(tmp_path):
+    assert_reported_at(tmp_path, TOP_LEVEL, TOP_LEVEL + "\nplots: [utilisation, queue_length]",
+                       "plots.1", "the access_link model draws no plot 'queue_length' "
+                       "(it draws utilisation, delay_time, delay_cdf)")
 
 
 def test_a_service_without_a_host(tmp_path):

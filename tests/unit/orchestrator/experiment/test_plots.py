@@ -1,0 +1,54 @@
+"""Plots as models declare them: the checks' predictions and slide values
+drawn as reference lines, one panel per scenario, legends beside the data."""
+from orchestrator.experiment.models import MODELS
+from orchestrator.experiment.models.base import Check
+from orchestrator.experiment.plots import (
+    UTILISATION,
+    ExperimentPlot,
+    ScenarioPlot,
+    plots_of,
+    scenario_figure,
+    side_by_side_figure,
+)
+from orchestrator.experiment.result import ScenarioResult
+from tests.unit.orchestrator.experiment.test_page import measured_run
+
+
+def scenario(name="c", predicted=0.6, textbook=0.58) -> ScenarioResult:
+    check = Check("access_utilisation", 0.55, predicted, "±0.1", "", True, "λW/R", textbook)
+    return ScenarioResult(name, "title", "access_link", [], [check], {}, measured_run())
+
+
+def horizontal_lines(ax) -> dict[str, float]:
+    return {line.get_label(): line.get_ydata()[0] for line in ax.lines
+            if len(set(line.get_ydata())) == 1 and len(line.get_ydata()) == 2}
+
+
+def test_the_prediction_and_the_slide_are_drawn_where_the_check_has_them():
+    plot = UTILISATION.referring_to("access_utilisation")
+    ax = scenario_figure(plot, scenario()).axes[0]
+    lines = horizontal_lines(ax)
+    assert lines["model: access_utilisation 0.6"] == 0.6
+    assert lines["slide: access_utilisation 0.58"] == 0.58
+
+
+def test_a_check_without_a_slide_value_draws_the_model_alone():
+    ax = scenario_figure(UTILISATION.referring_to("access_utilisation"),
+                         scenario(textbook=None)).axes[0]
+    assert [label for label in horizontal_lines(ax) if label.startswith("slide")] == []
+
+
+def test_scenarios_get_a_panel_each_with_the_legend_beside_the_data():
+    figure = side_by_side_figure(UTILISATION, [scenario(n) for n in "abcd"])
+    shown = [ax for ax in figure.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in shown] == [f"{n}: title" for n in "abcd"]
+    for ax in shown:
+        anchor = ax.get_legend().get_bbox_to_anchor().transformed(ax.transAxes.inverted())
+        assert anchor.x0 >= 1.0  # to the right of the axes, not over them
+
+
+def test_every_models_plots_have_names_of_their_own():
+    for name, model in MODELS.items():
+        plots = plots_of(model)
+        assert all(isinstance(p, ScenarioPlot | ExperimentPlot) for p in plots), name
+        assert len({p.name for p in plots}) == len(plots), name
