@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 APPLAB := $(VENV)/bin/applab
 
-.PHONY: setup experiment test test-netem unit integration bench clean lint
+.PHONY: setup experiment chapter test test-netem unit integration bench clean lint
 
 setup:
 	bash scripts/install.sh
@@ -13,6 +13,11 @@ EXPERIMENT ?= experiments/access-link.yaml
 
 experiment: setup
 	$(APPLAB) run $(EXPERIMENT)
+
+# Every experiment of the chapter, one after another, into one folder with
+# one index page: about 75 minutes on two cores.
+chapter: setup
+	$(APPLAB) run experiments/
 
 test: setup
 	$(PY) -m pytest tests

@@ -5,14 +5,23 @@ import json
 import sys
 from pathlib import Path
 
-from bench import bringup, container_bringup, experiment_phases, fidelity, grading, relay_rate
+from bench import (
+    bringup,
+    chapter,
+    container_bringup,
+    experiment_phases,
+    fidelity,
+    grading,
+    relay_rate,
+)
 from orchestrator.experiment.manifest import environment, now_iso
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BENCHMARKS = {"bringup": bringup.run, "container_bringup": container_bringup.run,
               "fidelity": fidelity.run, "relay_rate": relay_rate.run, "grading": grading.run,
               "experiment_phases": lambda: experiment_phases.run(
-                  RESULTS / "experiment_phases.log")}
+                  RESULTS / "experiment_phases.log"),
+              "chapter": lambda: chapter.run(RESULTS / "chapter.log")}
 
 
 def main(names: list[str]) -> None:

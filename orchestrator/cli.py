@@ -92,12 +92,23 @@ def linktest(bw, delay, jitter, loss, max_queue, up_bw, down_bw, up_delay, down_
               help="measure the links anew, not from this boot's earlier calibration")
 def run(spec, scenarios, duration, strict, out, hold, without_dns, custom, recalibrate):
     """Run an experiment (a spec, or a folder with experiment.yaml and its own
-    roles and models) and print measured beside predicted."""
+    roles and models) and print measured beside predicted. A folder of specs
+    runs them all, one after another: the whole chapter."""
     from orchestrator.experiment import spec as spec_module
+    from orchestrator.experiment.chapter import is_chapter
     from orchestrator.experiment.runner import kept_apart_for, run_experiment
 
-    experiment = spec_module.load(spec, duration_s=duration, only=list(scenarios) or None,
-                                  without_dns=without_dns, custom=list(custom))
+    def load(path, only=None):
+        return spec_module.load(path, duration_s=duration, only=only,
+                                without_dns=without_dns, custom=list(custom))
+
+    if is_chapter(spec):
+        if scenarios or hold:
+            raise click.UsageError("--scenario and --hold name one experiment's scenarios: "
+                                   "give a spec, not a folder of them")
+        run_whole_chapter(spec, load, out, strict, recalibrate)
+        return
+    experiment = load(spec, list(scenarios) or None)
     with kept_apart_for(experiment):
         run_dir, results = run_experiment(experiment, out, hold=hold, recalibrate=recalibrate)
     failed = [f"{n}.{c.name}" for n, r in results.items() for c in r.checks if c.ok is False]
@@ -106,6 +117,43 @@ def run(spec, scenarios, duration, strict, out, hold, without_dns, custom, recal
         click.echo(f"checks not ok: {', '.join(failed)}")
         if strict:
             sys.exit(1)
+
+
+def run_whole_chapter(folder: Path, load, out: Path, strict: bool, recalibrate: bool) -> None:
+    from orchestrator.experiment.chapter import chapter_specs, load_all, run_chapter
+    from orchestrator.experiment.runfolder import RunFolder
+    from orchestrator.experiment.runner import Console, kept_apart_for, run_experiment
+
+    experiments = load_all(chapter_specs(folder), load)  # every spec checked first
+    console = Console(width=None if sys.stdout.isatty() else 120)
+
+    def run_one(experiment, into, announce):
+        run_dir, results = run_experiment(experiment, into, console=console,
+                                          recalibrate=recalibrate, announce=announce)
+        return run_dir, results, RunFolder(run_dir).manifest["phases_s"]
+
+    with kept_apart_for(*experiments):
+        chapter = run_chapter(experiments, out, run_one, console)
+    click.echo(f"results: {chapter.folder} (index.html lists every run)")
+    if chapter.failed:
+        click.echo(f"checks not ok: {', '.join(chapter.failed)}")
+        if strict:
+            sys.exit(1)
+
+
+@cli.command(name="schema")
+@click.option("-o", "--out", type=click.Path(path_type=Path),
+              help="write it to this file (default: print it)")
+def spec_schema(out):
+    """The JSON Schema of specs, for an editor's YAML language server."""
+    from orchestrator.experiment.schema import spec_schema as schema
+
+    text = json.dumps(schema(), indent=2) + "\n"
+    if out:
+        Path(out).write_text(text)
+        click.echo(f"wrote {out}")
+    else:
+        click.echo(text, nl=False)
 
 
 @cli.command(name="compare")

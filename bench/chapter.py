@@ -1,0 +1,41 @@
+"""The whole chapter's wall time on this machine: `applab run experiments/`
+(`make chapter`), timed as a whole command, with each experiment's phases
+as its chapter.json records them. Its printed report is kept beside the
+JSON (chapter.log)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+from orchestrator.experiment.chapter import CHAPTER_FILE
+
+REPO = Path(__file__).resolve().parents[1]
+FOLDER = REPO / "experiments"
+
+
+def run(log: Path | None = None) -> dict:
+    with TemporaryDirectory() as out:
+        started = time.monotonic()
+        report = subprocess.run([sys.executable, "-m", "orchestrator.cli", "run", str(FOLDER),
+                                 "--out", out], check=False, cwd=REPO, capture_output=True,
+                                text=True)
+        wall = time.monotonic() - started
+        if log is not None:
+            log.write_text(report.stdout + report.stderr)
+        chapter = json.loads(next(Path(out).glob(f"*/{CHAPTER_FILE}")).read_text())
+    experiments = chapter["experiments"]
+    phases: dict[str, float] = {}
+    for found in experiments.values():
+        for phase, seconds in found["phases_s"]["all"].items():
+            phases[phase] = phases.get(phase, 0.0) + seconds
+    return {"folder": str(FOLDER.relative_to(REPO)), "wall_s": round(wall, 1),
+            "exit_status": report.returncode, "checks_failed": chapter["failed"],
+            "phases_s": {k: round(v, 1) for k, v in sorted(phases.items())},
+            "per_experiment_s": {name: {k: round(v, 1) for k, v in
+                                        found["phases_s"]["all"].items()}
+                                 | {"total": round(found["phases_s"]["total"], 1)}
+                                 for name, found in experiments.items()}}
