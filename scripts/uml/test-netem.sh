@@ -21,9 +21,13 @@ step .venv/bin/python -m pytest -p no:cacheprovider -q \
   tests/integration/orchestrator/emulation/links/test_fidelity.py
 # Every check but the mean delay, which the user-mode kernel's one slow CPU
 # inflates over a short run's first seconds (make test judges it on the
-# machine itself).
-step .venv/bin/applab run experiments/access-link.yaml --scenario c --scenario d \
+# machine itself). Its browsers take about 12 s to start there, while the
+# timeline counts from their launch: (d) runs 80 s, so that its link still
+# has some 20 s of load before the upgrade at half-time.
+step .venv/bin/applab run experiments/access-link.yaml --scenario c \
   --duration 40 --out results/uml-access-link
+step .venv/bin/applab run experiments/access-link.yaml --scenario d \
+  --duration 80 --out results/uml-access-link
 step .venv/bin/python scripts/uml/judge.py results/uml-access-link mean_delay
 # The pinger's timeouts against what netem's own qdisc counted as dropped.
 step .venv/bin/applab assignment run udp-pinger
