@@ -11,14 +11,9 @@ from orchestrator.experiment.metrics import write_csv
 from orchestrator.experiment.models import Quantity, evaluate
 from orchestrator.experiment.portstats import agreement_quantity
 from orchestrator.experiment.result import RunResult, ScenarioResult
+from orchestrator.experiment.runfolder import RUN, SUMMARY
 from orchestrator.experiment.scenario import write_json
 from orchestrator.experiment.spec import ResolvedSpec
-
-RUN_FILE = "run.json"
-# Labels (and order) of known quantities in the printed table; others show as named.
-TABLE_LABELS = {"access_utilisation": "access util.", "lan_utilisation": "LAN util.",
-                    "mean_delay": "mean delay (s)", "delay_growth": "delay growth (s/s)",
-                    "hit_rate": "hit rate", "port_stats_agreement": "OpenFlow vs counters"}
 
 
 def evaluate_scenario(spec: ResolvedSpec, run: RunResult) -> ScenarioResult:
@@ -70,8 +65,8 @@ def write_scenario(run_dir: Path, spec: ResolvedSpec, result: ScenarioResult) ->
     write_csv(run_dir / "events.csv", [e.row() for e in result.run.events])
     for name, rows in result.details.get("tables", {}).items():
         write_csv(run_dir / f"{name}.csv", rows)
-    write_json(run_dir / "summary.json", summary(spec, result))
-    write_json(run_dir / RUN_FILE, result.run.as_dict())
+    write_json(run_dir / SUMMARY, summary(spec, result))
+    write_json(run_dir / RUN, result.run.as_dict())
 
 
 def fmt(value) -> str:
@@ -91,14 +86,12 @@ def table(results: dict[str, ScenarioResult]) -> Table:
         out.add_column(column, justify="right", no_wrap=True)
     for name, result in results.items():
         checks = {c.name: c for c in result.checks}
-        for q in sorted(result.quantities, key=lambda q: list(TABLE_LABELS).index(q.name)
-                        if q.name in TABLE_LABELS else len(TABLE_LABELS)):
-            label = TABLE_LABELS.get(q.name, q.name)
+        for q in result.quantities:   # in the order the model gives them
             check = checks.get(q.name)
             verdict = "" if check is None or check.ok is None else (
                 "[green]ok[/green]" if check.ok else "[red]FAIL[/red]")
             textbook = check.textbook if check else q.textbook
-            out.add_row(name, label, fmt(q.measured), fmt(q.predicted), fmt(textbook),
+            out.add_row(name, q.name, fmt(q.measured), fmt(q.predicted), fmt(textbook),
                         verdict, check.tolerance if check else "")
     return out
 

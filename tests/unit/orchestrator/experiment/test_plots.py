@@ -11,7 +11,7 @@ from orchestrator.experiment.plots import (
     side_by_side_figure,
 )
 from orchestrator.experiment.result import ScenarioResult
-from tests.unit.orchestrator.experiment.test_page import measured_run
+from tests.unit.orchestrator.experiment.runs import measured_run
 
 
 def scenario(name="c", predicted=0.6, textbook=0.58) -> ScenarioResult:
