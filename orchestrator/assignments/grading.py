@@ -12,9 +12,7 @@ unless asked to regrade, which reuses its seed, so its network is the same.
 from __future__ import annotations
 
 import csv
-import html
 import json
-import os
 import re
 import subprocess
 import sys
@@ -27,6 +25,7 @@ from xml.etree import ElementTree
 
 from orchestrator.assignments.model import Assignment, AssignmentError, Check
 from orchestrator.assignments.runner import AssignmentReport, Outcome
+from orchestrator.experiment.page import assignment_page
 
 GRADE_FILE, FEEDBACK_TEXT, FEEDBACK_PAGE = "grade.json", "feedback.txt", "feedback.html"
 GRADEBOOK, JUNIT = "gradebook.csv", "junit.xml"
@@ -207,39 +206,12 @@ def junit_xml(book: Gradebook) -> ElementTree.ElementTree:
 
 def feedback_page(grade: Grade, checks: list[Check], assignment: Assignment,
                   folder: Path) -> str:
-    """The student's feedback as one page in ``folder``: each check, why it
-    failed, and links to the program's output and capture."""
-    by_name = {o.check: o for o in grade.outcomes}
-    rows = []
-    for check in checks:
-        outcome = by_name.get(check.name)
-        verdict = "pass" if outcome and outcome.passed else "fail"
-        why = "" if outcome and outcome.passed else (
-            outcome.message if outcome else "not run: the run stopped before its checks")
-        rows.append(f"<tr class={verdict}><td>{verdict.upper()}</td>"
-                    f"<td>{html.escape(check.title)}<pre>{html.escape(why)}</pre></td></tr>")
-    notes = [f"<li class=fail>{html.escape(p)}</li>" for p in grade.problems]
-    notes += [f"<li class=fail>{html.escape(n)}</li>" for n in grade.limits_reached]
-    files = [f'<li><a href="{html.escape(os.path.relpath(p, folder))}">'
-             f"{html.escape(os.path.relpath(p, folder))}</a></li>" for p in grade.look_at]
-    return f"""<!doctype html>
-<html lang=en><head><meta charset=utf-8>
-<title>{html.escape(assignment.name)}: {html.escape(grade.student)}</title>
-<style>
-body {{ font: 15px/1.4 system-ui, sans-serif; max-width: 60em; margin: 2em auto; }}
-td {{ vertical-align: top; padding: .3em .6em; border-bottom: 1px solid #ddd; }}
-tr.pass td:first-child {{ color: #176117; font-weight: bold; }}
-tr.fail td:first-child, li.fail {{ color: #a51b1b; font-weight: bold; }}
-pre {{ white-space: pre-wrap; margin: .3em 0 0; font-weight: normal; color: #333; }}
-</style></head><body>
-<h1>{html.escape(assignment.title)}</h1>
-<p>{html.escape(grade.student)}: <strong>{grade.score(len(checks))}</strong> checks passed
-({html.escape(Path(grade.program).name)}, network seed {grade.seed}).</p>
-<table>{''.join(rows)}</table>
-{'<ul>' + ''.join(notes) + '</ul>' if notes else ''}
-<h2>Its output and capture</h2><ul>{''.join(files) or '<li>none</li>'}</ul>
-</body></html>
-"""
+    """The student's feedback as one page in ``folder``."""
+    who = f"{grade.student}, {Path(grade.program).name}, network seed {grade.seed}"
+    return assignment_page(assignment.title, who, [vars(o) for o in grade.outcomes],
+                           [(c.name, c.title) for c in checks],
+                           grade.problems + grade.limits_reached,
+                           [Path(p) for p in grade.look_at], folder)
 
 
 def grade_all(assignment: Assignment, submissions: Path, out: Path, jobs: int = 1,

@@ -16,7 +16,7 @@ from orchestrator.errors import AppLabError
 from orchestrator.experiment import spec as spec_module
 from orchestrator.experiment.drawing import DrawingError, draw_scenario
 from orchestrator.experiment.manifest import new_run_dir
-from orchestrator.experiment.page import TOPOLOGY, write_assignment_report
+from orchestrator.experiment.page import REPORT, TOPOLOGY, assignment_page, write_page
 from orchestrator.experiment.runner import kept_apart_for
 from orchestrator.experiment.scenario import ScenarioRun
 from orchestrator.experiment.spec import DEFAULT_SEED
@@ -140,7 +140,11 @@ def run_assignment(assignment: Assignment, solution: Path, out: Path,
             report.limits_reached += limit_notes(run, name)
             report.look_at += sorted(scenario_dir.glob("hosts/*/*/std*.log"))
             report.look_at += sorted(scenario_dir.glob("*.pcap"))
-    write_assignment_report(run_dir, report.as_dict(), drawings(experiment, run_dir))
+    write_page(run_dir / REPORT, assignment_page(
+        f"Assignment {assignment.name}", f"program {solution}, network seed {report.seed}",
+        [vars(o) for o in report.outcomes], [(c.name, c.title) for c in checks],
+        report.problems + report.limits_reached, report.look_at, run_dir,
+        drawings(experiment, run_dir)))
     return report
 
 

@@ -311,32 +311,38 @@ def write_compare_report(folder: Path, realizers: list[str], rows: list[dict],
 <p>{_link(folder / "compare.json", folder)}</p>"""))
 
 
-def write_assignment_report(run_dir: Path, report: dict, drawings: dict[str, Path]) -> Path:
-    """A student's run of an assignment (AssignmentReport.as_dict()): each
-    check's verdict and why, what stopped the run or held a program back,
-    each scenario's topology, and the logs and captures to look at."""
-    rows = "".join(
-        f'<tr class="{"ok" if o["passed"] else "fail"}" data-check="{html.escape(o["check"])}">'
-        f"<td>{html.escape(o['scenario'])}</td><td>{html.escape(o['title'])}</td>"
-        f"{_verdict(o['passed'])}<td><pre>{html.escape(o['message'])}</pre></td></tr>"
-        for o in sorted(report["outcomes"], key=lambda o: o["passed"]))
-    notes = "".join(f"<li>{html.escape(p)}</li>" for p in report["problems"]
-                    + report["limits_reached"])
-    files = "".join(f"<li>{_link(Path(p), run_dir)}</li>" for p in report["look_at"])
-    figures = "".join(figure(path, run_dir, f"scenario {name}: its topology")
-                      for name, path in drawings.items())
-    passed = sum(o["passed"] for o in report["outcomes"])
-    name = html.escape(report["assignment"])
-    return write_page(run_dir / REPORT, document(
-        f"{report['assignment']}: applab assignment", f"""<h1>Assignment {name}</h1>
-<p class=sub>program <code>{html.escape(report['solution'])}</code>, seed {report['seed']}:
-<span class="badge {'ok' if report['passed'] else 'fail'}">{passed} of {len(report['outcomes'])}
-checks passed</span></p>
-{f"<h2>What stopped or held back the run</h2><ul>{notes}</ul>" if notes else ""}
+def assignment_page(heading: str, who: str, outcomes: list[dict], checks: list[tuple[str, str]],
+                    notes: list[str], files: list[Path], folder: Path,
+                    drawings: dict[str, Path] | None = None) -> str:
+    """A student's run of an assignment: each check's verdict per scenario
+    and why, the checks never run, what stopped the run or held a program
+    back, each scenario's topology, and the logs and captures to look at.
+    ``outcomes``: the runner's Outcome rows as dicts; ``checks``: (name,
+    title) of every check of the assignment."""
+    ran = {o["check"] for o in outcomes}
+    rows = [(o["passed"], o["check"], o["scenario"], o["title"], o["message"])
+            for o in outcomes]
+    rows += [(False, name, "", title, "not run: the run stopped before its checks")
+             for name, title in checks if name not in ran]
+    table = "".join(
+        f'<tr class="{"ok" if passed else "fail"}" data-check="{html.escape(name)}">'
+        f"<td>{html.escape(scenario)}</td><td>{html.escape(title)}</td>{_verdict(passed)}"
+        f"<td><pre>{html.escape(why)}</pre></td></tr>"
+        for passed, name, scenario, title, why in sorted(rows, key=lambda r: r[0]))
+    passed = sum(o["passed"] for o in outcomes)
+    listed = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
+    linked = "".join(f"<li>{_link(p, folder)}</li>" for p in files)
+    figures = "".join(figure(path, folder, f"scenario {name}: its topology")
+                      for name, path in (drawings or {}).items())
+    return document(heading, f"""<h1>{html.escape(heading)}</h1>
+<p class=sub>{html.escape(who)}:
+<span class="badge {'ok' if rows and all(r[0] for r in rows) else 'fail'}">{passed} of
+{len(rows)} checks passed</span></p>
+{f"<h2>What stopped or held back the run</h2><ul>{listed}</ul>" if listed else ""}
 <table class=checks><tr><th>scenario</th><th>check</th><th>verdict</th><th>why</th></tr>
-{rows}</table>
+{table}</table>
 {figures}
-{f"<h2>Logs and captures</h2><ul class=files>{files}</ul>" if files else ""}"""))
+<h2>Its output and captures</h2><ul class=files>{linked or "<li>none</li>"}</ul>""")
 
 
 def write_index(results: Path) -> Path:

@@ -49,7 +49,10 @@ def test_a_class_graded_two_at_once(name, tmp_path, clean_machine):
     for student in rows:
         folder = out / "students" / student
         assert (folder / "feedback.txt").read_text().startswith(student)
-        assert "<table>" in (folder / "feedback.html").read_text()
+        page = (folder / "feedback.html").read_text()
+        assert all(f'data-check="{c}"' in page for c in checks), student
+        # Its own run's page, with each scenario's topology drawn.
+        assert list(folder.glob("runs/*/report.html")), student
     # A second grade keeps what was graded.
     again = subprocess.run([sys.executable, "-m", "orchestrator.cli", "assignment", "grade",
                             name, str(submissions), "--out", str(out)],

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.experiment.page import REPORT, checks_table, write_report
+from orchestrator.experiment.page import REPORT, assignment_page, checks_table, write_report
 from orchestrator.experiment.runfolder import RunFolderError, load_run
 from tests.unit.orchestrator.experiment.runs import measured_run, run_folder
 
@@ -108,3 +108,15 @@ def test_a_run_reloads_and_reports_without_mininet_or_pyplot(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["False", "20"]
     assert (folder / REPORT).exists()
+
+
+def test_an_assignment_page_lists_every_check_even_those_never_run(tmp_path):
+    outcomes = [{"scenario": "lossy", "check": "replies", "title": "answers each ping",
+                 "passed": False, "message": "3 of 10 answered"}]
+    page = assignment_page("Assignment udp-pinger", "program p.py, network seed 1", outcomes,
+                           [("replies", "answers each ping"), ("timeout", "waits 1 s")],
+                           ["[lossy] student on h1 reached its memory limit (256 MB)"],
+                           [tmp_path / "h1.log"], tmp_path)
+    assert 'data-check="replies"' in page and "3 of 10 answered" in page
+    assert 'data-check="timeout"' in page and "not run" in page
+    assert "0 of\n2 checks passed" in page and "memory limit" in page
