@@ -1,5 +1,5 @@
-"""The same spec under each link realizer, side by side: DESIGN.md's promise
-that netem and the TAP relay give the same behaviour within tolerance."""
+"""The same spec under each link realizer, side by side: netem and the TAP
+relay must give the same behaviour within tolerance (docs/ARCHITECTURE.md)."""
 from __future__ import annotations
 
 from pathlib import Path
