@@ -25,7 +25,7 @@ from pathlib import Path
 
 from orchestrator.emulation.sdn.controller import BUILT_IN_APPS
 from orchestrator.experiment.models import MODELS
-from orchestrator.experiment.models.base import Requires
+from orchestrator.experiment.models.base import Model
 from services import REGISTRY
 
 BUILT_IN = "built-in"
@@ -43,7 +43,7 @@ class CatalogueError(ValueError):
 @dataclass
 class Catalogue:
     roles: dict[str, type] = field(default_factory=lambda: dict(REGISTRY))
-    models: dict[str, object] = field(default_factory=lambda: dict(MODELS))
+    models: dict[str, Model] = field(default_factory=lambda: dict(MODELS))
     controllers: dict[str, Path] = field(default_factory=lambda: dict(BUILT_IN_APPS))
     # where each name came from: BUILT_IN, or "FILE:LINE"
     origins: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -90,9 +90,13 @@ def load_catalogue(path: Path, custom: list[Path] = ()) -> Catalogue:
         for cls in roles:
             _add(catalogue, "role", getattr(cls, "role", None), cls, _where(cls, module_path),
                  problems)
-        for name, model in models.items():
-            _check_model_shape(name, model, module_path, problems)
-            _add(catalogue, "model", name, model, _where(model, module_path), problems)
+        for name, module in models.items():
+            try:
+                model = Model.of(name, module)
+            except ValueError as exc:
+                problems.append(f"{_where(module, module_path)}:1: {exc}")
+                continue
+            _add(catalogue, "model", name, model, _where(module, module_path), problems)
     for app in controller_files(path):
         _add_controller(catalogue, app, problems)
     if problems:
@@ -169,14 +173,3 @@ def _add(catalogue: Catalogue, kind: str, name, obj, where: str, problems: list[
     table[name] = obj
     catalogue.origins[(kind, name)] = where
 
-
-def _check_model_shape(name: str, model, path: Path, problems: list[str]) -> None:
-    missing = [a for a in ("CHECKS", "quantities") if not hasattr(model, a)]
-    if missing:
-        problems.append(f"{_where(model, path)}:1: model {name!r} has no "
-                        f"{' and no '.join(missing)}")
-
-
-def requires(model) -> Requires:
-    """What a model reads; one that declares nothing reads no monitor or workload."""
-    return getattr(model, "REQUIRES", Requires())

@@ -17,7 +17,7 @@ import json
 import os
 from pathlib import Path
 
-from orchestrator.experiment.plots import DrawnPlot, draw_all, plots_of
+from orchestrator.experiment.plots import DrawnPlot, draw_all
 from orchestrator.experiment.runfolder import (
     MANIFEST,
     SUMMARY,
@@ -168,7 +168,7 @@ def chosen_plots(loaded: LoadedRun) -> list:
     for name in loaded.scenarios:
         model = loaded.models.get(loaded.scenarios[name].model)
         selected = loaded.folder.resolved(name).get("plots")
-        for plot in plots_of(model):
+        for plot in model.plots if model else ():
             if selected is None or plot.name in selected:
                 found.setdefault(plot.name, plot)
     return list(found.values())
@@ -179,7 +179,7 @@ def draw_plots(loaded: LoadedRun) -> list[DrawnPlot]:
     drawn = []
     for plot in chosen_plots(loaded):
         scenarios = {n: s for n, s in loaded.scenarios.items()
-                     if plot in plots_of(loaded.models.get(s.model))}
+                     if s.model in loaded.models and plot in loaded.models[s.model].plots}
         drawn += draw_all(loaded.path, scenarios, [plot])
     return drawn
 

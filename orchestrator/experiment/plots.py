@@ -74,11 +74,6 @@ class ExperimentPlot:
 Plot = ScenarioPlot | ExperimentPlot
 
 
-def plots_of(model) -> tuple[Plot, ...]:
-    """The plots a model module declares."""
-    return tuple(getattr(model, "PLOTS", ()))
-
-
 def draw_references(ax, plot: ScenarioPlot, scenario: ScenarioResult) -> None:
     checks = {c.name: c for c in scenario.checks}
     for reference in plot.references:

@@ -102,6 +102,6 @@ def detail_lines(results: dict[str, ScenarioResult], models: dict) -> list[str]:
     lines = []
     for name, result in results.items():
         model = models.get(result.model)
-        if hasattr(model, "report_lines"):
+        if model is not None:
             lines += [f"{name}: {line}" for line in model.report_lines(result.details)]
     return lines

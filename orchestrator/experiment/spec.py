@@ -33,10 +33,8 @@ from orchestrator.experiment.catalogue import (
     Catalogue,
     CatalogueError,
     load_catalogue,
-    requires,
     spec_file,
 )
-from orchestrator.experiment.plots import plots_of
 from orchestrator.experiment.portstats import CONTROLLER_CHECKS
 from orchestrator.experiment.yamlmarks import Mark, YamlError, load_with_marks, mark_for
 from topologies import builders
@@ -772,15 +770,15 @@ def _check_model(spec: ResolvedSpec, problems: _Problems) -> None:
             if spec.controller is None:
                 problems.add(("checks", check), f"{check!r} compares the controller's port "
                              "counters: the scenario has no controller")
-        elif check not in model.CHECKS:
+        elif check not in model.checks:
             problems.add(("checks", check), f"the {spec.model} model has no check "
-                         f"{check!r} (it has {', '.join(model.CHECKS)})")
-    declared = [plot.name for plot in plots_of(model)]
+                         f"{check!r} (it has {', '.join(model.checks)})")
+    declared = [plot.name for plot in model.plots]
     for index, name in enumerate(spec.plots or ()):
         if name not in declared:
             problems.add(("plots", index), f"the {spec.model} model draws no plot {name!r} "
                          f"(it draws {', '.join(declared) or 'none'})")
-    needs = requires(model)
+    needs = model.requires
     for monitor in needs.monitors:
         if monitor not in spec.monitor:
             problems.add(("monitor",), f"the {spec.model} model reads a monitor named "

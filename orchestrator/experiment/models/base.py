@@ -1,6 +1,7 @@
 """Quantities a model predicts, and checks of them against a spec's bounds."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 
@@ -14,6 +15,36 @@ class Requires:
     monitors: dict[str, str] = field(default_factory=dict)
     workload_roles: tuple[str, ...] = ()
     pooled_workload_roles: tuple[str, ...] = ()
+
+
+def _no_lines(details: dict) -> list[str]:
+    return []
+
+
+@dataclass(frozen=True)
+class Model:
+    """What every model offers the runner, the checks of a spec and the
+    report, in one shape. Its module declares ``CHECKS`` (the names a spec
+    may check) and ``quantities(spec, run) -> (quantities, details)``, and
+    may declare ``REQUIRES``, ``PLOTS`` (plots.py) and ``report_lines(details)``
+    (what it says beyond the table)."""
+
+    name: str
+    checks: tuple[str, ...]
+    quantities: Callable
+    requires: Requires = Requires()
+    plots: tuple = ()
+    report_lines: Callable[[dict], list[str]] = _no_lines
+
+    @classmethod
+    def of(cls, name: str, module) -> Model:
+        """The model a module declares; ValueError names what it lacks."""
+        missing = [a for a in ("CHECKS", "quantities") if not hasattr(module, a)]
+        if missing:
+            raise ValueError(f"model {name!r} has no {' and no '.join(missing)}")
+        return cls(name, tuple(module.CHECKS), module.quantities,
+                   getattr(module, "REQUIRES", Requires()), tuple(getattr(module, "PLOTS", ())),
+                   getattr(module, "report_lines", _no_lines))
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ from orchestrator.experiment.plots import (
     UTILISATION,
     ExperimentPlot,
     ScenarioPlot,
-    plots_of,
     scenario_figure,
     side_by_side_figure,
 )
@@ -49,6 +48,6 @@ def test_scenarios_get_a_panel_each_with_the_legend_beside_the_data():
 
 def test_every_models_plots_have_names_of_their_own():
     for name, model in MODELS.items():
-        plots = plots_of(model)
+        plots = model.plots
         assert all(isinstance(p, ScenarioPlot | ExperimentPlot) for p in plots), name
         assert len({p.name for p in plots}) == len(plots), name
