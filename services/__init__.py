@@ -26,12 +26,10 @@ from services.program import Program
 from services.squid_cache import SquidCache
 from services.web_client import WebClient
 
-REGISTRY = {cls.role: cls for cls in (NginxOrigin, CaddyOrigin, SquidCache, WebClient, PageClient,
-                                      ConditionalClient, WebApp, CookieClient,
-                                      BindAuthoritative, UnboundResolver, DnsClient,
-                                      PostfixMailServer, DovecotImap, MailSender, MailReader,
-                                      MailQueueWatch, OpenTracker, BtPeer, BtSeed,
-                                      Aria2Peer, FileClient, DashPlayer, NginxEdge,
-                                      PowerDnsAuthoritative, Program)}
+ROLES = (NginxOrigin, CaddyOrigin, SquidCache, WebClient, PageClient, ConditionalClient, WebApp,
+         CookieClient, BindAuthoritative, UnboundResolver, DnsClient, PostfixMailServer,
+         DovecotImap, MailSender, MailReader, MailQueueWatch, OpenTracker, BtPeer, BtSeed,
+         Aria2Peer, FileClient, DashPlayer, NginxEdge, PowerDnsAuthoritative, Program)
+REGISTRY = {cls.role: cls for cls in ROLES}
 
-__all__ = ["REGISTRY"]
+__all__ = ["REGISTRY", "ROLES"]

@@ -3,7 +3,7 @@ from dataclasses import replace
 
 import pytest
 
-from services import REGISTRY
+from services import REGISTRY, ROLES
 from services.base import HostContext
 from services.http_wire import wire_bytes
 from services.nginx_origin import NginxOrigin
@@ -19,9 +19,12 @@ def ctx(tmp_path, name="svc", host="h1", params=None):
                        services={"origin": "origin", "cache": "cache"}, seed=7)
 
 
+def test_no_two_roles_share_a_name():
+    assert len(REGISTRY) == len(ROLES), sorted(cls.role for cls in ROLES)
+
+
 def test_every_role_implements_the_interface():
-    for role, cls in REGISTRY.items():
-        assert cls.role == role
+    for cls in REGISTRY.values():
         for method in ("config", "command", "ready", "metrics"):
             assert callable(getattr(cls, method))
         assert isinstance(cls.defaults, dict)

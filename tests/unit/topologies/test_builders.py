@@ -1,7 +1,6 @@
 import ipaddress
 
 import pytest
-from mininet.topo import Topo
 
 from topologies.base import AppTopo
 from topologies.builders import (
@@ -26,9 +25,14 @@ def test_two_hosts_puts_the_link_on_h1_s1():
     assert "delay" not in link_info(topo, "s1", "h2")
 
 
-def test_apptopo_is_a_mininet_topo_and_validates_links():
+def test_apptopo_takes_a_mininet_topology_as_written_and_validates_links():
     topo = AppTopo()
-    assert isinstance(topo, Topo)
+    topo.addHost("h1")
+    topo.addHost("h2")
+    topo.addSwitch("s1")
+    topo.addLink("h2", "s1", bw=10, delay="5ms")   # Mininet's own keywords
+    assert topo.linkInfo("h2", "s1")["bw"] == 10 and topo.hosts() == ["h1", "h2"]
+    topo = AppTopo()
     topo.addHost("h1")
     topo.addSwitch("s1")
     with pytest.raises(LinkParamError) as err:
