@@ -28,6 +28,12 @@ from services.base import CsvWorkload, HostContext, Probe, SandboxLimits, listen
 TIMED_OUT_STATUS = 124
 # Between timeout's SIGTERM and its SIGKILL.
 KILL_AFTER_S = 2
+
+
+def time_limited(argv: list[str], limit_s: float) -> list[str]:
+    """``argv`` under timeout(1): SIGTERM at ``limit_s``, SIGKILL soon after,
+    exit status TIMED_OUT_STATUS. A program's run and a check's command alike."""
+    return ["timeout", f"--kill-after={KILL_AFTER_S}s", f"{limit_s:g}s", *argv]
 # A service's limit when its spec gives none: it runs until the run stops it.
 SERVICE_TIME_LIMIT_S = 24 * 3600
 PROTOCOLS = ("tcp", "udp")
@@ -85,8 +91,7 @@ class Program(CsvWorkload):
     def command(self, ctx: HostContext) -> list[str]:
         p = self._params(ctx)
         limit = p["time_limit_s"] or p.get("duration_s") or SERVICE_TIME_LIMIT_S
-        return ["timeout", f"--kill-after={KILL_AFTER_S}s", f"{limit:g}s",
-                "env", "-C", str(ctx.home), *argv_of(p["command"])]
+        return time_limited(["env", "-C", str(ctx.home), *argv_of(p["command"])], limit)
 
     def ready(self, ctx: HostContext, probe: Probe) -> bool:
         ready = self._params(ctx)["ready"]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from orchestrator.assignments import wire
 from orchestrator.emulation.commands import execute
+from services.program import time_limited
 
 # How long a check's command may take unless it says otherwise.
 COMMAND_TIMEOUT_S = 15.0
@@ -19,7 +20,7 @@ EXCHANGE_WAIT_S = 5.0
 
 @dataclass(frozen=True)
 class Completed:
-    status: int       # 124: it was still running at its timeout
+    status: int       # TIMED_OUT_STATUS: it was still running at its timeout
     out: str
     err: str
 
@@ -70,8 +71,7 @@ class Lab:
             timeout_s: float = COMMAND_TIMEOUT_S) -> Completed:
         """Run ``argv`` on ``host`` now, ``input`` on its stdin, killed
         (with what it forked) after ``timeout_s``."""
-        code, out, err = execute(self._run.net[host],
-                                 ["timeout", "--kill-after=1s", f"{timeout_s:g}s", *argv],
+        code, out, err = execute(self._run.net[host], time_limited(argv, timeout_s),
                                  input_text=input)
         return Completed(code, out, err)
 
