@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from orchestrator.experiment.models.base import Check, Quantity
+if TYPE_CHECKING:  # models read results: this module imports none of theirs
+    from orchestrator.experiment.models.base import Check, Quantity
 
 
 @dataclass
@@ -32,13 +35,34 @@ class LinkSeries:
     rows: list[dict] = field(default_factory=list)
 
 
+class EventKind(StrEnum):
+    """What a timeline event does; the value is what events.csv and run.json keep."""
+
+    LINK_SET = "link_set"
+    LINK_UP = "link_up"
+    LINK_DOWN = "link_down"
+    SERVICE_STOP = "service_stop"
+    SERVICE_KILL = "service_kill"
+    SERVICE_START = "service_start"
+    WORKLOAD_STOP = "workload_stop"
+    WORKLOAD_START = "workload_start"
+
+    @property
+    def stops_a_service(self) -> bool:
+        return self in (EventKind.SERVICE_STOP, EventKind.SERVICE_KILL)
+
+    @property
+    def on_a_service(self) -> bool:
+        return self in (EventKind.SERVICE_STOP, EventKind.SERVICE_KILL, EventKind.SERVICE_START)
+
+
 @dataclass
 class EventRecord:
     """A timeline event as it happened: ``at_s`` as planned and ``happened_s``
     as carried out, both seconds after the workloads started."""
 
     at_s: float
-    kind: str
+    kind: EventKind
     target: str
     label: str = ""
     hosts: list[str] = field(default_factory=list)
@@ -46,6 +70,9 @@ class EventRecord:
     took_s: float | None = None
     error: str = ""
     detail: dict = field(default_factory=dict)  # what the action saw, e.g. queued bytes
+
+    def __post_init__(self):
+        self.kind = EventKind(self.kind)   # as read back from JSON, or a made-up run
 
     def row(self) -> dict:
         return {"at_s": self.at_s, "happened_s": self.happened_s, "took_s": self.took_s,

@@ -17,7 +17,7 @@ from orchestrator.emulation.network import Network
 from orchestrator.experiment.contexts import Contexts
 from orchestrator.experiment.monitors import Monitors
 from orchestrator.experiment.resources import ResourceMeter
-from orchestrator.experiment.result import RunResult
+from orchestrator.experiment.result import EventKind, RunResult
 from orchestrator.experiment.spec import ResolvedSpec, machine_of
 from orchestrator.experiment.supervisor import ServiceFailed, ServiceSupervisor
 from orchestrator.experiment.timeline import Planned, Timeline, plan
@@ -200,30 +200,31 @@ class ScenarioRun:
         return status + (" (draining)" if elapsed > self.spec.duration_s else "")
 
     def act(self, event: Planned) -> dict | None:
-        """Carry out one timeline event; return what it saw."""
-        elapsed = time.monotonic() - self.timeline.t0
-        if event.kind == "link_set":
-            ends = event.ends
-            began = time.monotonic()
-            queued = self.net.queued_bytes(*ends)  # what the change found waiting
-            self.net.set_link(*ends, event.change)
-            # When the new parameters were in force: a slow kernel takes a
-            # tenth of a second or more to read the queue and change a class.
-            applied_after_s = time.monotonic() - began
-            self.monitors.follow_links()
-            return {"queued_bytes": queued, "applied_after_s": applied_after_s}
-        elif event.kind in ("link_up", "link_down"):
-            self.net.set_link_up(*event.ends, up=event.kind == "link_up")
-        elif event.kind in ("service_stop", "service_kill"):
-            self.services.stop(event.target, kill=event.kind == "service_kill")
-        elif event.kind == "service_start":
-            self.services.start(event.target)
-        elif event.kind == "workload_stop":
-            self.workloads.stop(event.target, event.hosts)
-        elif event.kind == "workload_start":
-            self.workloads.start(event.target, event.hosts, elapsed)
-        else:
-            raise ValueError(f"unknown event kind {event.kind!r}")
+        """Carry out one timeline event; return what it saw. Every kind of
+        event is matched here, and only here."""
+        match EventKind(event.kind):
+            case EventKind.LINK_SET:
+                ends = event.ends
+                began = time.monotonic()
+                queued = self.net.queued_bytes(*ends)  # what the change found waiting
+                self.net.set_link(*ends, event.change)
+                # When the new parameters were in force: a slow kernel takes a
+                # tenth of a second or more to read the queue and change a class.
+                applied_after_s = time.monotonic() - began
+                self.monitors.follow_links()
+                return {"queued_bytes": queued, "applied_after_s": applied_after_s}
+            case EventKind.LINK_UP | EventKind.LINK_DOWN:
+                self.net.set_link_up(*event.ends, up=event.kind == EventKind.LINK_UP)
+            case EventKind.SERVICE_STOP | EventKind.SERVICE_KILL:
+                self.services.stop(event.target, kill=event.kind == EventKind.SERVICE_KILL)
+            case EventKind.SERVICE_START:
+                self.services.start(event.target)
+            case EventKind.WORKLOAD_STOP:
+                self.workloads.stop(event.target, event.hosts)
+            case EventKind.WORKLOAD_START:
+                self.workloads.start(event.target, event.hosts,
+                                     time.monotonic() - self.timeline.t0)
+        return None
 
     def hold(self) -> None:
         nodes = self.net.hosts + self.net.net.switches

@@ -36,6 +36,7 @@ from orchestrator.experiment.catalogue import (
     spec_file,
 )
 from orchestrator.experiment.portstats import CONTROLLER_CHECKS
+from orchestrator.experiment.result import EventKind
 from orchestrator.experiment.yamlmarks import Mark, YamlError, load_with_marks, mark_for
 from topologies import builders
 from topologies.names import (
@@ -172,10 +173,10 @@ class EventSpec(_Strict):
         return self
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> EventKind:
         if self.link is not None:
-            return "link_set" if self.set is not None else f"link_{self.state}"
-        return f"{'service' if self.service else 'workload'}_{self.action}"
+            return EventKind.LINK_SET if self.set is not None else EventKind(f"link_{self.state}")
+        return EventKind(f"{'service' if self.service else 'workload'}_{self.action}")
 
     @property
     def target(self) -> str:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from orchestrator.experiment.result import EventRecord
+from orchestrator.experiment.result import EventKind, EventRecord
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ def plan(events, workloads) -> list[Planned]:
     (events at the same time in the order given)."""
     planned = [Planned(e.at, e.kind, e.target, e.label, tuple(e.hosts), e.set or {},
                        tuple(e.link or ())) for e in events]
-    planned += [Planned(w.start_at, "workload_start", name, "start_at", tuple(w.hosts))
+    planned += [Planned(w.start_at, EventKind.WORKLOAD_START, name, "start_at", tuple(w.hosts))
                 for name, w in workloads.items() if w.start_at > 0]
     return sorted(planned, key=lambda p: p.at_s)
 

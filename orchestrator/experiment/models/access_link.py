@@ -39,6 +39,7 @@ from orchestrator.experiment.metrics import (
 )
 from orchestrator.experiment.models.base import Quantity, Requires
 from orchestrator.experiment.plots import DELAY_CDF, DELAY_TIME, UTILISATION
+from orchestrator.experiment.result import EventKind
 
 # Utilisation and queue growth are measured from this long after responses
 # start to flow to the end of the request stream.
@@ -197,7 +198,8 @@ def from_run(spec, run) -> tuple[Inputs, Measured, dict]:
 def upgrade_of(spec, run):
     """The timeline's change of the access link's rate, if it had one."""
     a, b = spec.monitor["access"].node, spec.monitor["access"].peers[0]
-    return next((e for e in run.events if e.kind == "link_set" and e.happened_s is not None
+    return next((e for e in run.events if e.kind == EventKind.LINK_SET
+                 and e.happened_s is not None
                  and e.target in (f"{a}-{b}", f"{b}-{a}")), None)
 
 

@@ -114,7 +114,7 @@ def cdn_quantities(spec, run, sessions: dict, details: dict) -> list[Quantity]:
         return []
     names = spec.dns.plan(list(run.addresses), {n: s.host for n, s in spec.services.items()}
                           ).build(run.addresses, distance=spec.topology.build().rttMs)
-    failed = [e for e in run.events if e.kind in ("service_kill", "service_stop")
+    failed = [e for e in run.events if e.kind.stops_a_service
               and spec.services[e.target].role == EDGE_ROLE and e.happened_s is not None]
     failed_at = min((e.happened_s for e in failed), default=float("inf"))
     dead = {run.addresses[spec.services[e.target].host] for e in failed}

@@ -25,6 +25,7 @@ import dns.message
 import dpkt
 
 from orchestrator.experiment.models.base import Quantity, Requires
+from orchestrator.experiment.result import EventKind
 from topologies.names import Names, Zone, fqdn, within
 
 CHECKS = ("queries_match_model", "cold_queries_sent_by_resolver", "cold_latency",
@@ -199,13 +200,13 @@ def quantities(spec, run) -> tuple[list[Quantity], dict]:
 
     # The timeline's service events, on the rows' clock: a stopped server answers nothing.
     outages = sorted((run.window[0] + e.happened_s, e.kind, e.target) for e in run.events
-                     if e.kind.startswith("service_") and e.happened_s is not None)
+                     if e.kind.on_a_service and e.happened_s is not None)
     steps: dict[str, dict] = {}
     for row in run.rows():
         start, end = float(row["start"]), float(row["end"])
         while outages and outages[0][0] <= start:
             _, kind, service = outages.pop(0)
-            (model.down.discard if kind == "service_start" else model.down.add)(
+            (model.down.discard if kind == EventKind.SERVICE_START else model.down.add)(
                 service_host[service])
         # (server, who asked it) for each query the servers logged in the step
         asked = [(host, host_of.get(q["client"], q["client"]))

@@ -33,6 +33,7 @@ from orchestrator.experiment.models.smtp_dialogue import (
     round_trips,
 )
 from orchestrator.experiment.plots import ScenarioPlot, mark_events
+from orchestrator.experiment.result import EventKind
 from services.http_wire import wire_bytes
 from services.mail_server import PostfixMailServer
 
@@ -193,9 +194,9 @@ class MailWorld:
         for event in sorted(self.run.events, key=lambda e: e.happened_s or 0):
             if event.target != service or event.happened_s is None:
                 continue
-            if event.kind in ("service_stop", "service_kill"):
+            if event.kind.stops_a_service:
                 down_since = t0 + event.happened_s
-            elif event.kind == "service_start" and down_since is not None:
+            elif event.kind == EventKind.SERVICE_START and down_since is not None:
                 intervals.append((down_since, t0 + event.happened_s))
                 down_since = None
         if down_since is not None:

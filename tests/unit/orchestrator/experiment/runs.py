@@ -17,7 +17,7 @@ def measured_run() -> RunResult:
         workloads={"web-client": WorkloadRun("web-client", "web-client", ["client1"],
                                              requests)},
         services={}, links={"access": LinkSeries("access", "isp", ["gw"], 1.54, 1.54, rows)},
-        events=[EventRecord(5.0, "link", "isp-gw", "upgrade", happened_s=5.1)],
+        events=[EventRecord(5.0, "link_set", "isp-gw", "upgrade", happened_s=5.1)],
         addresses={"client1": "10.1.0.2"}, link_params={}, link_stats={}, pcaps=[])
 
 
