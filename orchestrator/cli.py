@@ -213,7 +213,7 @@ def draw_topology(spec, scenario, out):
     experiment = spec_module.load(spec, only=[scenario] if scenario else None)
     chosen = experiment.scenarios[scenario] if scenario else \
         next(iter(experiment.scenarios.values()))
-    drawn = draw_scenario(chosen.model_dump(), out, note=f"realizer {chosen.realizer}")
+    drawn = draw_scenario(chosen, out, note=f"realizer {chosen.realizer}")
     click.echo(f"drew {drawn}")
 
 

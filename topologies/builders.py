@@ -192,6 +192,7 @@ BUILDERS = {"two_hosts": two_hosts, "star_lan": star_lan, "star": star,
             "institutional": institutional, "internet": internet}
 
 
-def build(builder: str, params: dict) -> AppTopo:
-    """The topology a spec's ``topology`` section names."""
-    return BUILDERS[builder](**params)
+def build(builder: str, params: dict, own: dict | None = None) -> AppTopo:
+    """The topology a spec's ``topology`` section names: a built-in builder,
+    or one of ``own`` (an experiment's, as Mininet's ``--custom`` adds topos)."""
+    return {**BUILDERS, **(own or {})}[builder](**params)

@@ -154,6 +154,6 @@ def drawings(experiment, run_dir: Path) -> dict[str, Path]:
     for name, scenario in experiment.scenarios.items():
         (run_dir / name).mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(DrawingError):   # a report without it still helps
-            drawn[name] = draw_scenario(scenario.model_dump(), run_dir / name / TOPOLOGY,
+            drawn[name] = draw_scenario(scenario, run_dir / name / TOPOLOGY,
                                         note=f"realizer {scenario.realizer}")
     return drawn

@@ -1,15 +1,18 @@
-"""The roles and models a spec may name: the built-in ones, and those an
-experiment brings itself, without editing the core.
+"""The roles, models and topology builders a spec may name: the built-in
+ones, and those an experiment brings itself, without editing the core.
 
 - An experiment folder ``experiments/NAME/`` holds ``experiment.yaml`` and
-  its own ``roles/*.py`` (each lists its role classes in ``ROLES``) and
+  its own ``roles/*.py`` (each lists its role classes in ``ROLES``),
   ``models/*.py`` (each module is a model named after its file: ``CHECKS``,
   ``quantities(spec, run)``, and ``REQUIRES`` if it reads monitors or
-  workloads).
+  workloads) and ``builders/*.py`` (each maps names to topology builders in
+  ``BUILDERS``: functions of the spec's ``topology.params`` that return an
+  ``AppTopo``).
 - It may also hold ``controllers/*.py``: OpenFlow controller apps (Ryu API,
   run by os-ken), each named after its file, for a spec's ``controller.app``.
 - ``applab run SPEC --custom FILE.py``, as Mininet's ``--custom``: a module
-  with ``ROLES = [...]`` and/or ``MODELS = {"name": model}``.
+  with ``ROLES = [...]``, ``MODELS = {"name": model}`` and/or
+  ``BUILDERS = {"name": builder}``.
 
 A module that does not import, or a name given twice or already built in, is
 reported with its file and line before anything starts.
@@ -20,6 +23,7 @@ import importlib.util
 import inspect
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +49,8 @@ class Catalogue:
     roles: dict[str, type] = field(default_factory=lambda: dict(REGISTRY))
     models: dict[str, Model] = field(default_factory=lambda: dict(MODELS))
     controllers: dict[str, Path] = field(default_factory=lambda: dict(BUILT_IN_APPS))
+    # The experiment's own topology builders (the built-in ones: topologies/builders.py).
+    builders: dict[str, Callable] = field(default_factory=dict)
     # where each name came from: BUILT_IN, or "FILE:LINE"
     origins: dict[tuple[str, str], str] = field(default_factory=dict)
 
@@ -67,11 +73,12 @@ def spec_file(path: Path) -> Path:
 
 
 def extension_files(path: Path) -> list[Path]:
-    """An experiment folder's own role and model modules."""
+    """An experiment folder's own role, model and builder modules."""
     path = Path(path)
     if not path.is_dir():
         return []
-    return sorted((path / "roles").glob("*.py")) + sorted((path / "models").glob("*.py"))
+    return [module for kind in ("roles", "models", "builders")
+            for module in sorted((path / kind).glob("*.py"))]
 
 
 def load_catalogue(path: Path, custom: list[Path] = ()) -> Catalogue:
@@ -85,8 +92,13 @@ def load_catalogue(path: Path, custom: list[Path] = ()) -> Catalogue:
         is_model_file = folder is not None and module_path.parent == folder / "models"
         roles = getattr(module, "ROLES", [])
         models = {module_path.stem: module} if is_model_file else getattr(module, "MODELS", {})
-        if not roles and not models:
-            problems.append(f"{module_path}:1:1: defines no ROLES and no MODELS")
+        builders = getattr(module, "BUILDERS", {})
+        if not roles and not models and not builders:
+            problems.append(f"{module_path}:1:1: defines no ROLES, no MODELS and no BUILDERS")
+        if builders:
+            _know_built_in_builders(catalogue)
+        for name, builder in builders.items():
+            _add(catalogue, "builder", name, builder, _where(builder, module_path), problems)
         for cls in roles:
             _add(catalogue, "role", getattr(cls, "role", None), cls, _where(cls, module_path),
                  problems)
@@ -157,8 +169,18 @@ def _where(obj, module_path: Path) -> str:
         return f"{module_path}:1"
 
 
+def _know_built_in_builders(catalogue: Catalogue) -> None:
+    """The built-in builders' names, so an experiment's clash is refused.
+    Imported only here: they need Mininet's Topo, which reading runs does not."""
+    from topologies.builders import BUILDERS
+
+    for name in BUILDERS:
+        catalogue.origins.setdefault(("builder", name), BUILT_IN)
+
+
 def _add(catalogue: Catalogue, kind: str, name, obj, where: str, problems: list[str]) -> None:
-    table = catalogue.roles if kind == "role" else catalogue.models
+    table = {"role": catalogue.roles, "model": catalogue.models,
+             "builder": catalogue.builders}[kind]
     if not isinstance(name, str) or not name:
         problems.append(f"{where}:1: a {kind} needs a name (a role's class attribute 'role')")
         return

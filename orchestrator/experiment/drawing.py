@@ -90,16 +90,14 @@ def roles_of(scenario: dict) -> dict[str, list[str]]:
     return found
 
 
-def draw_scenario(scenario: dict, out: Path, note: str = "") -> Path:
-    """The drawing of a resolved scenario (``ResolvedSpec.model_dump()``, as
-    a manifest keeps it) as ``out`` (.svg or .png)."""
-    from orchestrator.experiment.spec import TopologySpec
-
-    title = scenario.get("scenario") or scenario.get("experiment", "")
-    if scenario.get("scenario_title"):
-        title += f": {scenario['scenario_title']}"
-    topo = TopologySpec(**scenario["topology"]).build()
-    return render(dot_source(topo, roles_of(scenario), title, note), out)
+def draw_scenario(spec, out: Path, note: str = "") -> Path:
+    """The drawing of a scenario (a ``ResolvedSpec``, whose topology may come
+    from its experiment's own builder) as ``out`` (.svg or .png)."""
+    title = spec.scenario or spec.experiment
+    if spec.scenario_title:
+        title += f": {spec.scenario_title}"
+    return render(dot_source(spec.topology.build(), roles_of(spec.model_dump()), title, note),
+                  out)
 
 
 def render(source: str, out: Path) -> Path:

@@ -123,21 +123,9 @@ def resources_table(phases: dict, resources: dict) -> str:
 
 
 def topology_figure(folder: RunFolder, name: str, realizer: str) -> str:
-    """The scenario's drawing, made beside its files if it is not there yet."""
-    out = folder.path / name / TOPOLOGY
-    if not out.exists():
-        # Drawn when the run ends; here only for a folder without one.
-        spec = folder.resolved(name)
-        if not spec.get("topology"):
-            return ""
-        try:  # the topology is rebuilt as Mininet's Topo, then laid out by Graphviz
-            from orchestrator.experiment.drawing import DrawingError, draw_scenario
-
-            draw_scenario(spec, out, note=f"realizer {realizer}")
-        except ModuleNotFoundError as exc:
-            return f"<p>No topology drawing: redrawing it needs {html.escape(exc.name)}.</p>"
-        except DrawingError as exc:
-            return f"<p>No topology drawing: {html.escape(str(exc))}</p>"
+    """The scenario's drawing, made when its run ended."""
+    if not (folder.path / name / TOPOLOGY).exists():
+        return "<p>No topology drawing: Graphviz did not draw it when the run ended.</p>"
     return (f"<figure class=topology><img src=\"{html.escape(name)}/{TOPOLOGY}\" "
             f"alt=\"topology of scenario {html.escape(name)}\"><figcaption>Topology: hosts "
             f"by role, each link's bw, delay and loss; links realized by "

@@ -18,8 +18,9 @@ from orchestrator.emulation.cluster.placement import COORDINATOR, crossing_links
 from orchestrator.emulation.links.realizers import choose_realizer
 from orchestrator.emulation.linktest import run_linktest, tunnel_delay
 from orchestrator.emulation.state import STATE_ROOT
+from orchestrator.experiment.drawing import DrawingError, draw_scenario
 from orchestrator.experiment.manifest import new_run_dir, now_iso, write_manifest
-from orchestrator.experiment.page import write_index, write_report
+from orchestrator.experiment.page import TOPOLOGY, write_index, write_report
 from orchestrator.experiment.report import (
     detail_lines,
     evaluate_scenario,
@@ -156,6 +157,10 @@ def run_experiment(experiment: Experiment, out: Path, hold: bool = False,
         with clock.phase("report"):
             results[name] = evaluate_scenario(spec, run)
             write_scenario(run_dir / name, spec, results[name])
+            try:
+                draw_scenario(spec, run_dir / name / TOPOLOGY, note=f"realizer {run.realizer}")
+            except DrawingError as exc:
+                console.print(f"  no topology drawing: {exc}")
     first = experiment.scenarios[names[0]]
     with clock.phase("report"):
         write_json(run_dir / "summary.json", {

@@ -98,10 +98,12 @@ class CheckSpec(_Strict):
 class TopologySpec(_Strict):
     builder: str
     params: dict[str, Any] = Field(default_factory=dict)
+    # The experiment's own builders (its catalogue's), set as the spec is resolved.
+    _own_builders: dict = PrivateAttr(default_factory=dict)
 
     def build(self):
         """The topology (pure data) this section names."""
-        return builders.build(self.builder, self.params)
+        return builders.build(self.builder, self.params, self._own_builders)
 
 
 class ServiceSpec(_Strict):
@@ -588,6 +590,7 @@ def _resolve(base, name, overlay, marks, problems: _Problems, duration_s,
         problems.items += [p for p in scoped.items if p not in problems.items]
         return None
     spec._catalogue = catalogue
+    spec.topology._own_builders = catalogue.builders
     _check_semantics(spec, scoped)
     problems.items += [p for p in scoped.items if p not in problems.items]
     return spec if not scoped.items else None
@@ -597,9 +600,10 @@ def _check_semantics(spec: ResolvedSpec, problems: _Problems) -> None:
     _check_model(spec, problems)
     _check_controller(spec, problems)
     topo_at = ("topology",)
-    if spec.topology.builder not in builders.BUILDERS:
+    known = [*builders.BUILDERS, *spec.catalogue.builders]
+    if spec.topology.builder not in known:
         problems.add((*topo_at, "builder"), f"unknown builder {spec.topology.builder!r} "
-                     f"(have {', '.join(builders.BUILDERS)})")
+                     f"(have {', '.join(known)})")
         return
     for key, value in spec.topology.params.items():
         if key == "link" or key.endswith("_link"):

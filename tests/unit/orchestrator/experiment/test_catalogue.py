@@ -32,9 +32,12 @@ def custom(tmp_path, text: str, name: str = "extra.py") -> Path:
     return path
 
 
-def test_a_folder_brings_its_roles_and_model():
+def test_a_folder_brings_its_roles_model_and_builder():
     catalogue = load_catalogue(FOLDER)
     assert catalogue.custom("model") == {"uppercase": f"{FOLDER}/models/uppercase.py:1"}
+    assert catalogue.custom("builder") == {"pair": f"{FOLDER}/builders/pair.py:6"}
+    topo = next(iter(spec.load(FOLDER).scenarios.values())).topology.build()
+    assert topo.linkInfo("h1", "s1")["delay"] == "10ms" and sorted(topo.hosts()) == ["h1", "h2"]
     assert catalogue.origins[("role", "web-origin")] == BUILT_IN
     assert "udp-uppercase-client" in spec.load(FOLDER).catalogue.roles
 
@@ -76,8 +79,38 @@ def test_a_spec_with_a_bad_custom_module_starts_nothing(tmp_path):
 
 def test_a_module_with_nothing_to_add_is_refused(tmp_path):
     empty = custom(tmp_path, "X = 1\n")
-    with pytest.raises(CatalogueError, match="defines no ROLES and no MODELS"):
+    with pytest.raises(CatalogueError, match="defines no ROLES, no MODELS and no BUILDERS"):
         load_catalogue(tmp_path, [empty])
+
+
+BUILDER = '''\
+from topologies.builders import two_hosts
+
+
+def {name}():
+    return two_hosts({{"delay": "1ms"}})
+
+
+BUILDERS = {{"{name}": {name}}}
+'''
+
+
+def test_a_builder_named_as_a_built_in_one_is_refused(tmp_path):
+    clash = custom(tmp_path, BUILDER.format(name="star_lan"))
+    with pytest.raises(CatalogueError) as err:
+        load_catalogue(tmp_path, [clash])
+    assert err.value.problems == [f"{clash}:4:1: builder 'star_lan' clashes with the built-in "
+                                  "builder of that name"]
+
+
+def test_an_unknown_builder_is_told_the_experiments_own_too(tmp_path):
+    extra = custom(tmp_path, BUILDER.format(name="tiny"))
+    text = (FOLDER / "experiment.yaml").read_text().replace("builder: pair", "builder: tin")
+    (tmp_path / "experiment.yaml").write_text(text)
+    with pytest.raises(SpecError) as err:
+        spec.load(tmp_path / "experiment.yaml", custom=[extra])
+    assert any("unknown builder 'tin' (have two_hosts" in p and p.endswith(", tiny)")
+               for p in err.value.problems), err.value.problems
 
 
 def test_a_folder_brings_its_controller_apps_and_a_broken_one_is_named(tmp_path):
