@@ -146,7 +146,7 @@ def run_whole_chapter(folder: Path, load, out: Path, strict: bool, recalibrate: 
               help="write it to this file (default: print it)")
 def spec_schema(out):
     """The JSON Schema of specs, for an editor's YAML language server."""
-    from orchestrator.experiment.schema import spec_schema as schema
+    from orchestrator.experiment.spec.schema import spec_schema as schema
 
     text = json.dumps(schema(), indent=2) + "\n"
     if out:

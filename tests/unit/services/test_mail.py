@@ -12,7 +12,7 @@ from services.imap_server import DovecotImap
 from services.mail_queue import MailQueueWatch
 from services.mail_server import PostfixMailServer, delivered, parse_log
 from services.mail_user import MailReader, MailSender, addresses_problems, body_digest, compose
-from tests.unit.orchestrator.experiment.test_spec import REPO
+from tests.paths import REPO
 
 EMAIL = REPO / "experiments" / "email.yaml"
 ABSOLUTE_PATH = re.compile(r"(?<![\w.])/[\w./-]+")

@@ -5,7 +5,7 @@ import pytest
 from orchestrator.experiment import runner
 from orchestrator.experiment.scenario import PhaseClock
 from orchestrator.experiment.spec import load
-from tests.unit.orchestrator.experiment.test_spec import ACCESS_LINK
+from tests.paths import ACCESS_LINK
 
 
 class Result:

@@ -7,7 +7,7 @@ from orchestrator.experiment.launch import Launched
 from orchestrator.experiment.spec import load
 from orchestrator.experiment.supervisor import ServiceFailed
 from orchestrator.experiment.workloads import HostRun, WorkloadSet
-from tests.unit.orchestrator.experiment.test_spec import ACCESS_LINK
+from tests.paths import ACCESS_LINK
 
 
 class FakeProc:

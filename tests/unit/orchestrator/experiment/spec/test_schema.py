@@ -1,15 +1,14 @@
 """The JSON Schema of specs: the one in docs/ is what `applab schema`
 writes, every shipped spec passes it, and a misspelt key does not."""
 import json
-from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
 
-from orchestrator.experiment.schema import spec_schema
+from orchestrator.experiment.spec.schema import spec_schema
+from tests.paths import REPO
 
-REPO = Path(__file__).resolve().parents[4]
 SHIPPED = REPO / "docs" / "spec.schema.json"
 SPECS = sorted((REPO / "experiments").glob("*.yaml"))
 ASSIGNMENTS = sorted((REPO / "assignments").glob("*/assignment.yaml"))

@@ -8,9 +8,7 @@ from click.testing import CliRunner
 from orchestrator import cli as cli_module
 from orchestrator.experiment import scenario, spec
 from orchestrator.experiment.spec import SpecError
-
-REPO = Path(__file__).resolve().parents[4]
-ACCESS_LINK = REPO / "experiments" / "access-link.yaml"
+from tests.paths import ACCESS_LINK, REPO
 
 
 def write(tmp_path, text: str) -> Path:
