@@ -40,6 +40,7 @@ from orchestrator.experiment.metrics import (
 from orchestrator.experiment.models.base import Quantity, Requires
 from orchestrator.experiment.plots import DELAY_CDF, DELAY_TIME, UTILISATION
 from orchestrator.experiment.result import EventKind
+from services.web_client import WebClient
 
 # Utilisation and queue growth are measured from this long after responses
 # start to flow to the end of the request stream.
@@ -59,7 +60,7 @@ REQUIRES = Requires(
     monitors={"access": "the access link from the ISP's router toward the institution's "
                         "(down is what the LAN receives)",
               "lan": "the LAN's links to the clients"},
-    workload_roles=("web-client",))
+    workload_roles=(WebClient.role,))
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ def served_per_s(i: Inputs) -> float:
 def from_run(spec, run) -> tuple[Inputs, Measured, dict]:
     """Model inputs and measurements from one scenario's run.
     Returns them with the delay summary, for the report."""
-    browsers = spec.workload_of_role("web-client")
+    browsers = spec.workload_of_role(WebClient.role)
     workload = browsers.params
     origin = run.services[workload["origin"]]
     cache_name = workload.get("proxy")

@@ -21,7 +21,7 @@ from collections import defaultdict
 
 from orchestrator.experiment.models.base import Quantity, Requires
 from orchestrator.experiment.plots import ScenarioPlot
-from services.bt_peer import REGULAR_UNCHOKE_SLOTS, UNCHOKE_INTERVAL_S
+from services.bt_peer import REGULAR_UNCHOKE_SLOTS, UNCHOKE_INTERVAL_S, BtPeer, BtSeed
 
 CHECKS = ("all_complete", "pieces_lost", "requested_availability_ratio", "rarest_pick_share",
           "random_pick_rarest_share",
@@ -30,8 +30,8 @@ CHECKS = ("all_complete", "pieces_lost", "requested_availability_ratio", "rarest
           "free_rider_leechers_optimistic_share", "free_rider_optimistic_hold",
           "free_rider_regular_share", "free_rider_seed_share", "free_rider_sent_mb",
           "choices_carried_out")
-REQUIRES = Requires(pooled_workload_roles=("bt-peer",))
-LEECHER_ROLE, SEED_ROLE = "bt-peer", "bt-seed"
+REQUIRES = Requires(pooled_workload_roles=(BtPeer.role,))
+LEECHER_ROLE, SEED_ROLE = BtPeer.role, BtSeed.role
 # libtorrent picks its first pieces at random (its initial_picker_threshold),
 # so a peer can trade something soon; rarest first applies after these.
 RANDOM_FIRST_PIECES = 4

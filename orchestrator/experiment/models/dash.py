@@ -22,16 +22,18 @@ from dataclasses import asdict
 
 from orchestrator.experiment.models.base import Quantity, Requires
 from orchestrator.experiment.plots import ScenarioPlot, mark_events
+from services.cdn_edge import NginxEdge
 from services.dash.abr import highest_at_most
 from services.dash.qoe import LAMBDA, qoe
+from services.dash_player import DashPlayer
 from services.http_wire import wire_bytes
 
 CHECKS = ("average_bitrate_mbps", "switches", "rebuffer_count", "rebuffer_ratio", "startup_s",
           "linear_qoe", "throughput_mbps", "rtt_ms", "rate_follows_bandwidth",
           "edge_hit_rate", "nearest_edge_share", "failover_s", "failover_stall_s",
           "machine_stall_s", "network_stall_s")
-REQUIRES = Requires(pooled_workload_roles=("dash-player",))
-PLAYER_ROLE, EDGE_ROLE = "dash-player", "cdn-edge"
+REQUIRES = Requires(pooled_workload_roles=(DashPlayer.role,))
+PLAYER_ROLE, EDGE_ROLE = DashPlayer.role, NginxEdge.role
 # A phase's first seconds belong to the change: the rate rule's estimate is
 # the harmonic mean of its last three segments, up to 2 s apart each.
 SETTLE_S = 10.0

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from orchestrator.experiment.models.base import Quantity, Requires
 from orchestrator.experiment.plots import ExperimentPlot
+from services.bt_peer import BtPeer, BtSeed
+from services.file_client import FileClient
 
 CHECKS = ("distribution_time", "bound_ratio", "copies_intact", "cs_bound_over_p2p")
 REQUIRES = Requires()
-CLIENT_ROLES = {"file-client": "client-server", "bt-peer": "P2P"}
+CLIENT_ROLES = {FileClient.role: "client-server", BtPeer.role: "P2P"}
 
 
 def cs_bound_s(n: int, f_bits: float, u_s: float, d_min: float) -> float:
@@ -51,7 +53,7 @@ def setting(spec) -> dict:
     if mode == "P2P":
         f_bits = 8 * params_of(spec.services[workload.params["tracker"]])["file_bytes"]
         server_host = next(w.hosts[0] for w in spec.all_workloads.values()
-                           if w.role == "bt-seed")
+                           if w.role == BtSeed.role)
     else:
         server = spec.services[workload.params["server"]]
         f_bits = params_of(server)["object_bits"]

@@ -26,6 +26,8 @@ import dpkt
 
 from orchestrator.experiment.models.base import Quantity, Requires
 from orchestrator.experiment.result import EventKind
+from services.dns_authoritative import BindAuthoritative
+from services.dns_client import DnsClient
 from topologies.names import Names, Zone, fqdn, within
 
 CHECKS = ("queries_match_model", "cold_queries_sent_by_resolver", "cold_latency",
@@ -33,7 +35,7 @@ CHECKS = ("queries_match_model", "cold_queries_sent_by_resolver", "cold_latency"
           "registration", "outage_cached_tld_resolves", "outage_uncached_tld_fails",
           "message_format")
 
-REQUIRES = Requires(workload_roles=("dns-client",))
+REQUIRES = Requires(workload_roles=(DnsClient.role,))
 LEVELS = ("root", "TLD", "authoritative")
 DNS_PORT = 53
 # Replies that are answers; anything else (SERVFAIL, a timeout) is a failure.
@@ -186,12 +188,12 @@ def quantities(spec, run) -> tuple[list[Quantity], dict]:
     topo = spec.topology.build()
     names = spec.dns.plan().build(run.addresses)
     resolver = spec.dns.resolver
-    client = spec.workload_of_role("dns-client").hosts[0]
+    client = spec.workload_of_role(DnsClient.role).hosts[0]
     host_of = {ip: host for host, ip in run.addresses.items()}
     service_host = {name: s.host for name, s in spec.services.items()}
     level = {host: level_of(z) for z in names.zones.values() for host in z.servers.values()}
     logs = {service_host[name]: m.get("query_log", []) for name, m in run.services.items()
-            if spec.services[name].role == "dns-authoritative"}
+            if spec.services[name].role == BindAuthoritative.role}
     recursive = spec.dns.resolution == "recursive"
     model = ResolverModel(names, resolver, client)
 

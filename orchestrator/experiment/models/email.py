@@ -35,7 +35,9 @@ from orchestrator.experiment.models.smtp_dialogue import (
 from orchestrator.experiment.plots import ScenarioPlot, mark_events
 from orchestrator.experiment.result import EventKind
 from services.http_wire import wire_bytes
+from services.mail_queue import MailQueueWatch
 from services.mail_server import PostfixMailServer
+from services.mail_user import MailReader, MailSender
 
 CHECKS = ("messages_delivered", "messages_lost", "duplicates", "headers_identical",
           "bounces_returned", "received_hops", "dialogue_matches_slide", "relay_round_trips",
@@ -64,13 +66,14 @@ class MailWorld:
         self.spec, self.run = spec, run
         self.topo = spec.topology.build()
         roles = {name: w.role for name, w in spec.all_workloads.items()}
-        self.sent = [r for name, w in run.workloads.items() if roles[name] == "mail-sender"
+        self.sent = [r for name, w in run.workloads.items() if roles[name] == MailSender.role
                      for r in w.rows]
-        self.fetched = [r for name, w in run.workloads.items() if roles[name] == "mail-reader"
+        self.fetched = [r for name, w in run.workloads.items() if roles[name] == MailReader.role
                         for r in w.rows]
-        self.queue = [r for name, w in run.workloads.items() if roles[name] == "mail-queue"
+        self.queue = [r for name, w in run.workloads.items() if roles[name] == MailQueueWatch.role
                       for r in w.rows]
-        self.servers = {name: s for name, s in spec.services.items() if s.role == "mail-server"}
+        self.servers = {name: s for name, s in spec.services.items()
+                        if s.role == PostfixMailServer.role}
         self.host_of_address = {ip: host for host, ip in run.addresses.items()}
         self.logs = {name: run.services.get(name, {}).get("messages", {})
                      for name in self.servers}
@@ -300,7 +303,7 @@ class MailWorld:
                 f"messages waiting in the sender's queue at most; {submitted} were "
                 f"submitted while {name} was down"))
         sender = next((w.params.get("server") for w in self.spec.all_workloads.values()
-                       if w.role == "mail-sender"), None)
+                       if w.role == MailSender.role), None)
         params = {**PostfixMailServer.defaults,
                   **(self.servers[sender].params if sender else {})}
         relay = len(round_trips(True)) * self.topo.rttMs(

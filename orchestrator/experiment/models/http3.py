@@ -37,6 +37,7 @@ from orchestrator.experiment.models.base import Quantity, Requires
 from orchestrator.experiment.models.http_hol import loads, predicted_small_done_s
 from orchestrator.experiment.models.http_pages import path_of
 from orchestrator.experiment.plots import ScenarioPlot
+from services.page_client import PageClient
 
 HANDSHAKE_RTTS = {"https": 3, "http3": 2}
 # An object counts as held once it waited this long after reaching the host:
@@ -50,7 +51,7 @@ CHECKS = (*(f"ttfb_{mode}" for mode in HANDSHAKE_RTTS), "handshake_rtts_saved",
                          "damaged_share")),
           "stall_saved_http3")
 
-REQUIRES = Requires(workload_roles=("page-client",))
+REQUIRES = Requires(workload_roles=(PageClient.role,))
 
 
 def ttfb_s(rows: list[dict], mode: str) -> list[float]:
@@ -91,7 +92,7 @@ def client_pcap(run, client: str) -> Path | None:
 
 def quantities(spec, run) -> tuple[list[Quantity], dict]:
     _, path = path_of(spec)
-    workload = spec.workload_of_role("page-client")
+    workload = spec.workload_of_role(PageClient.role)
     client = workload.params
     origin = spec.services[client["origin"]]
     modes = client.get("modes", [])

@@ -22,13 +22,13 @@ import statistics
 
 from orchestrator.experiment.models.base import Quantity, Requires
 from orchestrator.experiment.models.http_pages import Connection, Path, Simulation, path_of, respond
-from services.page_client import H2_STREAM_WINDOW_BYTES
+from services.page_client import H2_STREAM_WINDOW_BYTES, PageClient
 
 MODES = ("pipelined", "http2")
 CHECKS = tuple(f"{kind}_{mode}" for mode in MODES
                for kind in ("small_before_large", "small_done", "small_stall"))
 
-REQUIRES = Requires(workload_roles=("page-client",))
+REQUIRES = Requires(workload_roles=(PageClient.role,))
 
 
 def transfer_s(path: Path, body: int, cwnd: int = 10) -> float:
@@ -73,7 +73,7 @@ def per_run(rows: list[dict], mode: str) -> list[dict]:
 
 def quantities(spec, run) -> tuple[list[Quantity], dict]:
     _, path = path_of(spec)
-    client = spec.workload_of_role("page-client").params
+    client = spec.workload_of_role(PageClient.role).params
     objects = spec.services[client["origin"]].params["page_objects"]
     large, small = objects[0], objects[1:]
     result, details = [], {}

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from orchestrator.experiment.models.base import Quantity, Requires
 from orchestrator.experiment.plots import ScenarioPlot
 from services.http_wire import MSS_BYTES, SEGMENT_OVERHEAD_BYTES
+from services.page_client import PageClient
 from topologies.params import HTB_CEIL_BURST_BYTES, LinkParams, parse_link_params
 
 INITIAL_WINDOW_SEGMENTS = 10
@@ -218,7 +219,7 @@ def slide_formula(mode: str, rtt_s: float, rate_bps: float, base_bytes: int,
 
 CHECKS = tuple(f"plt_{mode}" for mode in MODES)
 
-REQUIRES = Requires(workload_roles=("page-client",))
+REQUIRES = Requires(workload_roles=(PageClient.role,))
 
 
 def measured_page_loads(rows: list[dict]) -> dict[str, list[float]]:
@@ -238,7 +239,7 @@ def quantities(spec, run) -> tuple[list[Quantity], dict]:
     """Quantities for each mode the client ran: measured median page-load time
     beside the simulated model and the slide's formula."""
     link, path = path_of(spec)
-    client = spec.workload_of_role("page-client").params
+    client = spec.workload_of_role(PageClient.role).params
     origin = spec.services[client["origin"]].params
     base, objects = origin.get("page_base_bytes", 2000), origin["page_objects"]
     parallel = client.get("parallel", 5)

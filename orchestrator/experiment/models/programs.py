@@ -4,11 +4,11 @@ say, against the live network (orchestrator/assignments)."""
 from __future__ import annotations
 
 from orchestrator.experiment.models.base import Quantity, Requires
-from services.program import TIMED_OUT_STATUS
+from services.program import TIMED_OUT_STATUS, Program
 
 CHECKS = ("programs_exited_ok",)
 REQUIRES = Requires()
-PROGRAM_ROLE = "program"
+PROGRAM_ROLE = Program.role
 
 
 def quantities(spec, run) -> tuple[list[Quantity], dict]:
