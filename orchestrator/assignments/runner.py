@@ -16,7 +16,13 @@ from orchestrator.errors import AppLabError
 from orchestrator.experiment import spec as spec_module
 from orchestrator.experiment.drawing import DrawingError, draw_scenario
 from orchestrator.experiment.manifest import new_run_dir
-from orchestrator.experiment.page import REPORT, TOPOLOGY, assignment_page, write_page
+from orchestrator.experiment.page import (
+    REPORT,
+    TOPOLOGY,
+    assignment_page,
+    write_index,
+    write_page,
+)
 from orchestrator.experiment.runner import kept_apart_for
 from orchestrator.experiment.scenario import ScenarioRun
 from orchestrator.experiment.spec import DEFAULT_SEED
@@ -145,6 +151,7 @@ def run_assignment(assignment: Assignment, solution: Path, out: Path,
         [vars(o) for o in report.outcomes], [(c.name, c.title) for c in checks],
         report.problems + report.limits_reached, report.look_at, run_dir,
         drawings(experiment, run_dir)))
+    write_index(run_dir.parent)
     return report
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from orchestrator.emulation.commands import run_root
 from orchestrator.errors import AppLabError
-from orchestrator.experiment.yamlmarks import YamlError, load_with_marks, mark_for
+from orchestrator.yamlmarks import YamlError, load_with_marks, mark_for
 
 RECIPES = Path(__file__).resolve().parents[3] / "images"
 SUITE = "bookworm"

@@ -27,7 +27,7 @@ from orchestrator.experiment.spec.schema import (
     ResolvedSpec,
     ScenarioMeta,
 )
-from orchestrator.experiment.yamlmarks import YamlError, load_with_marks
+from orchestrator.yamlmarks import YamlError, load_with_marks
 
 
 def _merge(base: Any, overlay: Any, where: tuple, origin: dict, overlay_at: tuple) -> Any:

@@ -6,7 +6,7 @@ from pydantic import (
     ValidationError,
 )
 
-from orchestrator.experiment.yamlmarks import Mark, mark_for
+from orchestrator.yamlmarks import Mark, mark_for
 
 
 class Problems:
