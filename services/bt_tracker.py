@@ -1,7 +1,7 @@
 """opentracker (Debian's) as the swarm's tracker. Debian builds it
 whitelist-only, so its configuration whitelists the one torrent it tracks:
 the swarm's file (``file_bytes`` of seeded content, ``piece_kb`` pieces),
-written here with its .torrent for the peers to take.
+given with its .torrent in the tracker's home for the peers to take.
 
 Peers announce once when they start (and when they finish or stop): each
 learns the peers already there from the tracker, and later ones connect to
@@ -41,19 +41,16 @@ class OpenTracker(Role):
     defaults = {"file_bytes": 2_500_000, "piece_kb": torrent.DEFAULT_PIECE_KB,
                 "content_seed": 1}
 
-    def swarm_file(self, ctx: HostContext) -> torrent.Torrent:
+    def config(self, ctx: HostContext) -> dict[Path, str | bytes]:
         p = self._params(ctx)
-        return torrent.make(ctx.path("swarm"), p["file_bytes"], p["content_seed"],
-                            p["piece_kb"], announce_url(ctx.ip))
-
-    def config(self, ctx: HostContext) -> dict[Path, str]:
-        # The content and .torrent are binary: written here, beside the home's
-        # text files, for the peers to take from it.
-        made = self.swarm_file(ctx)
+        made = torrent.make(p["file_bytes"], p["content_seed"], p["piece_kb"],
+                            announce_url(ctx.ip))
         # -w is read relative to -d (its chroot): the whitelist sits in the home.
         return {ctx.path("whitelist"): made.info_hash + "\n",
                 ctx.path("swarm.json"): (
-                    f'{{"info_hash": "{made.info_hash}", "sha256": "{made.sha256}"}}\n')}
+                    f'{{"info_hash": "{made.info_hash}", "sha256": "{made.sha256}"}}\n'),
+                ctx.path("swarm", "shared.torrent"): made.torrent,
+                ctx.path("swarm", torrent.FILE_NAME): made.data}
 
     def command(self, ctx: HostContext) -> list[str]:
         return ["opentracker", "-i", ctx.ip, "-p", str(TRACKER_PORT), "-P", str(TRACKER_PORT),

@@ -243,19 +243,27 @@ def test_rate_limits_are_in_bytes_per_second():
     assert settings["upload_rate_limit"] == 125_000 and settings["download_rate_limit"] == 1000
 
 
-def test_the_swarm_file_and_its_info_hash_are_the_same_on_every_run(tmp_path):
-    one = torrent.make(tmp_path / "a", 300_000, seed=3, piece_kb=256,
-                       announce="http://10.0.0.1:6969/announce")
-    two = torrent.make(tmp_path / "b", 300_000, seed=3, piece_kb=256,
-                       announce="http://10.0.0.9:6969/announce")
-    other = torrent.make(tmp_path / "c", 300_000, seed=4, piece_kb=256,
-                         announce="http://10.0.0.1:6969/announce")
+def test_the_swarm_file_and_its_info_hash_are_the_same_on_every_run():
+    one = torrent.make(300_000, seed=3, piece_kb=256, announce="http://10.0.0.1:6969/announce")
+    two = torrent.make(300_000, seed=3, piece_kb=256, announce="http://10.0.0.9:6969/announce")
+    other = torrent.make(300_000, seed=4, piece_kb=256, announce="http://10.0.0.1:6969/announce")
     assert one.info_hash == two.info_hash != other.info_hash  # the tracker is not hashed
-    assert len(one.info_hash) == 40 and one.data.stat().st_size == 300_000
+    assert len(one.info_hash) == 40 and len(one.data) == 300_000
     import libtorrent as lt
-    info = lt.torrent_info(str(one.torrent))
+    info = lt.torrent_info(lt.bdecode(one.torrent))
     assert info.piece_length() == 256 * 1024 and info.num_pieces() == 2
     assert not info.info_hashes().has_v2()  # v1 only, as opentracker's whitelist wants
+
+
+def test_pieces_hashed_in_memory_are_those_libtorrent_hashes_from_the_file(tmp_path):
+    import libtorrent as lt
+    made = torrent.make(600_000, seed=5, piece_kb=256, announce="http://10.0.0.1:6969/announce")
+    (tmp_path / torrent.FILE_NAME).write_bytes(made.data)
+    creator = lt.create_torrent(lt.list_files(str(tmp_path / torrent.FILE_NAME)), 256 * 1024,
+                                flags=lt.create_torrent.v1_only)
+    creator.add_tracker("http://10.0.0.1:6969/announce")
+    lt.set_piece_hashes(creator, str(tmp_path))
+    assert lt.bencode(creator.generate()) == made.torrent
 
 
 def test_the_tracker_whitelists_the_swarm_it_tracks(tmp_path):
@@ -263,10 +271,10 @@ def test_the_tracker_whitelists_the_swarm_it_tracks(tmp_path):
                       params={"file_bytes": 100_000})
     ctx.home.mkdir()
     files = OpenTracker().config(ctx)
-    made = torrent.make(tmp_path / "again", 100_000, 1, torrent.DEFAULT_PIECE_KB,
-                        announce_url("10.0.0.1"))
+    made = torrent.make(100_000, 1, torrent.DEFAULT_PIECE_KB, announce_url("10.0.0.1"))
     assert files[ctx.path("whitelist")] == made.info_hash + "\n"
-    assert (ctx.path("swarm", "shared.torrent")).exists()
+    assert files[ctx.path("swarm", "shared.torrent")] == made.torrent
+    assert not list(tmp_path.rglob("*.torrent"))    # config writes nothing itself
     argv = OpenTracker().command(ctx)
     assert argv[argv.index("-w") + 1] == "whitelist"  # relative to its chroot, -d
     assert argv[argv.index("-d") + 1] == str(ctx.home) and "root" not in argv
