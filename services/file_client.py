@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from services.base import CsvWorkload, HostContext
+from services.nginx_origin import served_file
 
 FIELDS = ["kind", "time", "bytes", "intact"]
 
@@ -30,7 +31,7 @@ class FileClient(CsvWorkload):
         p = self._params(ctx)
         url = f"http://{ctx.url_host(p['server'])}{p['path']}"
         # The copy is checked against the file the server (a web-origin) serves.
-        served = ctx.homes[p["server"]] / "www" / "object.bin"
+        served = served_file(ctx.homes[p["server"]], p["path"])
         return [sys.executable, "-m", "services.file_client", "--url", url,
                 "--sha256", hashlib.sha256(served.read_bytes()).hexdigest(),
                 "--out", str(ctx.path(self.output))]

@@ -23,6 +23,15 @@ def page_files(root: Path, base_bytes: int, objects: list[int]) -> dict[Path, st
     return files
 
 
+def served_file(home: Path, path: str) -> Path:
+    """Where an origin whose home is ``home`` keeps the body it serves at
+    ``path``: every /obj/NAME is the one object (nginx.conf.j2), the rest its
+    page files. Its layout is known here alone."""
+    if path.startswith("/obj/"):
+        return home / "www" / "object.bin"
+    return home / "www" / path.lstrip("/")
+
+
 class NginxServer(Role):
     """What every nginx role shares: run in the foreground with all its state
     in its home, ready once its port accepts."""
@@ -53,7 +62,7 @@ class NginxOrigin(NginxServer):
             "nginx.conf.j2", ctx=ctx, port=p["port"], expires=p["expires"],
             keepalive=p["keepalive"], keepalive_timeout_s=p["keepalive_timeout_s"],
             h2c_port=p["h2c_port"], video=self.video(ctx))}
-        files[ctx.path("www", "object.bin")] = "x" * self.object_bytes(ctx)
+        files[served_file(ctx.home, "/obj/")] = "x" * self.object_bytes(ctx)
         files[ctx.path("tmp", ".keep")] = ""
         if p["page_objects"]:
             files.update(page_files(ctx.path("www"), p["page_base_bytes"], p["page_objects"]))

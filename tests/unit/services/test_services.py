@@ -1,10 +1,12 @@
 import argparse
+import hashlib
 from dataclasses import replace
 
 import pytest
 
 from services import REGISTRY, ROLES
 from services.base import HostContext
+from services.file_client import FileClient
 from services.http_wire import wire_bytes
 from services.nginx_origin import NginxOrigin
 from services.squid_cache import SquidCache
@@ -146,3 +148,14 @@ def test_page_client_command(tmp_path):
     argv = PageClient().command(c)
     assert argv[argv.index("--host") + 1] == "10.0.2.2"
     assert argv[argv.index("--modes") + 1] == "http2"
+
+
+def test_a_file_client_checks_its_copy_against_what_the_origin_serves(tmp_path):
+    origin = ctx(tmp_path, "origin", "origin", {"object_bits": 8000})
+    for path, text in NginxOrigin().config(origin).items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    client = replace(ctx(tmp_path, "fetch", "h1", {"server": "origin", "path": "/obj/file"}),
+                     homes={"origin": origin.home})
+    argv = FileClient().command(client)
+    assert argv[argv.index("--sha256") + 1] == hashlib.sha256(b"x" * 1000).hexdigest()
