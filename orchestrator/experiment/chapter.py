@@ -14,6 +14,7 @@ from rich.table import Table
 
 from orchestrator.experiment.catalogue import EXPERIMENT_FILE
 from orchestrator.experiment.manifest import new_run_dir
+from orchestrator.experiment.page import write_index
 from orchestrator.experiment.result import ScenarioResult
 from orchestrator.experiment.scenario import write_json
 from orchestrator.experiment.spec import Experiment, SpecError
@@ -127,6 +128,7 @@ def run_chapter(experiments: list[Experiment], out: Path, run_one, console: Cons
                         for n, p in chapter.runs.items()},
         "wall_s": estimate.clock() - estimate.started,
         "failed": chapter.failed})
+    write_index(folder.parent)     # the results folder's index lists the chapter
     console.print(phase_table(chapter))
     return chapter
 
