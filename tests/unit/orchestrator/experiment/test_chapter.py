@@ -87,3 +87,39 @@ def test_each_scenario_is_planned_as_its_duration_and_the_overhead():
 
 def test_minutes_read_as_a_person_would_say_them():
     assert minutes(45) == "45 s" and minutes(600) == "10 min"
+
+
+def test_a_chapter_runs_each_experiment_in_turn_into_one_folder(tmp_path):
+    import io
+    import json
+
+    from rich.console import Console
+
+    from orchestrator.experiment.chapter import CHAPTER_FILE, run_chapter
+
+    class Spec:
+        duration_s = 10.0
+
+    class Experiment:
+        def __init__(self, name, scenarios):
+            self.name, self.scenarios = name, {s: Spec() for s in scenarios}
+
+    def run_one(experiment, folder, announce):
+        for scenario in experiment.scenarios:
+            announce(scenario)
+        run_dir = folder / experiment.name
+        run_dir.mkdir()
+        phases = {"all": {"workload": 10.0, "bring-up": 1.0}, "total": 11.0}
+        return run_dir, {}, phases
+
+    printed = io.StringIO()
+    chapter = run_chapter([Experiment("dns", ["a", "b"]), Experiment("email", ["c"])], tmp_path,
+                          run_one, Console(file=printed, width=200))
+    lines = [line for line in printed.getvalue().splitlines() if line.startswith("chapter:")]
+    assert [line.split(": about")[0] for line in lines] == [
+        "chapter: experiment 1 of 2, dns, scenario a",
+        "chapter: experiment 1 of 2, dns, scenario b",
+        "chapter: experiment 2 of 2, email, scenario c"]
+    kept = json.loads((chapter.folder / CHAPTER_FILE).read_text())
+    assert kept["experiments"]["email"]["phases_s"]["total"] == 11.0 and kept["failed"] == []
+    assert (tmp_path / "index.html").exists() and chapter.folder.parent == tmp_path
