@@ -17,12 +17,11 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from matplotlib.figure import Figure
 
-if TYPE_CHECKING:  # models import this module, and results import the models' base
-    from orchestrator.experiment.result import RunResult, ScenarioResult
+from orchestrator.experiment.result import RunResult, ScenarioResult
 
 # Panels side by side before the next row.
 PANELS_PER_ROW = 3
