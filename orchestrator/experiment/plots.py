@@ -14,6 +14,7 @@ this module, or a model that declares plots, chooses no backend.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -26,6 +27,8 @@ from orchestrator.experiment.result import RunResult, ScenarioResult
 # Panels side by side before the next row.
 PANELS_PER_ROW = 3
 DPI = 120
+# A panel's title wraps at this many characters: a long one ran past its panel.
+TITLE_CHARS = 60
 # Legend entries in one column; more take two.
 LEGEND_ROWS = 14
 MODEL_STYLE = {"color": "black", "linestyle": "--", "linewidth": 1.2}
@@ -89,7 +92,7 @@ def draw_references(ax, plot: ScenarioPlot, scenario: ScenarioResult) -> None:
 def _panel(ax, plot: ScenarioPlot, scenario: ScenarioResult, title: str) -> None:
     plot.draw(ax, scenario)
     draw_references(ax, plot, scenario)
-    ax.set_title(title, fontsize="small")
+    ax.set_title("\n".join(textwrap.wrap(title, TITLE_CHARS)), fontsize="small")
     ax.grid(alpha=0.3)
     legend(ax)
 
