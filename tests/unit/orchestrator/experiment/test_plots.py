@@ -1,5 +1,7 @@
 """Plots as models declare them: the checks' predictions and slide values
 drawn as reference lines, one panel per scenario, legends beside the data."""
+import dataclasses
+
 from orchestrator.experiment.models import MODELS
 from orchestrator.experiment.models.base import Check
 from orchestrator.experiment.plots import (
@@ -41,8 +43,10 @@ def test_scenarios_get_a_panel_each_with_the_legend_beside_the_data():
     figure = side_by_side_figure(UTILISATION, [scenario(n) for n in "abcd"])
     shown = [ax for ax in figure.axes if ax.get_visible()]
     assert [ax.get_title() for ax in shown] == [f"{n}: title" for n in "abcd"]
-    long = side_by_side_figure(UTILISATION, [scenario("c-containers")]).axes[0]
-    assert long.get_title() == "c-containers: title"
+    named = dataclasses.replace(scenario("c-containers"), title="(c) with the origin and the "
+                                "cache as Docker containers (image web)")
+    title = side_by_side_figure(UTILISATION, [named]).axes[0].get_title()
+    assert "\n" in title and title.replace("\n", " ").startswith("c-containers: (c) with")
     for ax in shown:
         anchor = ax.get_legend().get_bbox_to_anchor().transformed(ax.transAxes.inverted())
         assert anchor.x0 >= 1.0  # to the right of the axes, not over them
