@@ -1,6 +1,6 @@
 """Judge a run's checks inside the user-mode kernel, all but those named:
-its one slow CPU holds back the first seconds of a short run (the same
-checks on the machine itself are judged by `make test`).
+its one slow CPU holds back the first seconds of a short run (runs on the
+machine itself judge the same checks).
 
     python scripts/uml/judge.py RESULTS_DIR QUANTITY...   # exit 1 if another check failed
 """

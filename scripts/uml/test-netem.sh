@@ -19,8 +19,9 @@ step .venv/bin/applab linktest --bw 10 --delay 20ms --json
 step .venv/bin/applab linktest --up-bw 1 --down-bw 10 --delay 5ms --json
 step .venv/bin/python -m pytest -p no:cacheprovider -q \
   tests/integration/orchestrator/emulation/links/test_fidelity.py
-# Every check but two that the user-mode kernel's one slow CPU spoils (make
-# test judges both on the machine itself): the mean delay, inflated over a
+# Every check but two that the user-mode kernel's one slow CPU spoils (runs
+# on the machine itself judge them: make test the mean delay, make
+# experiment (d)): the mean delay, inflated over a
 # short run's first seconds; and (d)'s utilisation before the upgrade, as
 # its browsers start some 12 s after their launch while the timeline counts
 # from the launch (0.51 over the 1.6 s of load before the upgrade at 20 s).
