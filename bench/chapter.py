@@ -5,27 +5,18 @@ JSON (chapter.log)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
+from bench.timed_run import REPO, timed_applab_run
 from orchestrator.experiment.chapter import CHAPTER_FILE
 
-REPO = Path(__file__).resolve().parents[1]
 FOLDER = REPO / "experiments"
 
 
 def run(log: Path | None = None) -> dict:
     with TemporaryDirectory() as out:
-        started = time.monotonic()
-        report = subprocess.run([sys.executable, "-m", "orchestrator.cli", "run", str(FOLDER),
-                                 "--out", out], check=False, cwd=REPO, capture_output=True,
-                                text=True)
-        wall = time.monotonic() - started
-        if log is not None:
-            log.write_text(report.stdout + report.stderr)
+        wall, status = timed_applab_run(FOLDER, out, log)
         chapter = json.loads(next(Path(out).glob(f"*/{CHAPTER_FILE}")).read_text())
     experiments = chapter["experiments"]
     phases: dict[str, float] = {}
@@ -33,7 +24,7 @@ def run(log: Path | None = None) -> dict:
         for phase, seconds in found["phases_s"]["all"].items():
             phases[phase] = phases.get(phase, 0.0) + seconds
     return {"folder": str(FOLDER.relative_to(REPO)), "wall_s": round(wall, 1),
-            "exit_status": report.returncode, "checks_failed": chapter["failed"],
+            "exit_status": status, "checks_failed": chapter["failed"],
             "phases_s": {k: round(v, 1) for k, v in sorted(phases.items())},
             "per_experiment_s": {name: {k: round(v, 1) for k, v in
                                         found["phases_s"]["all"].items()}

@@ -4,13 +4,11 @@ report is kept beside the JSON (experiment_phases.log)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-REPO = Path(__file__).resolve().parents[1]
+from bench.timed_run import REPO, timed_applab_run
+
 SPEC = REPO / "experiments" / "access-link.yaml"
 # The overhead issue's goal: everything but the workloads within 10 % of the wall time.
 OVERHEAD_GOAL = 0.10
@@ -18,13 +16,9 @@ OVERHEAD_GOAL = 0.10
 
 def run(log: Path | None = None) -> dict:
     with TemporaryDirectory() as out:
-        started = time.monotonic()
-        report = subprocess.run([sys.executable, "-m", "orchestrator.cli", "run", str(SPEC),
-                                 "--out", out], check=True, cwd=REPO, capture_output=True,
-                                text=True)
-        wall = time.monotonic() - started
-        if log is not None:
-            log.write_text(report.stdout)
+        wall, status = timed_applab_run(SPEC, out, log)
+        if status != 0:
+            raise RuntimeError(f"applab run {SPEC} exited {status}: see {log}")
         manifest = json.loads(next(Path(out).glob("*/manifest.json")).read_text())
     phases = manifest["phases_s"]
     workload = phases["all"].get("workload", 0.0)
