@@ -1,6 +1,7 @@
 """A scenario's run evaluated against its spec's checks, and written out:
 the checks judged as the bands say, one not measured shown as such, the
 printed table in the model's order, and run.json reading back the same run."""
+import dataclasses
 import json
 from pathlib import Path
 
@@ -52,9 +53,13 @@ def test_the_table_lists_quantities_in_the_models_order():
     assert list(printed.columns[2].cells) == [fmt(2 / 3), fmt(ECHO_RTT_S)]
 
 
-def test_detail_lines_come_from_the_model_that_has_them():
-    result = evaluate_scenario(echo_spec(), echo_run([ECHO_RTT_S]))
-    assert detail_lines({"echo": result}, echo_spec().catalogue.models) == []
+def test_detail_lines_come_from_the_scenarios_model_and_name_the_scenario():
+    result = evaluate_scenario(echo_spec(), echo_run([ECHO_RTT_S] * 3))
+    models = echo_spec().catalogue.models
+    said = dataclasses.replace(models["uppercase"],
+                               report_lines=lambda details: [f"{details['sent']} sent"])
+    assert detail_lines({"echo": result}, {**models, "uppercase": said}) == ["echo: 3 sent"]
+    assert detail_lines({"echo": result}, models) == []   # a model with nothing to say
 
 
 def test_run_json_reads_back_the_same_run(tmp_path):
