@@ -39,17 +39,31 @@ def cli():
 @click.option("--down-bw", help="rate h2 -> h1 only (the link's down direction)")
 @click.option("--up-delay", help="one-way delay h1 -> h2 only")
 @click.option("--down-delay", help="one-way delay h2 -> h1 only")
-@click.option("--realizer", type=click.Choice((AUTO,) + REALIZERS), default=None,
-              help="force a link realizer (default: $APPLAB_REALIZER, else probe)")
+@click.option("--realizer", default=None,
+              help=f"force a link realizer: {', '.join((AUTO,) + REALIZERS)} or one a --custom "
+                   "file adds (default: $APPLAB_REALIZER, else probe)")
+@click.option("--custom", multiple=True, type=click.Path(path_type=Path),
+              help="a Python file adding link realizers in LINKS, as Mininet's --custom "
+                   "(repeatable)")
 @click.option("--switch", type=click.Choice(SWITCH_KINDS), default="lxbr")
 @click.option("--out", type=click.Path(path_type=Path), default=RESULTS_DIR)
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
 def linktest(bw, delay, jitter, loss, max_queue, up_bw, down_bw, up_delay, down_delay,
-             realizer, switch, out, as_json):
+             realizer, custom, switch, out, as_json):
     """Measure a link h1--s1--h2 against its configuration, each way where
     the two directions differ."""
     from orchestrator.emulation.linktest import run_linktest
+    from orchestrator.experiment.catalogue import CatalogueError, load_catalogue
     from orchestrator.experiment.manifest import now_iso, write_manifest
+
+    try:
+        own_links = load_catalogue(None, list(custom)).links
+    except CatalogueError as exc:
+        raise click.UsageError(str(exc)) from None
+    if realizer is not None and realizer not in (AUTO, *REALIZERS, *own_links):
+        raise click.BadParameter(f"{realizer!r} is not one of "
+                                 f"{', '.join((AUTO, *REALIZERS, *own_links))}",
+                                 param_hint="--realizer")
 
     link = {key: value for key, value in
             {"bw": bw, "delay": delay, "jitter": jitter, "loss": loss,
@@ -64,7 +78,7 @@ def linktest(bw, delay, jitter, loss, max_queue, up_bw, down_bw, up_delay, down_
     run_dir = new_run_dir(out, "linktest")
     started = now_iso()
     with kept_apart(switch=switch):
-        result = run_linktest(link, run_dir, realizer=realizer, switch=switch)
+        result = run_linktest(link, run_dir, realizer=realizer, switch=switch, links=own_links)
     (run_dir / "summary.json").write_text(json.dumps(result.as_dict(), indent=2) + "\n")
     write_manifest(run_dir, experiment="linktest", spec=link, realizer=result.realizer,
                    calibration={"rtt_ms": result.rtt_ms, "goodput_mbps": result.goodput_mbps},
@@ -170,16 +184,16 @@ def compare_realizers(spec, scenarios, duration, realizers, out, strict):
     from orchestrator.experiment.compare import compare
     from orchestrator.experiment.runner import Console, kept_apart_for
 
-    chosen = [r.strip() for r in realizers.split(",") if r.strip()]
-    for realizer in chosen:
-        if realizer not in REALIZERS:
-            raise click.BadParameter(f"{realizer!r} is not one of {', '.join(REALIZERS)}",
-                                     param_hint="--realizers")
-
     def load():
         return spec_module.load(spec, duration_s=duration, only=list(scenarios) or None)
 
     experiment = load()  # a bad spec is reported before anything runs
+    known = (*REALIZERS, *experiment.catalogue.links)
+    chosen = [r.strip() for r in realizers.split(",") if r.strip()]
+    for realizer in chosen:
+        if realizer not in known:
+            raise click.BadParameter(f"{realizer!r} is not one of {', '.join(known)}",
+                                     param_hint="--realizers")
     run_dir = new_run_dir(out, f"compare-{Path(spec).stem}")
     with kept_apart_for(experiment):
         ok = compare(load, chosen, run_dir, Console(width=None if sys.stdout.isatty() else 120))

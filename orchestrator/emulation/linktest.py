@@ -9,6 +9,7 @@ import json
 import math
 import re
 import statistics
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,13 +125,15 @@ class LinkTestResult:
 
 
 def run_linktest(link: dict, run_dir: Path, realizer: str | None = None,
-                 switch: str = "lxbr", goodput: bool = True) -> LinkTestResult:
+                 switch: str = "lxbr", goodput: bool = True,
+                 links: Mapping[str, type] | None = None) -> LinkTestResult:
     """h1 -- s1 -- h2 with ``link`` on h1--s1: its up direction is h1 -> s1.
-    Goodput is measured each way where the link differs by direction."""
+    Goodput is measured each way where the link differs by direction.
+    ``links``: realizers beside the built-in ones, as Network takes them."""
     directions = parse_link("h1-s1", link)
     params, down = directions.up, directions.down
     topo = two_hosts(link)
-    with Network(topo, run_dir, realizer=realizer, switch=switch) as net:
+    with Network(topo, run_dir, realizer=realizer, switch=switch, links=links) as net:
         h1, h2 = net["h1"], net["h2"]
         h2_ip = h2.IP()
         rtts = measured_rtts(h1, h2_ip)
@@ -157,13 +160,14 @@ def run_linktest(link: dict, run_dir: Path, realizer: str | None = None,
                           relay_counters=net.link_stats)
 
 
-def tunnel_delay(machine, run_dir: Path, realizer: str | None = None) -> dict:
+def tunnel_delay(machine, run_dir: Path, realizer: str | None = None,
+                 links: Mapping[str, type] | None = None) -> dict:
     """What a link to ``machine`` adds to a round trip by being a tunnel:
     h1 -- s1 -- h2 with no shaping, h2 on ``machine`` (s1--h2 a VXLAN
     tunnel), against the same three nodes all here."""
     medians, kinds = {}, {}
     for where, placement in (("here", {}), ("through", {"h2": machine.name})):
-        with Network(two_hosts({}), run_dir / where, realizer=realizer,
+        with Network(two_hosts({}), run_dir / where, realizer=realizer, links=links,
                      machines={machine.name: machine}, placement=placement) as net:
             h1, h2 = net["h1"], net["h2"]
             medians[where] = statistics.median(measured_rtts(h1, h2.IP()))

@@ -9,6 +9,7 @@ import json
 import os
 import signal
 from collections import defaultdict
+from collections.abc import Mapping
 from contextlib import ExitStack, contextmanager
 from functools import partial
 from pathlib import Path
@@ -31,12 +32,7 @@ from orchestrator.emulation.containers.hosts import (
 )
 from orchestrator.emulation.containers.images import build as build_image
 from orchestrator.emulation.containers.images import load_recipe
-from orchestrator.emulation.links.realizers import (
-    LINK_CLASSES,
-    NETEM,
-    choose_realizer,
-    frames_dropped,
-)
+from orchestrator.emulation.links.realizers import choose_realizer, frames_dropped, link_class
 from orchestrator.emulation.nodes import (
     AppBridge,
     AppHost,
@@ -196,11 +192,13 @@ class Network:
                  containers: dict[str, ContainerSpec] | None = None,
                  controller_app: Path | None = None,
                  machines: dict[str, Machine] | None = None,
-                 placement: dict[str, str] | None = None, say=print):
+                 placement: dict[str, str] | None = None,
+                 links: Mapping[str, type] | None = None, say=print):
         """``controller_app``: a Ryu-API app file; the switches are then
         OpenFlow switches under it (sdn.controller). ``machines``: workers
         beside this machine, and ``placement`` the machine of each node
-        (cluster.placement.place); links between two machines are tunnels."""
+        (cluster.placement.place); links between two machines are tunnels.
+        ``links``: realizers beside the built-in ones, name -> Link class."""
         self.links = validate_topo(topo)  # link name -> its parameters now
         self.cluster = ClusterShare(topo, self.links, machines or {},
                                     {node: (placement or {}).get(node, COORDINATOR)
@@ -215,8 +213,9 @@ class Network:
         self.run_dir = Path(run_dir).resolve()
         _check_switch_kind(switch, controlled=controller_app is not None)
         self.switch_kind = switch
-        self.realizer = choose_realizer(realizer)
-        self.cluster.check(switch, netem=self.realizer == NETEM)
+        self.realizer = choose_realizer(realizer, links)
+        self.link_class = link_class(self.realizer, links)
+        self.cluster.check(switch, netem=self.link_class.needs_sch_netem)
         self.datapath: str | None = None  # Open vSwitch's, once chosen at start
         self.controller_app = controller_app
         self.controller: OpenFlowController | None = None
@@ -263,7 +262,7 @@ class Network:
             classes = self.cluster.mininet_params(self._state, tx_offload=True)
         self.net = mininet(self._state, containers=self.containers,
                            make_container=self._make_container, topo=None,
-                           link=LINK_CLASSES[self.realizer], controller=None, autoSetMacs=True,
+                           link=self.link_class, controller=None, autoSetMacs=True,
                            build=False, waitConnected=False, **classes)
         self.net.topo = self.topo
         self.net.build()

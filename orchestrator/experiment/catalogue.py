@@ -1,5 +1,6 @@
-"""The roles, models and topology builders a spec may name: the built-in
-ones, and those an experiment brings itself, without editing the core.
+"""The roles, models, topology builders and link realizers a spec may name:
+the built-in ones, and those an experiment brings itself, without editing
+the core.
 
 - An experiment folder ``experiments/NAME/`` holds ``experiment.yaml`` and
   its own ``roles/*.py`` (each lists its role classes in ``ROLES``),
@@ -7,12 +8,14 @@ ones, and those an experiment brings itself, without editing the core.
   ``quantities(spec, run)``, and ``REQUIRES`` if it reads monitors or
   workloads) and ``builders/*.py`` (each maps names to topology builders in
   ``BUILDERS``: functions of the spec's ``topology.params`` that return an
-  ``AppTopo``).
+  ``AppTopo``) and ``links/*.py`` (each maps names to link realizers in
+  ``LINKS``: Mininet ``Link`` classes with ``needs_sch_netem``, such as a
+  subclass of ``orchestrator.emulation.links.realizers.RelayLink``).
 - It may also hold ``controllers/*.py``: OpenFlow controller apps (Ryu API,
   run by os-ken), each named after its file, for a spec's ``controller.app``.
 - ``applab run SPEC --custom FILE.py``, as Mininet's ``--custom``: a module
-  with ``ROLES = [...]``, ``MODELS = {"name": model}`` and/or
-  ``BUILDERS = {"name": builder}``.
+  with ``ROLES = [...]``, ``MODELS = {"name": model}``,
+  ``BUILDERS = {"name": builder}`` and/or ``LINKS = {"name": LinkClass}``.
 
 A module that does not import, or a name given twice or already built in, is
 reported with its file and line before anything starts.
@@ -27,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orchestrator.emulation.links import AUTO, REALIZERS
 from orchestrator.emulation.sdn.controller import BUILT_IN_APPS
 from orchestrator.experiment.models import MODELS
 from orchestrator.experiment.models.base import Model
@@ -51,6 +55,8 @@ class Catalogue:
     controllers: dict[str, Path] = field(default_factory=lambda: dict(BUILT_IN_APPS))
     # The experiment's own topology builders (the built-in ones: topologies/builders.py).
     builders: dict[str, Callable] = field(default_factory=dict)
+    # The experiment's own link realizers (the built-in ones: emulation/links/realizers.py).
+    links: dict[str, type] = field(default_factory=dict)
     # where each name came from: BUILT_IN, or "FILE:LINE"
     origins: dict[tuple[str, str], str] = field(default_factory=dict)
 
@@ -59,6 +65,8 @@ class Catalogue:
             self.origins.setdefault(("role", name), BUILT_IN)
         for name in self.models:
             self.origins.setdefault(("model", name), BUILT_IN)
+        for name in (AUTO, *REALIZERS):
+            self.origins.setdefault(("realizer", name), BUILT_IN)
 
     def custom(self, kind: str) -> dict[str, str]:
         """The names of ``kind`` (role or model) not built in, with their origin."""
@@ -72,19 +80,19 @@ def spec_file(path: Path) -> Path:
     return path / EXPERIMENT_FILE if path.is_dir() else path
 
 
-def extension_files(path: Path) -> list[Path]:
-    """An experiment folder's own role, model and builder modules."""
-    path = Path(path)
-    if not path.is_dir():
+def extension_files(path: Path | None) -> list[Path]:
+    """An experiment folder's own role, model, builder and link modules."""
+    if path is None or not Path(path).is_dir():
         return []
-    return [module for kind in ("roles", "models", "builders")
-            for module in sorted((path / kind).glob("*.py"))]
+    return [module for kind in ("roles", "models", "builders", "links")
+            for module in sorted((Path(path) / kind).glob("*.py"))]
 
 
-def load_catalogue(path: Path, custom: list[Path] = ()) -> Catalogue:
-    """The built-in catalogue, with what ``path``'s folder and ``custom`` add."""
+def load_catalogue(path: Path | None, custom: list[Path] = ()) -> Catalogue:
+    """The built-in catalogue, with what ``path``'s folder (if it is one) and
+    ``custom`` add."""
     catalogue, problems = Catalogue(), []
-    folder = Path(path) if Path(path).is_dir() else None
+    folder = Path(path) if path is not None and Path(path).is_dir() else None
     for module_path in [*extension_files(path), *map(Path, custom)]:
         module = _import(module_path, problems)
         if module is None:
@@ -93,12 +101,21 @@ def load_catalogue(path: Path, custom: list[Path] = ()) -> Catalogue:
         roles = getattr(module, "ROLES", [])
         models = {module_path.stem: module} if is_model_file else getattr(module, "MODELS", {})
         builders = getattr(module, "BUILDERS", {})
-        if not roles and not models and not builders:
-            problems.append(f"{module_path}:1:1: defines no ROLES, no MODELS and no BUILDERS")
+        links = getattr(module, "LINKS", {})
+        if not roles and not models and not builders and not links:
+            problems.append(f"{module_path}:1:1: defines no ROLES, no MODELS, no BUILDERS "
+                            "and no LINKS")
         if builders:
             _know_built_in_builders(catalogue)
         for name, builder in builders.items():
             _add(catalogue, "builder", name, builder, _where(builder, module_path), problems)
+        for name, cls in links.items():
+            where = _where(cls, module_path)
+            if not isinstance(cls, type) or not hasattr(cls, "needs_sch_netem"):
+                problems.append(f"{where}:1: link realizer {name!r} is not a Link class with "
+                                "needs_sch_netem (subclass ShapedLink or RelayLink)")
+                continue
+            _add(catalogue, "realizer", name, cls, where, problems)
         for cls in roles:
             _add(catalogue, "role", getattr(cls, "role", None), cls, _where(cls, module_path),
                  problems)
@@ -116,10 +133,11 @@ def load_catalogue(path: Path, custom: list[Path] = ()) -> Catalogue:
     return catalogue
 
 
-def controller_files(path: Path) -> list[Path]:
+def controller_files(path: Path | None) -> list[Path]:
     """An experiment folder's own controller apps."""
-    path = Path(path)
-    return sorted((path / "controllers").glob("*.py")) if path.is_dir() else []
+    if path is None or not Path(path).is_dir():
+        return []
+    return sorted((Path(path) / "controllers").glob("*.py"))
 
 
 def _add_controller(catalogue: Catalogue, app: Path, problems: list[str]) -> None:
@@ -180,7 +198,7 @@ def _know_built_in_builders(catalogue: Catalogue) -> None:
 
 def _add(catalogue: Catalogue, kind: str, name, obj, where: str, problems: list[str]) -> None:
     table = {"role": catalogue.roles, "model": catalogue.models,
-             "builder": catalogue.builders}[kind]
+             "builder": catalogue.builders, "realizer": catalogue.links}[kind]
     if not isinstance(name, str) or not name:
         problems.append(f"{where}:1: a {kind} needs a name (a role's class attribute 'role')")
         return

@@ -53,7 +53,8 @@ def calibrate(experiment: Experiment, run_dir: Path, console: Console,
     `applab linktest` does, for the manifest; reuse a measurement of the same
     link, realizer and kernel made since this boot unless ``recalibrate``."""
     spec = next(iter(experiment.scenarios.values()))
-    realizer = choose_realizer(spec.realizer)
+    own_links = spec.catalogue.links
+    realizer = choose_realizer(spec.realizer, own_links)
     calibration = {}
     for key, link in spec.topology.params.items():
         if not (key == "link" or key.endswith("_link")) or not isinstance(link, dict):
@@ -68,7 +69,7 @@ def calibrate(experiment: Experiment, run_dir: Path, console: Console,
             calibration[key] = {**json.loads(cached.read_text()), "cached": str(cached)}
         else:
             result = run_linktest(link, run_dir / "calibration" / key, realizer=realizer,
-                                  goodput=shaped)
+                                  goodput=shaped, links=own_links)
             calibration[key] = {"link": link, "realizer": result.realizer,
                                 "rtt_ms": result.rtt_ms, "goodput_mbps": result.goodput_mbps,
                                 "measured": now_iso()}
@@ -85,7 +86,8 @@ def calibrate(experiment: Experiment, run_dir: Path, console: Console,
                       + (f" (measured {found['measured']}, this boot)"
                          if "cached" in found else ""))
     for name, machine in tunnelled_machines(spec).items():
-        found = tunnel_delay(machine, run_dir / "calibration" / f"tunnel-{name}", realizer)
+        found = tunnel_delay(machine, run_dir / "calibration" / f"tunnel-{name}", realizer,
+                             own_links)
         calibration[f"tunnel:{name}"] = {**found, "measured": now_iso()}
         console.print(f"  calibrated the tunnel to {name}: it adds {found['added_ms']:.2f} ms "
                       f"to a round trip ({found['rtt_ms_through']:.2f} ms through it, "

@@ -65,7 +65,7 @@ def network_for(spec: ResolvedSpec, run_dir: Path, say) -> Network:
     return Network(topo, run_dir, realizer=spec.realizer, switch=spec.switch,
                    tcp_congestion=spec.tcp_congestion, containers=containers,
                    controller_app=controller_app, machines=machines, placement=placement,
-                   say=say)
+                   links=spec.catalogue.links, say=say)
 
 
 @dataclass

@@ -7,10 +7,11 @@ from collections import Counter
 
 from mininet.examples.cluster import RoundRobinPlacer, SwitchBinPlacer
 
+from orchestrator.emulation.cluster import ROUND_ROBIN, SWITCH_BIN
 from orchestrator.errors import AppLabError
 
 COORDINATOR = "local"
-PLACERS = {"round-robin": RoundRobinPlacer, "switch-bin": SwitchBinPlacer}
+PLACERS = {ROUND_ROBIN: RoundRobinPlacer, SWITCH_BIN: SwitchBinPlacer}
 
 
 class PlacementError(AppLabError):

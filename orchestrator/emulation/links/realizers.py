@@ -1,4 +1,4 @@
-"""Link realizers: one link spec, two implementations.
+"""Link realizers: one link spec, two built-in implementations.
 
 - ``netem``: Mininet's TCLink (HTB + netem), where the kernel has sch_netem.
 - ``relay``: where it has not, a TAP relay process per impaired link does the
@@ -7,6 +7,11 @@
 Links without delay, jitter or loss stay plain veth (+ HTB) in both, so a fast
 LAN costs no relay. ``choose_realizer`` probes the kernel unless a spec or the
 ``APPLAB_REALIZER`` environment variable forces one.
+
+A realizer is a Mininet ``Link`` class with a ``realizer`` name and
+``needs_sch_netem``; an experiment folder's ``links/*.py`` or a ``--custom``
+file adds more in ``LINKS = {"name": LinkClass}``, as Mininet's ``--custom``
+adds ``links``.
 """
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ import os
 import select
 import shlex
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 from mininet.link import Intf, Link, TCIntf
@@ -44,21 +50,33 @@ def netem_available() -> bool:
     return run_root(probe, check=False).returncode == 0
 
 
-def choose_realizer(requested: str | None = None) -> str:
-    """A spec's ``netem`` or ``relay`` wins; its ``auto`` (or none) defers to the
-    environment's choice; ``auto`` there too probes the kernel."""
+def choose_realizer(requested: str | None = None, own: Mapping[str, type] | None = None) -> str:
+    """A spec's named realizer wins (a built-in one, or one of ``own``, the
+    experiment's); its ``auto`` (or none) defers to the environment's choice;
+    ``auto`` there too probes the kernel."""
+    own = own or {}
     if requested is None or requested.lower() == AUTO:
         requested = os.environ.get(REALIZER_ENV)
-    choice = (requested or AUTO).lower()
+    choice = requested or AUTO
+    if choice in own:
+        return choice
+    choice = choice.lower()
     if choice == AUTO:
         return NETEM if netem_available() else RELAY
     if choice not in REALIZERS:
         raise RealizerError(f"unknown link realizer {choice!r}: use one of auto, "
-                            f"{', '.join(REALIZERS)} (spec key 'realizer' or ${REALIZER_ENV})")
-    if choice == NETEM and not netem_available():
-        raise RealizerError("realizer 'netem' was asked for, but this kernel has no sch_netem "
-                            "(tc: 'Specified qdisc kind is unknown'); use 'relay' or 'auto'")
+                            f"{', '.join([*REALIZERS, *own])} (spec key 'realizer' or "
+                            f"${REALIZER_ENV})")
+    if LINK_CLASSES[choice].needs_sch_netem and not netem_available():
+        raise RealizerError(f"realizer {choice!r} was asked for, but this kernel has no "
+                            "sch_netem (tc: 'Specified qdisc kind is unknown'); use 'relay' "
+                            "or 'auto'")
     return choice
+
+
+def link_class(realizer: str, own: Mapping[str, type] | None = None) -> type:
+    """The Link class of a realizer chosen by ``choose_realizer``."""
+    return {**LINK_CLASSES, **(own or {})}[realizer]
 
 
 class ShapedIntf(TCIntf):
@@ -102,6 +120,8 @@ class ShapedLink(Link):
     """A veth pair with ShapedIntf at both ends: the ``netem`` realizer."""
 
     realizer = NETEM
+    # The run refuses to start where this kernel (or a worker's) lacks it.
+    needs_sch_netem = True
 
     def __init__(self, node1, node2, **params):
         params.setdefault("cls1", ShapedIntf)
@@ -243,6 +263,7 @@ class RelayLink(ShapedLink):
     """The ``relay`` realizer's link: TAPs + relay if impaired, else veth."""
 
     realizer = RELAY
+    needs_sch_netem = False
 
     def __init__(self, node1, node2, reorder: bool = False, **params):
         self.params = link_from_info(f"{node1.name}-{node2.name}", params)

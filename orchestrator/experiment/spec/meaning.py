@@ -7,6 +7,7 @@ import re
 
 from orchestrator.emulation.cluster.placement import COORDINATOR, PlacementError, place
 from orchestrator.emulation.containers.images import ImageError, load_recipe
+from orchestrator.emulation.links import AUTO, REALIZERS
 from orchestrator.experiment.portstats import CONTROLLER_CHECKS
 from orchestrator.experiment.spec.dns import check_dns
 from orchestrator.experiment.spec.hosts import HostNames
@@ -31,6 +32,7 @@ from topologies.params import (
 def check_semantics(spec: ResolvedSpec, problems: Problems) -> None:
     _check_model(spec, problems)
     _check_controller(spec, problems)
+    _check_realizer(spec, problems)
     topo_at = ("topology",)
     known = [*builders.BUILDERS, *spec.catalogue.builders]
     if spec.topology.builder not in known:
@@ -193,6 +195,13 @@ def _check_controller(spec: ResolvedSpec, problems: Problems) -> None:
     if spec.switch == "lxbr":
         problems.add(("controller",), "a controller needs Open vSwitch switches: give the "
                      "spec switch: ovs (or ovs-user)")
+
+
+def _check_realizer(spec: ResolvedSpec, problems: Problems) -> None:
+    known = [AUTO, *REALIZERS, *spec.catalogue.links]
+    if spec.realizer not in known:
+        problems.add(("realizer",), f"unknown link realizer {spec.realizer!r} (have "
+                     f"{', '.join(known)}; an experiment folder adds its links/*.py)")
 
 
 def _check_model(spec: ResolvedSpec, problems: Problems) -> None:

@@ -18,7 +18,10 @@ from pydantic import (
     model_validator,
 )
 
+from orchestrator.emulation import SWITCH_KINDS
+from orchestrator.emulation.cluster import PLACER_NAMES
 from orchestrator.emulation.cluster.machines import Machine
+from orchestrator.emulation.links import AUTO, REALIZERS
 from orchestrator.experiment.catalogue import (
     Catalogue,
 )
@@ -310,15 +313,16 @@ class ResolvedSpec(_Strict):
     title: str
     model: str
     seed: int = DEFAULT_SEED
-    realizer: Literal["auto", "netem", "relay"] = "auto"
+    # A built-in realizer or the experiment's own (catalogue.links), checked by meaning.
+    realizer: str = Field(AUTO, json_schema_extra={"examples": [AUTO, *REALIZERS]})
     # ovs: the kernel datapath where its module loads, else the userspace one
-    switch: Literal["lxbr", "ovs", "ovs-user"] = "lxbr"
+    switch: Literal[SWITCH_KINDS] = "lxbr"
     controller: ControllerSpec | None = None
     # Machines beside this one; placement: host or group -> machine (or
     # "local", this one); placer: Mininet's, for the nodes not placed.
     machines: dict[str, MachineSpec] = Field(default_factory=dict)
     placement: dict[str, str] = Field(default_factory=dict)
-    placer: Literal["round-robin", "switch-bin"] | None = None
+    placer: Literal[PLACER_NAMES] | None = None
     tcp_congestion: Literal["cubic", "reno", "bbr"] = "cubic"
     # Fill every ARP table before the run: no first packet then pays an ARP
     # exchange, as RTT-counting models assume.

@@ -8,15 +8,15 @@ import pytest
 
 from orchestrator.experiment import spec
 from orchestrator.experiment.runner import run_experiment
-from tests.integration.orchestrator.emulation.cluster.standin import StandIn
-from tests.integration.orchestrator.emulation.cluster.test_machines import (
+from tests.integration.orchestrator.emulation.cluster.standin import (
+    StandIn,
     assert_nothing_left_on,
 )
-from tests.integration.orchestrator.experiment.test_experiment import (
-    ACCESS_LINK,
+from tests.integration.orchestrator.experiment.short_runs import (
     SHORT_DURATION_S,
     assert_within_short_run_bounds,
 )
+from tests.paths import ACCESS_LINK
 
 SERVERS = ["isp", "origin", "root", "tld-edu", "school-dns"]
 # The VXLAN hop between the two machines' namespaces added 0.03 ms to a

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from orchestrator.experiment import spec
 from orchestrator.experiment.runner import run_experiment
-from tests.integration.experiments.test_p2p_vs_cs import swarm_processes
+from tests.integration.processes import swarm_processes
 
 SPEC = Path(__file__).resolve().parents[3] / "experiments" / "bittorrent.yaml"
 # libtorrent follows the leechers' chokers but for about a second after a

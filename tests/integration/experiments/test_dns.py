@@ -5,7 +5,7 @@ import psutil
 
 from orchestrator.experiment import spec
 from orchestrator.experiment.runner import run_experiment
-from tests.unit.services.test_dns import REAL_ROOT_SERVERS
+from tests.real_world import REAL_ROOT_SERVERS
 
 SPEC = Path(__file__).resolve().parents[3] / "experiments" / "dns.yaml"
 

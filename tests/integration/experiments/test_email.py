@@ -15,9 +15,9 @@ from orchestrator.emulation import state
 from orchestrator.emulation.hold import HELD
 from orchestrator.experiment import spec
 from orchestrator.experiment.runner import run_experiment
-from tests.integration.conftest import leftovers
-from tests.integration.orchestrator.emulation.test_teardown import (
+from tests.integration.processes import (
     TEARDOWN_TIMEOUT_S,
+    leftovers,
     wait_for_process,
 )
 

@@ -4,10 +4,9 @@ local-peer class is emptied), both times respect their bounds at N = 4, and
 nothing of the swarm is left."""
 from pathlib import Path
 
-import psutil
-
 from orchestrator.experiment import spec
 from orchestrator.experiment.runner import run_experiment
+from tests.integration.processes import swarm_processes
 
 SPEC = Path(__file__).resolve().parents[3] / "experiments" / "p2p-vs-cs.yaml"
 # The completion time is read every 0.1 s; the shortest time here is ~2 s.
@@ -33,12 +32,6 @@ def variant(tmp_path, count: int, extra: str = "") -> Path:
 
 def measured(result) -> dict:
     return {q.name: q.measured for q in result.quantities}
-
-
-def swarm_processes() -> list[str]:
-    return [" ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])
-            if any(name in part for part in p.info["cmdline"] or []
-                   for name in ("opentracker", "services.bt_peer", "aria2c"))]
 
 
 def test_a_seed_and_three_peers_complete_with_intact_copies(tmp_path, clean_machine):

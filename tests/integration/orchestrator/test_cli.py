@@ -3,9 +3,8 @@ import json
 import subprocess
 import sys
 
-# The acceptance bound of the testbed-core issue: ±(0.5 ms + 2 %) of the RTT.
-RTT_ABS_TOLERANCE_MS = 0.5
-RTT_REL_TOLERANCE = 0.02
+from tests.fidelity import rtt_tolerance
+
 GOODPUT_RANGE_10M = (9.3, 10.0)
 
 
@@ -18,7 +17,7 @@ def test_linktest_json_reports_measured_beside_configured(tmp_path, clean_machin
     assert set(report["rtt_ms"]) >= {"configured", "median", "stdev"}
     assert set(report["goodput_mbps"]) == {"configured", "measured"}
     assert set(report["loss_pct"]) >= {"configured", "measured"}
-    assert abs(report["rtt_ms"]["median"] - 40) <= RTT_ABS_TOLERANCE_MS + RTT_REL_TOLERANCE * 40
+    assert abs(report["rtt_ms"]["median"] - 40) <= rtt_tolerance(40)
     low, high = GOODPUT_RANGE_10M
     assert low <= report["goodput_mbps"]["measured"] <= high
     (run_dir,) = tmp_path.iterdir()

@@ -9,7 +9,7 @@ from cryptography import x509
 from services.caddy_origin import CaddyOrigin
 from services.page_client import PageClient
 from services.tls import files_in
-from tests.unit.services.test_services import ctx
+from tests.unit.services.contexts import ctx
 from topologies.names import NamePlan
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from services.base import HostContext
 from services.cdn_dns import PowerDnsAuthoritative, pdns_conf
-from tests.unit.topologies.test_names import cdn_plan
+from tests.unit.topologies.plans import cdn_plan
 
 
 def test_powerdns_polls_no_real_name_caches_no_answer_and_listens_on_its_host_only():

@@ -5,15 +5,12 @@ from services.base import HostContext
 from services.dns_authoritative import BindAuthoritative, parse_query_log
 from services.dns_client import DnsClient, step_problems
 from services.dns_resolver import UnboundResolver
+from tests.real_world import REAL_ROOT_SERVERS
 from topologies.names import NamePlan
 
 ADDRESSES = {"root": "10.0.2.2", "tld": "10.0.3.2", "umass": "10.0.4.2", "gaia": "10.0.4.3",
              "utopia": "10.0.5.2", "resolver": "10.0.1.3", "client": "10.0.1.2"}
 # The real root servers' IPv4 addresses (a to m): none may reach a resolver's config.
-REAL_ROOT_SERVERS = ["198.41.0.4", "170.247.170.2", "192.33.4.12", "199.7.91.13",
-                     "192.203.230.10", "192.5.5.241", "192.112.36.4", "198.97.190.53",
-                     "192.36.148.17", "192.58.128.30", "193.0.14.129", "199.7.83.42",
-                     "202.12.27.33"]
 
 
 def names(resolution="iterated"):

@@ -5,20 +5,13 @@ from dataclasses import replace
 import pytest
 
 from services import REGISTRY, ROLES
-from services.base import HostContext
 from services.file_client import FileClient
 from services.http_wire import wire_bytes
 from services.nginx_origin import NginxOrigin
 from services.squid_cache import SquidCache
 from services.web_client import RequestStream, WebClient
+from tests.unit.services.contexts import ctx
 from topologies.names import NamePlan
-
-
-def ctx(tmp_path, name="svc", host="h1", params=None):
-    return HostContext(name=name, host=host, ip="10.0.1.2", home=tmp_path / host / name,
-                       params=params or {},
-                       addresses={"origin": "10.0.2.2", "cache": "10.0.1.5", "h1": "10.0.1.2"},
-                       services={"origin": "origin", "cache": "cache"}, seed=7)
 
 
 def test_no_two_roles_share_a_name():

@@ -1,6 +1,7 @@
 import pytest
 
-from topologies.names import NamePlan, NamePlanError, Record, Steering, zone_file
+from tests.unit.topologies.plans import cdn_plan
+from topologies.names import NamePlan, NamePlanError, Record, zone_file
 
 ADDRESSES = {"root": "10.0.9.2", "tld": "10.0.9.3", "umass": "10.0.5.2", "ibm": "10.0.6.2",
              "gaia": "10.0.5.10", "servereast": "10.0.6.10", "mx": "10.0.7.2"}
@@ -127,24 +128,6 @@ def test_a_plan_must_hang_from_a_root_that_resolvers_can_be_given():
     with pytest.raises(NamePlanError, match="resolution 'telepathic'"):
         plan.build(ADDRESSES)
 
-
-def cdn_plan() -> tuple[NamePlan, dict[str, str]]:
-    """The slides' NetCinema: its name is a CNAME into KingCDN's domain,
-    whose DNS sends each access network's local server to its nearest edge."""
-    plan = NamePlan(ttl=300)
-    plan.add_zone(".", {"a.root-servers.net": "root"})
-    plan.add_zone("com", {"ns.com": "tld"})
-    plan.add_zone("kingcdn.com", {"ns.kingcdn.com": "cdn-dns"})
-    plan.add_alias("video.netcinema.com", "a1105.kingcdn.com")
-    plan.add_zone("netcinema.com", {"ns.netcinema.com": "tld"})
-    plan.add_steered("a1105.kingcdn.com", Steering(
-        edges=("edge-east", "edge-west"),
-        askers={"east-dns": ("east1",), "west-dns": ("west1",)},
-        check_path="/health", ttl=5))
-    addresses = {"root": "10.0.9.2", "tld": "10.0.9.3", "cdn-dns": "10.0.8.2",
-                 "edge-east": "10.0.1.9", "edge-west": "10.0.2.9", "east-dns": "10.0.1.2",
-                 "east1": "10.0.1.3", "west-dns": "10.0.2.2", "west1": "10.0.2.3"}
-    return plan, addresses
 
 
 def test_a_steered_name_sends_each_network_to_its_nearest_edge_first():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from orchestrator.emulation import state
 from orchestrator.emulation.waiting import wait_until
-from tests.integration.orchestrator.test_cli import RTT_ABS_TOLERANCE_MS, RTT_REL_TOLERANCE
+from tests.fidelity import rtt_tolerance
 
 EXPERIMENTS = Path(__file__).resolve().parents[4] / "experiments"
 # A linktest's bring-up, from its start until its run is recorded.
@@ -44,8 +44,8 @@ def test_two_linktests_at_once_measure_their_own_links_and_clean_leaves_them(
         report = json.loads(out)
         bw, delay = float(links[name][0]), float(links[name][1].removesuffix("ms"))
         rtt = 2 * delay
-        assert abs(report["rtt_ms"]["median"] - rtt) <= \
-            RTT_ABS_TOLERANCE_MS + RTT_REL_TOLERANCE * rtt, (name, report["rtt_ms"])
+        assert abs(report["rtt_ms"]["median"] - rtt) <= rtt_tolerance(rtt), \
+            (name, report["rtt_ms"])
         low, high = GOODPUT_SHARE
         assert low * bw <= report["goodput_mbps"]["measured"] <= high * bw, (name, report)
         (run_dir,) = (tmp_path / name).iterdir()

@@ -3,7 +3,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psutil
@@ -14,13 +13,8 @@ from orchestrator.emulation.commands import run_in
 from orchestrator.emulation.network import BRIDGE_NF_SYSCTLS, Network, root_namespace_snapshot
 from orchestrator.emulation.state import all_states
 from orchestrator.errors import CommandError
-from tests.integration.conftest import leftovers
+from tests.integration.processes import TEARDOWN_TIMEOUT_S, leftovers, wait_for_process
 from topologies.builders import star_lan, two_hosts
-
-# Bring-up of the calibration topology takes well under a second; a run that
-# has not started its relay after this long has failed.
-BRING_UP_TIMEOUT_S = 20
-TEARDOWN_TIMEOUT_S = 30
 
 
 @pytest.fixture
@@ -34,16 +28,6 @@ def bridge_netfilter_on():
     path.write_text("1\n")
     yield path
     path.write_text(original)
-
-
-def wait_for_process(mark: str, timeout: float = BRING_UP_TIMEOUT_S):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for proc in psutil.process_iter(["cmdline"]):
-            if mark in " ".join(proc.info["cmdline"] or []):
-                return proc
-        time.sleep(0.05)
-    raise AssertionError(f"no process with {mark!r} after {timeout}s")
 
 
 def test_normal_teardown_leaves_nothing(tmp_path, clean_machine):

@@ -11,36 +11,13 @@ import pytest
 
 from orchestrator.emulation.hold import HELD
 from orchestrator.experiment import spec
-from orchestrator.experiment.models.base import evaluate
 from orchestrator.experiment.runner import run_experiment
-from orchestrator.experiment.spec import CheckSpec
-from tests.integration.conftest import leftovers
-from tests.integration.orchestrator.emulation.test_teardown import (
-    TEARDOWN_TIMEOUT_S,
-    wait_for_process,
+from tests.integration.orchestrator.experiment.short_runs import (
+    SHORT_DURATION_S,
+    assert_within_short_run_bounds,
 )
-
-REPO = Path(__file__).resolve().parents[4]
-ACCESS_LINK = REPO / "experiments" / "access-link.yaml"
-# A 40 s run of scenario (c) has half the requests of the full 80 s run, so its
-# Poisson and hit-rate noise is sqrt(2) larger, and the connection ramp-up
-# weighs twice as much in the mean delay: the bounds widen to match.
-SHORT_DURATION_S = 40
-UTILISATION_TOLERANCE = 0.07
-HIT_RATE_TOLERANCE = 0.07
-MEAN_DELAY_TOLERANCE_REL = 0.2
-
-
-def assert_within_short_run_bounds(result) -> dict:
-    """Scenario (c)'s checks, widened for a shortened run; its quantities by name."""
-    quantities = {q.name: q for q in result.quantities}
-    bounds = {"access_utilisation": CheckSpec(tolerance=UTILISATION_TOLERANCE),
-              "hit_rate": CheckSpec(tolerance=HIT_RATE_TOLERANCE),
-              "mean_delay": CheckSpec(tolerance_rel=MEAN_DELAY_TOLERANCE_REL)}
-    for name, bound in bounds.items():
-        check = evaluate(quantities[name], bound)
-        assert check.ok, check
-    return quantities
+from tests.integration.processes import TEARDOWN_TIMEOUT_S, leftovers, wait_for_process
+from tests.paths import ACCESS_LINK
 
 
 # By name through the emulated DNS, or by address; with the origin and the

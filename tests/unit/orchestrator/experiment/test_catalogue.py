@@ -32,10 +32,13 @@ def custom(tmp_path, text: str, name: str = "extra.py") -> Path:
     return path
 
 
-def test_a_folder_brings_its_roles_model_and_builder():
+def test_a_folder_brings_its_roles_model_builder_and_realizer():
     catalogue = load_catalogue(FOLDER)
     assert catalogue.custom("model") == {"uppercase": f"{FOLDER}/models/uppercase.py:1"}
     assert catalogue.custom("builder") == {"pair": f"{FOLDER}/builders/pair.py:6"}
+    assert catalogue.custom("realizer") == {
+        "copied-relay": f"{FOLDER}/links/copied_relay.py:6"}
+    assert catalogue.links["copied-relay"].needs_sch_netem is False
     topo = next(iter(spec.load(FOLDER).scenarios.values())).topology.build()
     assert topo.linkInfo("h1", "s1")["delay"] == "10ms" and sorted(topo.hosts()) == ["h1", "h2"]
     assert catalogue.origins[("role", "web-origin")] == BUILT_IN
@@ -79,7 +82,8 @@ def test_a_spec_with_a_bad_custom_module_starts_nothing(tmp_path):
 
 def test_a_module_with_nothing_to_add_is_refused(tmp_path):
     empty = custom(tmp_path, "X = 1\n")
-    with pytest.raises(CatalogueError, match="defines no ROLES, no MODELS and no BUILDERS"):
+    with pytest.raises(CatalogueError,
+                       match="defines no ROLES, no MODELS, no BUILDERS and no LINKS"):
         load_catalogue(tmp_path, [empty])
 
 
@@ -111,6 +115,48 @@ def test_an_unknown_builder_is_told_the_experiments_own_too(tmp_path):
         spec.load(tmp_path / "experiment.yaml", custom=[extra])
     assert any("unknown builder 'tin' (have two_hosts" in p and p.endswith(", tiny)")
                for p in err.value.problems), err.value.problems
+
+
+LINK = '''\
+from orchestrator.emulation.links.realizers import RelayLink
+
+
+class Renamed(RelayLink):
+    realizer = "{name}"
+
+
+LINKS = {{"{name}": {value}}}
+'''
+
+
+def test_a_realizer_named_as_a_built_in_one_is_refused(tmp_path):
+    clash = custom(tmp_path, LINK.format(name="relay", value="Renamed"))
+    with pytest.raises(CatalogueError) as err:
+        load_catalogue(tmp_path, [clash])
+    assert err.value.problems == [f"{clash}:4:1: realizer 'relay' clashes with the built-in "
+                                  "realizer of that name"]
+
+
+def test_a_realizer_that_is_no_link_class_is_refused(tmp_path):
+    wrong = custom(tmp_path, LINK.format(name="slow", value="print"))
+    with pytest.raises(CatalogueError, match=r"link realizer 'slow' is not a Link class with "
+                                             r"needs_sch_netem"):
+        load_catalogue(tmp_path, [wrong])
+
+
+def test_an_unknown_realizer_is_named_at_its_line_with_the_experiments_own(tmp_path):
+    text = (FOLDER / "experiment.yaml").read_text()
+    spec_path = tmp_path / "experiment.yaml"
+    spec_path.write_text(text.replace("realizer: copied-relay", "realizer: copied-rely"))
+    for kind in ("roles", "models", "builders", "links"):
+        (tmp_path / kind).symlink_to(FOLDER / kind)
+    with pytest.raises(SpecError) as err:
+        spec.load(tmp_path)
+    line = next(n for n, row in enumerate(spec_path.read_text().splitlines(), 1)
+                if "copied-rely" in row)
+    assert any(p.startswith(f"{spec_path}:{line}:") and
+               "unknown link realizer 'copied-rely' (have auto, netem, relay, copied-relay;"
+               in p for p in err.value.problems), err.value.problems
 
 
 def test_a_folder_brings_its_controller_apps_and_a_broken_one_is_named(tmp_path):

@@ -19,7 +19,7 @@ def measured(monkeypatch, tmp_path):
     links = []
     monkeypatch.setattr(runner, "run_linktest", lambda link, *a, **k: links.append(link)
                         or Result())
-    monkeypatch.setattr(runner, "choose_realizer", lambda requested: "relay")
+    monkeypatch.setattr(runner, "choose_realizer", lambda requested, own: "relay")
     monkeypatch.setattr(runner, "CALIBRATION_CACHE", tmp_path / "cache")
     return links
 

@@ -134,3 +134,9 @@ class StandIn:
 
 def run(argv: list[str], check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(argv, capture_output=True, text=True, check=check)
+
+
+def assert_nothing_left_on(worker: StandIn) -> None:
+    assert worker.processes() == []
+    assert worker.interfaces() == ["lo", "eth0"]
+    assert worker.files() == []

@@ -19,8 +19,11 @@ from orchestrator.emulation.linktest import ping_rtts, tcp_goodput_mbps
 from orchestrator.emulation.network import Network
 from orchestrator.emulation.state import all_states
 from orchestrator.emulation.waiting import wait_until
-from tests.integration.conftest import applab_clean, interrupt, kill, leftovers
-from tests.integration.orchestrator.emulation.cluster.standin import StandIn
+from tests.integration.orchestrator.emulation.cluster.standin import (
+    StandIn,
+    assert_nothing_left_on,
+)
+from tests.integration.processes import applab_clean, interrupt, kill, leftovers
 from topologies.builders import two_hosts
 
 # The relay's 5 ms each way on h1--s1 (its own jitter is under a millisecond),
@@ -49,12 +52,6 @@ def test_a_host_on_the_second_machine_is_reached_through_the_tunnel(tmp_path, wo
     assert abs(sorted(rtts)[len(rtts) // 2] - 10.0) <= RTT_TOLERANCE_MS, rtts
     assert goodput >= MIN_GOODPUT_FRACTION * 10
     assert_nothing_left_on(worker)
-
-
-def assert_nothing_left_on(worker: StandIn) -> None:
-    assert worker.processes() == []
-    assert worker.interfaces() == ["lo", "eth0"]
-    assert worker.files() == []
 
 
 def test_an_unreachable_worker_is_refused_before_anything_starts(tmp_path, worker,

@@ -18,8 +18,7 @@ from orchestrator.emulation.network import Network
 from orchestrator.emulation.waiting import wait_until
 from orchestrator.experiment.contexts import Contexts
 from services.base import HostContext
-from tests.integration.conftest import applab_clean, interrupt, kill, leftovers
-from tests.integration.orchestrator.emulation.test_teardown import wait_for_process
+from tests.integration.processes import applab_clean, interrupt, kill, leftovers, wait_for_process
 from topologies.builders import two_hosts
 
 # 0.2 of a core should make a CPU-bound loop five times slower; CFS lets a

@@ -11,24 +11,13 @@ from orchestrator.emulation.linktest import (
     run_linktest,
 )
 from orchestrator.emulation.network import Network
+from tests.fidelity import GOODPUT_MAX_FRACTION, GOODPUT_MIN_FRACTION, rtt_tolerance
 from topologies.builders import two_hosts
 
-# RTT: ±(0.5 ms + 2 %): the relay adds ~0.25 ms per round trip on this machine
-# (frame read wake-ups), and timer granularity grows with the delay.
-RTT_ABS_TOLERANCE_MS = 0.5
-RTT_REL_TOLERANCE = 0.02
-# TCP goodput counts payload only: 1448 of 1514 wire bytes is 95.6 % at best,
-# and HTB's burst lets a little more through after idle.
-GOODPUT_MIN_FRACTION = 0.93
-GOODPUT_MAX_FRACTION = 1.0
 # At 100 Mb/s the relay (one Python process) shares 2 cores with iperf3's two
 # ends; it measured 92-95 % here, so 88 % leaves room for a busy CI machine.
 GOODPUT_MIN_FRACTION_100M = 0.88
 LOSS_SIGMAS = 3
-
-
-def rtt_tolerance(configured_ms):
-    return RTT_ABS_TOLERANCE_MS + RTT_REL_TOLERANCE * configured_ms
 
 
 @pytest.mark.parametrize("delay_ms", [5, 50, 500])

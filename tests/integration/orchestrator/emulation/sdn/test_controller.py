@@ -11,8 +11,7 @@ from orchestrator.emulation.linktest import ping_rtts, tcp_goodput_mbps
 from orchestrator.emulation.network import Network
 from orchestrator.emulation.sdn.controller import BUILT_IN_APPS
 from orchestrator.emulation.waiting import WaitTimeout, wait_until
-from tests.integration.conftest import applab_clean, interrupt, kill, leftovers
-from tests.integration.orchestrator.emulation.test_teardown import wait_for_process
+from tests.integration.processes import applab_clean, interrupt, kill, leftovers, wait_for_process
 from topologies.builders import star_lan
 
 # Through OVS's userspace datapath TCP reached 80 % of a 10 Mb/s link with

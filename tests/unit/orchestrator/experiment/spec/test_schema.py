@@ -34,7 +34,7 @@ def test_every_shipped_spec_points_editors_at_the_schema(path):
     ({"duraton_s": 10}, "duraton_s"),
     ({"scenarios": {"x": {"title": "t", "wrkload": {}}}}, "wrkload"),
     ({"scenarios": {"x": {"about": "no title"}}}, "title"),
-    ({"realizer": "tc"}, "tc"),
+    ({"switch": "ovs-kernel"}, "ovs-kernel"),
 ])
 def test_a_mistake_is_flagged(change, where):
     spec = {**yaml.safe_load(SPECS[0].read_text()), **change}

@@ -424,7 +424,7 @@ def test_bw_with_units_reaches_everything_as_mbps(tmp_path, monkeypatch, form):
         rtt_ms = {"median": 0.0, "configured": 0.0}
         goodput_mbps = {"measured": 1.5}
 
-    monkeypatch.setattr(runner, "choose_realizer", lambda requested: "relay")
+    monkeypatch.setattr(runner, "choose_realizer", lambda requested, own: "relay")
 
     monkeypatch.setattr(runner, "run_linktest",
                         lambda link, *a, **k: calibrated.append(link) or Result())
