@@ -23,7 +23,7 @@ TRAFFIC_CORE = 0
 def run() -> dict:
     with TemporaryDirectory() as run_dir, \
             Network(two_hosts({"delay": "1ms"}), Path(run_dir), realizer="relay") as net:
-        link = net.link_between("h1", "s1")
+        link = net.link_control.link_between("h1", "s1")
         os.sched_setaffinity(link.relay.pid, {RELAY_CORE})
         h1, h2 = net["h1"], net["h2"]
         server = start_in(h2, ["taskset", "-c", str(TRAFFIC_CORE), "iperf3", "-s", "-1",

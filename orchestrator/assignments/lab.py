@@ -127,9 +127,9 @@ class Lab:
     def link(self, a: str, b: str):
         """The settings of the link between nodes ``a`` and ``b`` in the
         direction a -> b (bw_mbps, delay_ms, jitter_ms, loss_pct)."""
-        return self._run.net.egress(a, b)
+        return self._run.net.link_control.egress(a, b)
 
     def dropped(self, a: str, b: str) -> int:
         """Frames the link between ``a`` and ``b`` has dropped so far in the
         direction a -> b, as its realizer (the relay, or netem) counts them."""
-        return self._run.net.dropped(a, b)
+        return self._run.net.link_control.dropped(a, b)

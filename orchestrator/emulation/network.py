@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 import signal
 from collections import defaultdict
 from collections.abc import Mapping
@@ -14,25 +13,17 @@ from contextlib import ExitStack, contextmanager
 from functools import partial
 from pathlib import Path
 
-from mininet.examples.cluster import MininetCluster
 from mininet.net import Mininet
 
-from orchestrator.emulation import SWITCH_KINDS, shared, state
+from orchestrator.emulation import SWITCH_KINDS, state
 from orchestrator.emulation.cluster.machines import Machine
 from orchestrator.emulation.cluster.placement import COORDINATOR
 from orchestrator.emulation.cluster.share import ClusterShare
 from orchestrator.emulation.commands import command_log, run_in, run_root
-from orchestrator.emulation.containers.engine import engine
-from orchestrator.emulation.containers.hosts import (
-    ContainerHost,
-    ContainerSpec,
-    remove_container,
-    remove_labelled,
-    start_container,
-)
-from orchestrator.emulation.containers.images import build as build_image
-from orchestrator.emulation.containers.images import load_recipe
-from orchestrator.emulation.links.realizers import choose_realizer, frames_dropped, link_class
+from orchestrator.emulation.containers.backend import ContainerHosts
+from orchestrator.emulation.containers.hosts import ContainerSpec
+from orchestrator.emulation.linkcontrol import LinkControl
+from orchestrator.emulation.links.realizers import choose_realizer, link_class
 from orchestrator.emulation.nodes import (
     AppBridge,
     AppHost,
@@ -40,9 +31,11 @@ from orchestrator.emulation.nodes import (
     ensure_ovs,
     ovs_datapath,
 )
+from orchestrator.emulation.recorded import RecordedCluster, RecordedMininet
 from orchestrator.emulation.sandbox import Sandbox
 from orchestrator.emulation.sdn.controller import LAUNCHER as CONTROLLER_MARK
 from orchestrator.emulation.sdn.controller import OpenFlowController
+from orchestrator.emulation.settings import DEFAULT_TCP_CONGESTION, MachineSettings
 from orchestrator.errors import (
     AppLabError,
     CommandError,
@@ -50,20 +43,10 @@ from orchestrator.errors import (
     RelayError,
     TopologyError,
 )
-from topologies.params import LinkDirections, LinkParamError, change_link, link_from_info
+from topologies.params import LinkDirections, LinkParamError, link_from_info
 
 # Linux caps interface names at 15 characters; Mininet names them NODE-ethN.
 IFNAME_MAX = 15
-# Every emulated host uses this TCP congestion control, Linux's default, so a
-# machine whose default differs (BBR paces small responses over a long RTT)
-# gives the same results as a stock VM.
-DEFAULT_TCP_CONGESTION = "cubic"
-TCP_CONGESTION = "/proc/sys/net/ipv4/tcp_congestion_control"
-BRIDGE_NF_SYSCTLS = [f"/proc/sys/net/bridge/bridge-nf-call-{t}tables" for t in ("arp", "ip", "ip6")]
-# Interfaces made while they hold stay silent: no IPv6, no IGMP reports for
-# link-local groups (the emulation is IPv4 unicast).
-QUIET_INTERFACE_SYSCTLS = {"/proc/sys/net/ipv6/conf/default/disable_ipv6": "1",
-                           "/proc/sys/net/ipv4/igmp_link_local_mcast_reports": "0"}
 
 
 def validate_topo(topo) -> dict[str, LinkDirections]:
@@ -129,60 +112,6 @@ def signals_deferred():
             signal.signal(sig, handler)
 
 
-class RecordedMininet(Mininet):
-    """Mininet that records each shell and relay pid as it appears, so even a
-    crash in the middle of a build leaves `applab clean` a complete list.
-    ``make_container(name)``: the running container of a container host."""
-
-    def __init__(self, run_state: state.RunState, containers: dict | None = None,
-                 make_container=None, **params):
-        self.run_state = run_state
-        self.containers = containers or {}
-        self.make_container = make_container
-        super().__init__(**params)
-
-    def addHost(self, name, cls=None, **params):
-        if name in self.containers:
-            cls = partial(ContainerHost, container=self.make_container(name))
-        host = super().addHost(name, cls=cls, on_process=self._record_process, **params)
-        self.run_state.record("shell", host.shell.pid, state.SHELL_MARK)
-        return host
-
-    def addSwitch(self, name, cls=None, **params):
-        switch = super().addSwitch(name, cls=cls, **params)
-        self.run_state.record("shell", switch.shell.pid, state.SHELL_MARK)
-        return switch
-
-    def addLink(self, node1, node2, port1=None, port2=None, cls=None, **params):
-        link = super().addLink(node1, node2, port1, port2, cls, **params)
-        if getattr(link, "relay", None):
-            self.run_state.record("relay", link.relay.pid, state.RELAY_MARK)
-        return link
-
-    def _record_process(self, proc, argv):
-        self.run_state.record("process", proc.pid, os.path.basename(str(argv[0])))
-
-
-class RecordedCluster(RecordedMininet, MininetCluster):
-    """RecordedMininet on Mininet's cluster edition: some nodes on workers,
-    each reported to ``on_remote_node`` as soon as it exists."""
-
-    def __init__(self, run_state: state.RunState, on_remote_node=None, **params):
-        self.on_remote_node = on_remote_node
-        super().__init__(run_state, **params)
-
-    def addHost(self, name, cls=None, **params):  # noqa: N802 (Mininet's name)
-        return self._reported(super().addHost(name, cls=cls, **params))
-
-    def addSwitch(self, name, cls=None, **params):  # noqa: N802
-        return self._reported(super().addSwitch(name, cls=cls, **params))
-
-    def _reported(self, node):
-        if node.isRemote:
-            self.on_remote_node(node)
-        return node
-
-
 class Network:
     """A running emulation of ``topo``. Use as a context manager, or call
     ``start()`` and (always, in ``finally``) ``stop()``."""
@@ -199,16 +128,15 @@ class Network:
         beside this machine, and ``placement`` the machine of each node
         (cluster.placement.place); links between two machines are tunnels.
         ``links``: realizers beside the built-in ones, name -> Link class."""
-        self.links = validate_topo(topo)  # link name -> its parameters now
-        self.cluster = ClusterShare(topo, self.links, machines or {},
+        # Each link's parameters now, changed at run time through it.
+        self.link_control = LinkControl(validate_topo(topo))
+        self.cluster = ClusterShare(topo, self.link_control.links, machines or {},
                                     {node: (placement or {}).get(node, COORDINATOR)
                                      for node in topo.nodes()})
         self.containers = containers or {}
+        self.container_hosts = ContainerHosts(self.containers, say)
         self.say = say
         self._engine = ExitStack()
-        self._docker = None
-        self._image_tags: dict[str, str] = {}
-        self._containers_made: list = []
         self.topo = topo
         self.run_dir = Path(run_dir).resolve()
         _check_switch_kind(switch, controlled=controller_app is not None)
@@ -222,8 +150,8 @@ class Network:
         self.tcp_congestion = tcp_congestion
         self.net: Mininet | None = None
         self.link_stats: dict[str, dict] = {}
-        self._saved_sysctls: dict[str, str] = {}
         self._state: state.RunState | None = None
+        self._settings: MachineSettings | None = None
         self._sandboxes: list[Sandbox] = []
         self._logging = ExitStack()
 
@@ -244,16 +172,12 @@ class Network:
         for host in self.topo.hosts():
             (self.run_dir / "hosts" / host).mkdir(parents=True, exist_ok=True)
         self._state = state.RunState.create(self.run_dir, switches=list(self.topo.switches()))
-        self._disable_bridge_netfilter()
-        self._quiet_new_interfaces()
+        self._settings = MachineSettings(self._state)
+        self._settings.hold()
         if self.switch_kind != "lxbr":
             self.datapath = ovs_datapath(self.switch_kind)
             ensure_ovs()
-        if self.containers:
-            self._docker = self._engine.enter_context(engine(say=self.say))
-            # Built here if its recipe is new or changed; found at once otherwise.
-            self._image_tags = {image: build_image(self._docker, load_recipe(image), say=self.say)
-                                for image in {c.image for c in self.containers.values()}}
+        self.container_hosts.start(self._engine)
         mininet = RecordedMininet
         classes = {"host": partial(AppHost, tx_offload=self.datapath != "user"),
                    "switch": _switch_class(self.datapath, self.controller_app is not None)}
@@ -265,6 +189,7 @@ class Network:
                            link=self.link_class, controller=None, autoSetMacs=True,
                            build=False, waitConnected=False, **classes)
         self.net.topo = self.topo
+        self.link_control.net = self.net
         self.net.build()
         self._set_tcp_congestion()
         if self.controller_app is not None:
@@ -279,44 +204,13 @@ class Network:
             self.controller.wait_connected({int(s.dpid, 16) for s in self.net.switches})
 
     def _make_container(self, name: str):
-        spec = self.containers[name]
-        container = start_container(self._docker, name, spec, self._image_tags[spec.image],
-                                    self._state.path.name,
-                                    mounts=[str(self.run_dir), str(state.STATE_ROOT)])
-        self._containers_made.append(container)
-        return container
-
-    def _set_root_sysctl(self, path: str, value: str) -> None:
-        """Change a root-namespace setting for the run; stop() restores it, and
-        so does `applab clean` after a run killed outright (it is recorded first)."""
-        original = Path(path).read_text().strip()
-        if path not in self._saved_sysctls:
-            self._saved_sysctls[path] = original
-            self._state.record_sysctl(path, original)
-        Path(path).write_text(value + "\n")
-
-    def _disable_bridge_netfilter(self):
-        # Bridged frames would otherwise traverse the host's iptables.
-        for path in BRIDGE_NF_SYSCTLS:
-            if os.path.exists(path):
-                self._set_root_sysctl(path, "0")
-
-    def _quiet_new_interfaces(self):
-        """The switch ports and relay TAPs this run makes in the root namespace
-        send nothing of their own (IPv6's address checks, router and listener
-        messages; IGMP reports): on a lossy link those would count among its
-        drops, and on a slow one take its time. Hosts do the same (AppHost)."""
-        for path, value in QUIET_INTERFACE_SYSCTLS.items():
-            if os.path.exists(path):
-                self._set_root_sysctl(path, value)
+        return self.container_hosts.make(name, self._state.path.name,
+                                         mounts=[str(self.run_dir), str(state.STATE_ROOT)])
 
     def _set_tcp_congestion(self):
-        """New namespaces inherit the machine's default; pin ours where it differs.
-        Outside the machine's namespace Linux only allows the 'allowed'
-        algorithms: a setting of the machine, shared with runs at once."""
-        if Path(TCP_CONGESTION).read_text().strip() == self.tcp_congestion:
+        """New namespaces inherit the machine's default; pin ours where it differs."""
+        if not self._settings.allow_congestion_control(self.tcp_congestion):
             return
-        self._engine.enter_context(shared.allowing({self.tcp_congestion}))
         setting = f"net.ipv4.tcp_congestion_control={self.tcp_congestion}"
         for host in self.net.hosts:  # all at once, then collect: hosts run in parallel
             host.sendCmd("sysctl", "-w", setting)
@@ -397,92 +291,6 @@ class Network:
         node = self.net[switch]
         return int(node.dpid, 16), [node.ports[node.nameToIntf[i]] for i in interfaces]
 
-    @property
-    def container_images(self) -> dict[str, str]:
-        """Each container host's image (its tag)."""
-        return {host: self._image_tags[spec.image] for host, spec in self.containers.items()}
-
-    @property
-    def link_params(self) -> dict[str, dict]:
-        """Each link's parameters now, per direction, by link name."""
-        return {name: link.as_dict() for name, link in self.links.items()}
-
-    def link_between(self, node1: str, node2: str):
-        links = self.net.linksBetween(self.net[node1], self.net[node2])
-        if not links:
-            raise TopologyError(f"no link between {node1!r} and {node2!r}")
-        return links[0]
-
-    def _link_name(self, node1: str, node2: str) -> str:
-        name = f"{node1}-{node2}"
-        return name if name in self.links else f"{node2}-{node1}"
-
-    def egress(self, node: str, peer: str):
-        """The parameters of the link node--peer in the direction node -> peer."""
-        name = self._link_name(node, peer)
-        if name not in self.links:
-            raise TopologyError(f"no link between {node!r} and {peer!r}")
-        return self.links[name].leaving(first_end=name == f"{node}-{peer}")
-
-    def set_link(self, node1: str, node2: str, change: dict) -> LinkDirections:
-        """Change some of a link's parameters at run time; the others stay.
-        ``up`` and ``down`` in ``change`` are node1 -> node2 and back."""
-        link = self.link_between(node1, node2)
-        name = self._link_name(node1, node2)
-        forward = name == f"{node1}-{node2}"
-        before = self.links[name]
-        oriented = before if forward else LinkDirections(before.down, before.up)
-        after = change_link(name, oriented, change)
-        if not forward:
-            after = LinkDirections(after.down, after.up)
-        first_node = node1 if forward else node2     # the name's first end (names may hold "-")
-        first = link.intf1 if link.intf1.node.name == first_node else link.intf2
-        second = link.intf2 if first is link.intf1 else link.intf1
-        for intf, old, new in ((first, before.up, after.up), (second, before.down, after.down)):
-            if new != old:
-                intf.change(old, new)
-        self.links[name] = after
-        return after
-
-    def queue_stats(self, node: str, interfaces: list[str]) -> tuple[int, int]:
-        """Backlog bytes and drops of the root qdiscs on ``node``'s ``interfaces``."""
-        backlog = drops = 0
-        for intf in interfaces:
-            for qdisc in json.loads(run_in(self.net[node], ["tc", "-s", "-j", "qdisc", "show",
-                                                            "dev", intf])):
-                if qdisc.get("root"):
-                    backlog += qdisc.get("backlog", 0)
-                    drops += qdisc.get("drops", 0)
-        return backlog, drops
-
-    def queued_bytes(self, node1: str, node2: str) -> dict[str, int]:
-        """Bytes waiting in each end's egress queue of the link node1--node2."""
-        link = self.link_between(node1, node2)
-        return {intf.node.name: self.queue_stats(intf.node.name, [intf.name])[0]
-                for intf in (link.intf1, link.intf2)}
-
-    def set_link_up(self, node1: str, node2: str, up: bool) -> None:
-        """Carrier up or down at both ends, as `link s1 h1 down` in Mininet's CLI."""
-        link = self.link_between(node1, node2)
-        for intf in (link.intf1, link.intf2):
-            run_in(intf.node, ["ip", "link", "set", "dev", intf.name, "up" if up else "down"])
-
-    def dropped(self, node: str, peer: str) -> int:
-        """Frames the link node--peer has dropped in the direction node ->
-        peer so far (its loss and queue limit), as its realizer counts them."""
-        link = self.link_between(node, peer)
-        sender = link.intf1 if link.intf1.node.name == node else link.intf2
-        counters = link.stats() if hasattr(link, "stats") else {}
-        return frames_dropped(counters.get(sender.name, {}))
-
-    def collect_link_stats(self) -> dict[str, dict]:
-        """Relay counters per link (frames relayed, dropped by loss / queue limit)."""
-        stats = {}
-        for link in self.net.links if self.net else []:
-            counters = link.stats() if hasattr(link, "stats") else {}
-            if counters:
-                stats[str(link)] = counters
-        return stats
 
     # Teardown
 
@@ -491,24 +299,19 @@ class Network:
             try:
                 if self.net is not None:
                     try:
-                        self.link_stats = self.collect_link_stats()
+                        self.link_stats = self.link_control.counters()
                     except (RelayError, OSError, ValueError):  # teardown must go on
                         self.link_stats = {}
                     self._finish_sandboxes()
                     self.net.stop()
             finally:
-                # Each host removes its container; these also cover a bring-up
-                # cut short between a container and its host.
-                for container in self._containers_made:
-                    remove_container(container)
-                for path, value in self._saved_sysctls.items():
-                    Path(path).write_text(value + "\n")
+                self.container_hosts.remove()
+                if self._settings is not None:
+                    self._settings.restore()
                 try:
                     if self._state is not None:
-                        leftovers = self.cluster.sweep() + state.leftovers(self._state)
-                        if self._docker is not None:
-                            leftovers += [f"container {name}" for name in
-                                          remove_labelled(self._docker, self._state.path.name)]
+                        leftovers = (self.cluster.sweep() + state.leftovers(self._state)
+                                     + self.container_hosts.leftovers(self._state.path.name))
                         if leftovers:
                             state.clean(self._state)
                             raise LeftoverError(f"teardown left {leftovers}; removed them")

@@ -43,8 +43,8 @@ class Monitors:
         else the links' rates (a monitor watches links alike: the first counts)."""
         if monitor.bw is not None:
             return monitor.bw, monitor.bw
-        down = self.net.egress(monitor.node, monitor.peers[0]).bw_mbps
-        up = self.net.egress(monitor.peers[0], monitor.node).bw_mbps
+        down = self.net.link_control.egress(monitor.node, monitor.peers[0]).bw_mbps
+        up = self.net.link_control.egress(monitor.peers[0], monitor.node).bw_mbps
         if down is None or up is None:
             raise AppLabError(f"monitor {name}: the link {monitor.node}-{monitor.peers[0]} "
                               "has no bw; give the monitor a bw")
@@ -54,8 +54,8 @@ class Monitors:
         node = self.net[monitor.node]
         interfaces = [mine.name for peer in monitor.peers
                       for mine, _ in node.connectionsTo(self.net[peer])]
-        reader = partial(self.net.queue_stats, monitor.node, interfaces) if monitor.queue \
-            else None
+        reader = partial(self.net.link_control.queue_stats, monitor.node, interfaces) \
+            if monitor.queue else None
         netdev = partial(node.read_machine_file, f"/proc/{node.pid}/net/dev")
         return LinkGroup(name, netdev, interfaces, *self.capacity(name, monitor), reader)
 

@@ -154,9 +154,9 @@ class ScenarioRun:
                 realizer=self.net.realizer, datapath=self.net.datapath, window=self.window,
                 workloads=self.workloads.results(), services=self.services.metrics(),
                 links=self.monitors.series(), events=self.timeline.records,
-                addresses=self.net.addresses, link_params=self.net.link_params,
-                link_stats=self.net.collect_link_stats(), pcaps=self.monitors.pcaps,
-                containers=self.net.container_images,
+                addresses=self.net.addresses, link_params=self.net.link_control.params,
+                link_stats=self.net.link_control.counters(), pcaps=self.monitors.pcaps,
+                containers=self.net.container_hosts.images,
                 port_stats=self.monitors.port_series(self.net.controller.records())
                 if self.net.controller else {})
 
@@ -206,15 +206,15 @@ class ScenarioRun:
             case EventKind.LINK_SET:
                 ends = event.ends
                 began = time.monotonic()
-                queued = self.net.queued_bytes(*ends)  # what the change found waiting
-                self.net.set_link(*ends, event.change)
+                queued = self.net.link_control.queued_bytes(*ends)  # what the change found waiting
+                self.net.link_control.set(*ends, event.change)
                 # When the new parameters were in force: a slow kernel takes a
                 # tenth of a second or more to read the queue and change a class.
                 applied_after_s = time.monotonic() - began
                 self.monitors.follow_links()
                 return {"queued_bytes": queued, "applied_after_s": applied_after_s}
             case EventKind.LINK_UP | EventKind.LINK_DOWN:
-                self.net.set_link_up(*event.ends, up=event.kind == EventKind.LINK_UP)
+                self.net.link_control.set_up(*event.ends, up=event.kind == EventKind.LINK_UP)
             case EventKind.SERVICE_STOP | EventKind.SERVICE_KILL:
                 self.services.stop(event.target, kill=event.kind == EventKind.SERVICE_KILL)
             case EventKind.SERVICE_START:

@@ -21,7 +21,7 @@ STOP_SLACK_S = 2
 
 def test_iperf3_on_a_link_that_goes_down_fails_within_its_deadline(tmp_path, clean_machine):
     with Network(two_hosts({"bw": 10}), tmp_path) as net:
-        cut = threading.Timer(1.0, net.set_link_up, args=("h1", "s1"), kwargs={"up": False})
+        cut = threading.Timer(1.0, net.link_control.set_up, args=("h1", "s1"), kwargs={"up": False})
         cut.start()
         started = time.monotonic()
         with pytest.raises(AppLabError, match="had not ended"):

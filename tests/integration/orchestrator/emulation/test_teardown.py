@@ -10,7 +10,8 @@ import pytest
 
 from orchestrator.emulation.cleanup import stray_processes
 from orchestrator.emulation.commands import run_in
-from orchestrator.emulation.network import BRIDGE_NF_SYSCTLS, Network, root_namespace_snapshot
+from orchestrator.emulation.network import Network, root_namespace_snapshot
+from orchestrator.emulation.settings import BRIDGE_NF_SYSCTLS
 from orchestrator.emulation.state import all_states
 from orchestrator.errors import CommandError
 from tests.integration.processes import TEARDOWN_TIMEOUT_S, leftovers, wait_for_process

@@ -48,7 +48,7 @@ def test_a_controller_needs_open_vswitch():
 def test_a_link_change_reaches_the_interface_of_the_direction_asked_for_whatever_the_names():
     from types import SimpleNamespace
 
-    from orchestrator.emulation.network import Network
+    from orchestrator.emulation.linkcontrol import LinkControl
     from topologies import builders
 
     topo = builders.internet({"home": {"hosts": ["viewer"],
@@ -62,10 +62,9 @@ def test_a_link_change_reaches_the_interface_of_the_direction_asked_for_whatever
         def change(self, old, new):
             changed.append((self.node.name, old.bw_mbps, new.bw_mbps))
 
-    net = Network.__new__(Network)
-    net.links = validate_topo(topo)
+    control = LinkControl(validate_topo(topo))
     link = SimpleNamespace(intf1=Intf("home-gw"), intf2=Intf("core"))
-    net.link_between = lambda a, b: link
-    net.set_link("home-gw", "core", {"down": {"bw": 1.2}})
+    control.link_between = lambda a, b: link
+    control.set("home-gw", "core", {"down": {"bw": 1.2}})
     # "down" is core -> home-gw: the core's end sends it.
     assert changed == [("core", 5.0, 1.2)]

@@ -10,12 +10,17 @@ from orchestrator.experiment.spec.schema import MonitorSpec
 from topologies.params import LinkParams
 
 
-class Net:
+class Links:
     def __init__(self, rates: dict[tuple[str, str], float | None]):
         self.rates = rates
 
     def egress(self, a: str, b: str) -> LinkParams:
         return LinkParams(bw_mbps=self.rates[(a, b)])
+
+
+class Net:
+    def __init__(self, rates: dict[tuple[str, str], float | None]):
+        self.link_control = Links(rates)
 
 
 class Spec:
@@ -48,7 +53,7 @@ def test_a_changed_link_is_followed_from_then_on():
     monitors = Monitors(Spec({"access": ACCESS}), net, None)
     group = LinkGroup("access", lambda: "", [], 1.54, 1.54)
     monitors.sampler = CounterSampler([group])
-    net.rates = {("isp", "gw"): 15.4, ("gw", "isp"): 15.4}
+    net.link_control.rates = {("isp", "gw"): 15.4, ("gw", "isp"): 15.4}
     monitors.follow_links()
     assert (group.down_mbps, group.up_mbps) == (15.4, 15.4)
     assert group.capacity_at(0.0) == (1.54, 1.54)

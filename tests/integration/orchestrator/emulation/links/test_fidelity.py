@@ -61,7 +61,7 @@ def test_delay_change_at_run_time_takes_effect(tmp_path, clean_machine):
         h1, ip = net["h1"], net["h2"].IP()
         ping_rtts(h1, ip, 3, 0.05)
         before = sorted(ping_rtts(h1, ip, 20, 0.02))[10]
-        net.set_link("h1", "s1", {"delay": "40ms", "bw": 10})
+        net.link_control.set("h1", "s1", {"delay": "40ms", "bw": 10})
         after = sorted(ping_rtts(h1, ip, 20, 0.02))[10]
     assert abs(before - 20) <= rtt_tolerance(20)
     assert abs(after - 80) <= rtt_tolerance(80)
