@@ -7,32 +7,22 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 venv="$repo/.venv"
 system_python=/usr/bin/python3
 
-# Debian packages: the emulator, the switches, the measuring tools, and the
-# daemons that experiments run inside hosts.
-apt_packages=(
-  mininet openvswitch-switch bridge-utils iproute2 ethtool
-  iperf3 iputils-ping tcpdump psmisc procps curl
-  netcat-openbsd      # what a socket-programming student tests a server with
-  python3-venv python3-pip
-  nginx-light squid
-  caddy               # an origin that speaks HTTP/3 (Debian 12's nginx does not)
-  bind9 unbound dnsutils
-  pdns-server pdns-backend-bind   # a CDN's DNS: LUA records that health-check edges
-  postfix dovecot-imapd swaks
-  opentracker aria2   # a tracker; an ordinary BitTorrent client to join the swarm
-  ffmpeg              # the DASH ladder
-  user-mode-linux     # a kernel with sch_netem as a process: make test-netem
-  docker.io debootstrap   # container hosts, and their images built from Debian
-  openssh-client openssh-server sudo   # several machines: Mininet's cluster edition
-  bubblewrap util-linux   # the sandbox of students' programs (bwrap, setpriv)
-  graphviz            # topology drawings (applab topo, each run's report)
-  chromium chromium-driver fonts-dejavu-core   # the reports' tests, in a real browser
-)
-
 if [ "$(id -u)" -ne 0 ]; then
   echo "install.sh: run as root (apt and Mininet need it)" >&2
   exit 1
 fi
+
+# Each package is declared once, where it is needed: a role's in its class
+# under services/, applab's own tools' in orchestrator/packages.py. That
+# module reads them with the system's Python alone.
+if [ ! -x "$system_python" ]; then
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3
+fi
+declared() { (cd "$repo" && "$system_python" -m orchestrator.packages "$1"); }
+mapfile -t apt_packages < <(declared apt)
+mapfile -t packaged_daemons < <(declared units)
+[ ${#apt_packages[@]} -gt 0 ] || { echo "install.sh: no packages declared" >&2; exit 1; }
 
 missing=()
 for pkg in "${apt_packages[@]}"; do
@@ -59,12 +49,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$created_policy" -eq 1 ] && rm -f "$policy"
 fi
 
-# Nor may they start at the next boot: a system-wide resolver would ask the
-# real root servers, and its resolvconf hook would take over /etc/resolv.conf.
-packaged_daemons=(nginx.service squid.service named.service named-resolvconf.service
-                  unbound.service unbound-resolvconf.service postfix.service
-                  dovecot.service dovecot.socket opentracker.service pdns.service
-                  caddy.service caddy-api.service)
+# Nor may the packaged daemons start at the next boot: a system-wide resolver
+# would ask the real root servers, and its resolvconf hook would take over
+# /etc/resolv.conf.
 if [ -d /run/systemd/system ]; then
   for unit in "${packaged_daemons[@]}"; do
     if systemctl is-enabled --quiet "$unit" 2>/dev/null; then

@@ -185,6 +185,16 @@ class Role:
     wait for it, and stops it when the others are done."""
 
     user: ClassVar[str | None] = None
+    # Debian packages, beside those of the classes it extends (declared):
+    # ``packages`` hold the programs it runs in its host, so a container
+    # host's image needs them too; ``machine_packages`` the tools the machine
+    # runs for it (its probes, its sandbox, content made before it starts);
+    # ``packaged_units`` the packaged daemons to keep stopped, as applab
+    # starts its own inside hosts. scripts/install.sh and the image recipes
+    # are made from these (orchestrator/packages.py).
+    packages: ClassVar[tuple[str, ...]] = ()
+    machine_packages: ClassVar[tuple[str, ...]] = ()
+    packaged_units: ClassVar[tuple[str, ...]] = ()
     # Its home lies in the runtime directory, copied into the results at the
     # end: its daemons drop to other users (not to one owner of its home),
     # who must reach it, or it opens UNIX sockets there, whose paths may not
@@ -201,6 +211,13 @@ class Role:
 
     # Its exit status when its own time limit stopped it, if it has one.
     timed_out_status: ClassVar[int | None] = None
+
+    @classmethod
+    def declared(cls, field: str) -> tuple[str, ...]:
+        """Its ``field`` (packages, machine_packages, packaged_units) and that
+        of the classes it extends, each once."""
+        found = [p for klass in reversed(cls.__mro__) for p in vars(klass).get(field, ())]
+        return tuple(dict.fromkeys(found))
 
     def sandbox_limits(self, ctx: HostContext):
         """The limits of the sandbox it runs in (SandboxLimits), or None: it

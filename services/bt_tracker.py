@@ -37,6 +37,8 @@ def published_swarm(tracker_home: Path) -> dict:
 
 class OpenTracker(Role):
     role = "bt-tracker"
+    packages = ("opentracker",)
+    packaged_units = ("opentracker.service",)
     runtime_home = True   # it chroots to its home and drops to nobody
     defaults = {"file_bytes": 2_500_000, "piece_kb": torrent.DEFAULT_PIECE_KB,
                 "content_seed": 1}

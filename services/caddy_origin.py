@@ -21,6 +21,8 @@ from services.templates import render
 
 class CaddyOrigin(Role):
     role = "web-origin-h3"
+    packages = ("caddy",)
+    packaged_units = ("caddy.service", "caddy-api.service")
     defaults = {"port": 80, "tls_port": 443, "page_objects": [], "page_base_bytes": 2000}
 
     def config(self, ctx: HostContext) -> dict[Path, str]:

@@ -55,6 +55,9 @@ def pdns_conf(home: Path, ip: str) -> str:
 
 class PowerDnsAuthoritative(Role):
     role = "dns-cdn"
+    packages = ("pdns-server", "pdns-backend-bind")
+    machine_packages = ("dnsutils",)
+    packaged_units = ("pdns.service",)
     runtime_home = True     # its control socket lives in its home
 
     def config(self, ctx: HostContext) -> dict[Path, str]:

@@ -37,6 +37,9 @@ def parse_query_log(text: str) -> list[dict]:
 
 class BindAuthoritative(Role):
     role = "dns-authoritative"
+    packages = ("bind9",)
+    machine_packages = ("dnsutils",)
+    packaged_units = ("named.service", "named-resolvconf.service")
 
     def config(self, ctx: HostContext) -> dict[Path, str]:
         names = ctx.names

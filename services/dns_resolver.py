@@ -20,6 +20,9 @@ UNKNOWN_SERVER_TIMEOUT_MS = 5000
 
 class UnboundResolver(Role):
     role = "dns-resolver"
+    packages = ("unbound",)
+    machine_packages = ("dnsutils",)
+    packaged_units = ("unbound.service", "unbound-resolvconf.service")
 
     def config(self, ctx: HostContext) -> dict[Path, str]:
         roots = ctx.names.root_servers()

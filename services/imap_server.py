@@ -15,6 +15,8 @@ IMAP_PORT = 143
 
 class DovecotImap(Role):
     role = "imap-server"
+    packages = ("dovecot-imapd",)
+    packaged_units = ("dovecot.service", "dovecot.socket")
     runtime_home = True   # its login and mail processes drop to their users
     defaults = {"mta": None}
     service_refs = ("mta",)

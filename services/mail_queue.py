@@ -24,6 +24,7 @@ FIELDS = ["time", *QUEUES, "total", "listing"]
 
 class MailQueueWatch(CsvWorkload):
     role = "mail-queue"
+    machine_packages = ("postfix",)
     finite = False
     output = "queue.csv"
     service_refs = ("mta",)

@@ -104,6 +104,8 @@ def parse_log(text: str) -> dict:
 
 class PostfixMailServer(Role):
     role = "mail-server"
+    packages = ("postfix",)
+    packaged_units = ("postfix.service",)
     runtime_home = True   # its daemons run as postfix, deliveries as mail
     defaults = {"domain": None, "users": [], "password": "applab", "relay_domains": [],
                 "pipelining": True, "queue_run_delay_s": 5, "minimal_backoff_s": 5,

@@ -35,6 +35,8 @@ def served_file(home: Path, path: str) -> Path:
 class NginxServer(Role):
     """What every nginx role shares: run in the foreground with all its state
     in its home, ready once its port accepts."""
+    packages = ("nginx-light",)
+    packaged_units = ("nginx.service",)
 
     def command(self, ctx: HostContext) -> list[str]:
         return ["nginx", "-c", str(ctx.path("nginx.conf")), "-p", str(ctx.home),
@@ -46,6 +48,7 @@ class NginxServer(Role):
 
 class NginxOrigin(NginxServer):
     role = "web-origin"
+    machine_packages = ("ffmpeg",)   # its DASH ladder, encoded on the machine
     defaults = {"port": 80, "object_bits": 100_000, "expires": "10m",
                 "keepalive_timeout_s": 600, "keepalive": True, "h2c_port": 0,
                 "page_objects": [], "page_base_bytes": 2000,

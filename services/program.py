@@ -45,6 +45,7 @@ def argv_of(command) -> list[str]:
 
 class Program(CsvWorkload):
     role = "program"
+    machine_packages = ("bubblewrap", "util-linux")   # its sandbox
     reports_exit = True
     host_python = False     # the command names its own programs
     defaults = {"command": None, "files": {}, "ready": None, "time_limit_s": None,

@@ -12,6 +12,8 @@ MISS_CODES = ("TCP_MISS", "TCP_REFRESH_MODIFIED", "TCP_CLIENT_REFRESH_MISS", "TC
 
 class SquidCache(Role):
     role = "web-cache"
+    packages = ("squid",)
+    packaged_units = ("squid.service",)
     user = "proxy"  # Squid drops to it: its directory must be the user's
     defaults = {"port": 3128, "cache_mem_mb": 64, "max_object_kb": 1024,
                 "pconn_timeout_s": 600, "exclude_clients": []}

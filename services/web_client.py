@@ -30,6 +30,7 @@ CSV_FIELDS = ["start", "end", "delay_s", "status", "bytes", "cache", "object", "
 
 class WebClient(CsvWorkload):
     role = "web-client"
+    machine_packages = ("dnsutils",)
     service_refs = ("origin", "proxy")
     output = "requests.csv"
     defaults = {"origin": None, "proxy": None, "rate_per_s": 15.0, "hot_objects": 20,

@@ -47,7 +47,6 @@ apt-get "${apt_opts[@]}" update > /dev/null
 rm -rf "$target"
 mkdir -p "$target/root"
 for deb in "$work"/*.deb; do dpkg-deb -x "$deb" "$target/root"; done
-command -v patchelf > /dev/null || apt-get install -y -q --no-install-recommends patchelf
 libdir=$target/root/usr/lib/x86_64-linux-gnu
 cp "$target/root/usr/bin/linux.uml" "$target/linux.uml"
 patchelf --set-interpreter "$libdir/ld-linux-x86-64.so.2" --set-rpath "$libdir" \

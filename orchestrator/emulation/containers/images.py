@@ -1,7 +1,8 @@
 """Images built here, from Debian alone (see images/README.md): a recipe
-names Debian packages; the image is debootstrap's root filesystem with them,
-imported into Docker as ``applab/NAME:HASH`` (HASH: the recipe's), so an
-image is built again only when its recipe changes."""
+names the roles it runs, whose classes declare their Debian packages, and
+any packages of its own; the image is debootstrap's root filesystem with
+them, imported into Docker as ``applab/NAME:HASH`` (HASH: of its packages),
+so an image is built again only when they change."""
 from __future__ import annotations
 
 import hashlib
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from orchestrator.emulation.commands import run_root
 from orchestrator.errors import AppLabError
+from orchestrator.packages import role_packages as declared_role_packages
 from orchestrator.yamlmarks import YamlError, load_with_marks, mark_for
 
 RECIPES = Path(__file__).resolve().parents[3] / "images"
@@ -26,6 +28,7 @@ APT_SOURCES = (Path("/etc/apt/sources.list.d"), Path("/etc/apt/sources.list"))
 # debootstrap fetches and unpacks a few hundred packages.
 BUILD_TIMEOUT_S = 1800
 PACKAGE_NAME = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
+RECIPE_KEYS = ("description", "roles", "packages")
 
 
 class ImageError(AppLabError):
@@ -41,8 +44,9 @@ class Recipe:
 
     @property
     def digest(self) -> str:
-        """The recipe as written, and the Debian release it builds on."""
-        return hashlib.sha256(self.path.read_bytes() + SUITE.encode()).hexdigest()[:12]
+        """Its packages (a role's change of them makes a new image) and the
+        Debian release it builds on."""
+        return hashlib.sha256(" ".join([*self.packages, SUITE]).encode()).hexdigest()[:12]
 
     @property
     def tag(self) -> str:
@@ -53,8 +57,11 @@ def recipe_names(folder: Path = RECIPES) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.yaml"))
 
 
-def load_recipe(name: str, folder: Path = RECIPES) -> Recipe:
-    """The recipe ``name``; its problems named with file, line and key."""
+def load_recipe(name: str, folder: Path = RECIPES,
+                role_packages: dict[str, tuple[str, ...]] | None = None) -> Recipe:
+    """The recipe ``name``; its problems named with file, line and key. Its
+    packages are those its ``roles`` declare (``role_packages``: the built-in
+    roles') and any it names itself."""
     path = folder / f"{name}.yaml"
     if not path.exists():
         raise ImageError(f"no image recipe {name!r}: {path} does not exist "
@@ -64,21 +71,31 @@ def load_recipe(name: str, folder: Path = RECIPES) -> Recipe:
     except YamlError as exc:
         raise ImageError(str(exc)) from None
     if not isinstance(data, dict):
-        raise ImageError(f"{path}:1:1: a recipe is a mapping (description, packages)")
+        raise ImageError(f"{path}:1:1: a recipe is a mapping ({', '.join(RECIPE_KEYS)})")
     problems = [f"{mark_for(marks, (key,))}: unknown key {key!r} (a recipe has "
-                "description and packages)" for key in data
-                if key not in ("description", "packages")]
-    packages = data.get("packages", [])
-    if not isinstance(packages, list) or not all(
-            isinstance(p, str) and PACKAGE_NAME.match(p) for p in packages):
+                f"{', '.join(RECIPE_KEYS)})" for key in data if key not in RECIPE_KEYS]
+    known = declared_role_packages() if role_packages is None else role_packages
+    roles = data.get("roles", [])
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        problems.append(f"{mark_for(marks, ('roles',))}: roles: a list of role names")
+        roles = []
+    for index, role in enumerate(roles):
+        if role not in known:
+            problems.append(f"{mark_for(marks, ('roles', index))}: unknown role {role!r} "
+                            f"(roles: {', '.join(sorted(known))})")
+    own = data.get("packages", [])
+    if not isinstance(own, list) or not all(
+            isinstance(p, str) and PACKAGE_NAME.match(p) for p in own):
         problems.append(f"{mark_for(marks, ('packages',))}: packages: a list of Debian "
                         "package names")
+        own = []
     if not isinstance(data.get("description"), str):
         problems.append(f"{mark_for(marks, ('description',))}: description: say what the "
                         "image is for")
     if problems:
         raise ImageError("\n".join(problems))
-    return Recipe(name, path, data["description"], tuple(packages))
+    packages = [p for role in roles for p in known[role]] + own
+    return Recipe(name, path, data["description"], tuple(dict.fromkeys(packages)))
 
 
 def debian_mirror(sources: tuple[Path, ...] = APT_SOURCES) -> str:

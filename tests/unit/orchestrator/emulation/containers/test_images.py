@@ -56,3 +56,22 @@ def test_the_mirror_comes_from_apts_sources(tmp_path):
     assert debian_mirror((tmp_path / "none", tmp_path / "sources.list")) == \
         "http://old.example/debian"
     assert debian_mirror((tmp_path / "none",)) == DEFAULT_MIRROR
+
+
+ROLES = {"web-origin": ("nginx-light",), "web-cache": ("squid",)}
+
+
+def test_a_recipe_takes_its_roles_packages_and_a_roles_change_makes_a_new_image(tmp_path):
+    (tmp_path / "web.yaml").write_text("description: w\nroles: [web-origin, web-cache]\n"
+                                       "packages: [curl]\n")
+    recipe = load_recipe("web", tmp_path, ROLES)
+    assert recipe.packages == ("nginx-light", "squid", "curl")
+    grown = {**ROLES, "web-cache": ("squid", "squidclient")}
+    assert load_recipe("web", tmp_path, grown).tag != recipe.tag
+
+
+def test_an_unknown_role_is_named_at_its_line(tmp_path):
+    (tmp_path / "web.yaml").write_text("description: w\nroles:\n  - web-origin\n  - web-cahe\n")
+    with pytest.raises(ImageError, match=rf"{tmp_path}/web.yaml:4:5: unknown role 'web-cahe' "
+                                         r"\(roles: web-cache, web-origin\)"):
+        load_recipe("web", tmp_path, ROLES)
