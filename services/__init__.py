@@ -1,30 +1,32 @@
-"""Services: one module per role, all behind the interface in services.base.
+"""Services: the roles, by the chapter's families (web, dns, mail, p2p,
+video, programs), all behind the interface in services.base.
 
-Adding a role means adding one module and one entry here.
+Adding a built-in role means adding its module to its family and one entry
+here; an experiment adds its own without either (orchestrator.experiment.catalogue).
 """
-from services.bt_aria2 import Aria2Peer
-from services.bt_peer import BtPeer, BtSeed
-from services.bt_tracker import OpenTracker
-from services.caddy_origin import CaddyOrigin
-from services.cdn_dns import PowerDnsAuthoritative
-from services.cdn_edge import NginxEdge
-from services.conditional_client import ConditionalClient
-from services.cookie_client import CookieClient
-from services.cookie_sites import WebApp
-from services.dash_player import DashPlayer
-from services.dns_authoritative import BindAuthoritative
-from services.dns_client import DnsClient
-from services.dns_resolver import UnboundResolver
-from services.file_client import FileClient
-from services.imap_server import DovecotImap
-from services.mail_queue import MailQueueWatch
-from services.mail_server import PostfixMailServer
-from services.mail_user import MailReader, MailSender
-from services.nginx_origin import NginxOrigin
-from services.page_client import PageClient
-from services.program import Program
-from services.squid_cache import SquidCache
-from services.web_client import WebClient
+from services.dns.authoritative import BindAuthoritative
+from services.dns.client import DnsClient
+from services.dns.resolver import UnboundResolver
+from services.mail.imap import DovecotImap
+from services.mail.queue import MailQueueWatch
+from services.mail.server import PostfixMailServer
+from services.mail.user import MailReader, MailSender
+from services.p2p.aria2 import Aria2Peer
+from services.p2p.peer import BtPeer, BtSeed
+from services.p2p.tracker import OpenTracker
+from services.programs.program import Program
+from services.video.cdn_dns import PowerDnsAuthoritative
+from services.video.cdn_edge import NginxEdge
+from services.video.player import DashPlayer
+from services.web.caddy_origin import CaddyOrigin
+from services.web.conditional_client import ConditionalClient
+from services.web.cookie_client import CookieClient
+from services.web.cookie_sites import WebApp
+from services.web.file_client import FileClient
+from services.web.nginx_origin import NginxOrigin
+from services.web.page_client import PageClient
+from services.web.squid_cache import SquidCache
+from services.web.web_client import WebClient
 
 ROLES = (NginxOrigin, CaddyOrigin, SquidCache, WebClient, PageClient, ConditionalClient, WebApp,
          CookieClient, BindAuthoritative, UnboundResolver, DnsClient, PostfixMailServer,

@@ -64,7 +64,7 @@ def check_serves_a_binary_file_intact(lab):
 def check_a_browser_loads_the_page_and_its_image(lab):
     """applab's browser loads the page and the image it references."""
     out = lab.scratch("browser.csv")
-    done = lab.run("h1", [sys.executable, "-m", "services.page_client", "--host",
+    done = lab.run("h1", [sys.executable, "-m", "services.web.page_client", "--host",
                           lab.address("h2"), "--port", str(PORT), "--page", "/HelloWorld.html",
                           "--modes", "nonpersistent", "--pause", "0", "--out", str(out)],
                    timeout_s=30)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from orchestrator.assignments import wire
 from orchestrator.emulation.commands import execute
-from services.program import time_limited
+from services.programs.program import time_limited
 
 # How long a check's command may take unless it says otherwise.
 COMMAND_TIMEOUT_S = 15.0

@@ -80,4 +80,4 @@ def swarm_processes() -> list[str]:
     """The command lines of a swarm's tracker and peers still running."""
     return [" ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])
             if any(name in part for part in p.info["cmdline"] or []
-                   for name in ("opentracker", "services.bt_peer", "aria2c"))]
+                   for name in ("opentracker", "services.p2p.peer", "aria2c"))]

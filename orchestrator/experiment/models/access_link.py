@@ -40,7 +40,7 @@ from orchestrator.experiment.metrics import (
 from orchestrator.experiment.models.base import Quantity, Requires
 from orchestrator.experiment.plots import DELAY_CDF, DELAY_TIME, UTILISATION
 from orchestrator.experiment.result import EventKind
-from services.web_client import WebClient
+from services.web.web_client import WebClient
 
 # Utilisation and queue growth are measured from this long after responses
 # start to flow to the end of the request stream.

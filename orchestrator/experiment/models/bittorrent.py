@@ -1,5 +1,5 @@
 """BitTorrent's dynamics (Kurose & Ross, "BitTorrent"), read from each
-peer's records (services/bt_peer.py):
+peer's records (services/p2p/peer.py):
 
 - rarest first: a peer requests, among the pieces it lacks, one that the
   fewest of its neighbours have; compared here with the mean availability of
@@ -21,7 +21,7 @@ from collections import defaultdict
 
 from orchestrator.experiment.models.base import Quantity, Requires
 from orchestrator.experiment.plots import ScenarioPlot
-from services.bt_peer import REGULAR_UNCHOKE_SLOTS, UNCHOKE_INTERVAL_S, BtPeer, BtSeed
+from services.p2p.peer import REGULAR_UNCHOKE_SLOTS, UNCHOKE_INTERVAL_S, BtPeer, BtSeed
 
 CHECKS = ("all_complete", "pieces_lost", "requested_availability_ratio", "rarest_pick_share",
           "random_pick_rarest_share",

@@ -4,7 +4,7 @@ time and picks the highest rate it can sustain; a playout buffer absorbs
 the rest.
 
 Read from each player's segment log: the QoE figures players are compared
-by (services/dash/qoe.py), and, under a bandwidth schedule on the monitor
+by (services/video/dash/qoe.py), and, under a bandwidth schedule on the monitor
 ``bottleneck``, whether the rate-based rule picks, in each steady phase, the
 highest representation below its safety factor times the phase's goodput.
 
@@ -22,11 +22,11 @@ from dataclasses import asdict
 
 from orchestrator.experiment.models.base import Quantity, Requires
 from orchestrator.experiment.plots import ScenarioPlot, mark_events
-from services.cdn_edge import NginxEdge
-from services.dash.abr import highest_at_most
-from services.dash.qoe import LAMBDA, qoe
-from services.dash_player import DashPlayer
-from services.http_wire import wire_bytes
+from services.video.cdn_edge import NginxEdge
+from services.video.dash.abr import highest_at_most
+from services.video.dash.qoe import LAMBDA, qoe
+from services.video.player import DashPlayer
+from services.web.http_wire import wire_bytes
 
 CHECKS = ("average_bitrate_mbps", "switches", "rebuffer_count", "rebuffer_ratio", "startup_s",
           "linear_qoe", "throughput_mbps", "rtt_ms", "rate_follows_bandwidth",

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from orchestrator.experiment.models.base import Quantity, Requires
 from orchestrator.experiment.plots import ExperimentPlot
-from services.bt_peer import BtPeer, BtSeed
-from services.file_client import FileClient
+from services.p2p.peer import BtPeer, BtSeed
+from services.web.file_client import FileClient
 
 CHECKS = ("distribution_time", "bound_ratio", "copies_intact", "cs_bound_over_p2p")
 REQUIRES = Requires()

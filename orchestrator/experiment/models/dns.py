@@ -26,8 +26,8 @@ import dpkt
 
 from orchestrator.experiment.models.base import Quantity, Requires
 from orchestrator.experiment.result import EventKind
-from services.dns_authoritative import BindAuthoritative
-from services.dns_client import DnsClient
+from services.dns.authoritative import BindAuthoritative
+from services.dns.client import DnsClient
 from topologies.names import Names, Zone, fqdn, within
 
 CHECKS = ("queries_match_model", "cold_queries_sent_by_resolver", "cold_latency",

@@ -34,10 +34,10 @@ from orchestrator.experiment.models.smtp_dialogue import (
 )
 from orchestrator.experiment.plots import ScenarioPlot, mark_events
 from orchestrator.experiment.result import EventKind
-from services.http_wire import wire_bytes
-from services.mail_queue import MailQueueWatch
-from services.mail_server import PostfixMailServer
-from services.mail_user import MailReader, MailSender
+from services.mail.queue import MailQueueWatch
+from services.mail.server import PostfixMailServer
+from services.mail.user import MailReader, MailSender
+from services.web.http_wire import wire_bytes
 
 CHECKS = ("messages_delivered", "messages_lost", "duplicates", "headers_identical",
           "bounces_returned", "received_hops", "dialogue_matches_slide", "relay_round_trips",

@@ -37,7 +37,7 @@ from orchestrator.experiment.models.base import Quantity, Requires
 from orchestrator.experiment.models.http_hol import loads, predicted_small_done_s
 from orchestrator.experiment.models.http_pages import path_of
 from orchestrator.experiment.plots import ScenarioPlot
-from services.page_client import PageClient
+from services.web.page_client import PageClient
 
 HANDSHAKE_RTTS = {"https": 3, "http3": 2}
 # An object counts as held once it waited this long after reaching the host:

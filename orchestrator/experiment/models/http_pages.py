@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 
 from orchestrator.experiment.models.base import Quantity, Requires
 from orchestrator.experiment.plots import ScenarioPlot
-from services.http_wire import MSS_BYTES, SEGMENT_OVERHEAD_BYTES
-from services.page_client import PageClient
+from services.web.http_wire import MSS_BYTES, SEGMENT_OVERHEAD_BYTES
+from services.web.page_client import PageClient
 from topologies.params import HTB_CEIL_BURST_BYTES, LinkParams, parse_link_params
 
 INITIAL_WINDOW_SEGMENTS = 10

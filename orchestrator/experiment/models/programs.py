@@ -4,7 +4,7 @@ say, against the live network (orchestrator/assignments)."""
 from __future__ import annotations
 
 from orchestrator.experiment.models.base import Quantity, Requires
-from services.program import TIMED_OUT_STATUS, Program
+from services.programs.program import TIMED_OUT_STATUS, Program
 
 CHECKS = ("programs_exited_ok",)
 REQUIRES = Requires()

@@ -38,7 +38,7 @@ def short(tmp_path, duration_s: int = 85) -> Path:
 def leftovers() -> list[str]:
     return [" ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])
             if any(n in part for part in p.info["cmdline"] or []
-                   for n in ("services.dash_player", "nginx", "pdns_server", "unbound", "named"))]
+                   for n in ("services.video.player", "nginx", "pdns_server", "unbound", "named"))]
 
 
 def test_a_rate_player_switches_down_with_the_bandwidth(tmp_path, clean_machine):

@@ -134,7 +134,7 @@ def test_standard_clients_send_and_read_through_the_servers(tmp_path, clean_mach
 
 def test_ctrl_c_during_a_mail_run_leaves_nothing(tmp_path, clean_machine, applab):
     run = applab("run", str(SPEC), "--scenario", "flapping", "--out", str(tmp_path))
-    wait_for_process("services.mail_user read", timeout=90)
+    wait_for_process("services.mail.user read", timeout=90)
     time.sleep(2)
     run.send_signal(signal.SIGINT)
     _, err = run.communicate(timeout=TEARDOWN_TIMEOUT_S)

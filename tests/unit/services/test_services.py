@@ -5,11 +5,11 @@ from dataclasses import replace
 import pytest
 
 from services import REGISTRY, ROLES
-from services.file_client import FileClient
-from services.http_wire import wire_bytes
-from services.nginx_origin import NginxOrigin
-from services.squid_cache import SquidCache
-from services.web_client import RequestStream, WebClient
+from services.web.file_client import FileClient
+from services.web.http_wire import wire_bytes
+from services.web.nginx_origin import NginxOrigin
+from services.web.squid_cache import SquidCache
+from services.web.web_client import RequestStream, WebClient
 from tests.unit.services.contexts import ctx
 from topologies.names import NamePlan
 
@@ -135,7 +135,7 @@ def test_origin_generates_the_page_and_serves_h2c_on_its_own_port(tmp_path):
 
 
 def test_page_client_command(tmp_path):
-    from services.page_client import PageClient
+    from services.web.page_client import PageClient
 
     c = ctx(tmp_path, "page-client", "h1", {"origin": "origin", "modes": ["http2"]})
     argv = PageClient().command(c)

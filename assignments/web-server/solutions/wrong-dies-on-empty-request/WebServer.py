@@ -20,7 +20,7 @@ while True:
                               f"Content-Length: {len(outputdata)}\r\n\r\n".encode())
         connectionSocket.sendall(outputdata)
         connectionSocket.close()
-    except IOError:
+    except OSError:
         body = b"<html><body><h1>404 Not Found</h1></body></html>"
         connectionSocket.send(b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\n"
                               + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)

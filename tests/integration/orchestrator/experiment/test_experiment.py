@@ -74,7 +74,7 @@ def test_cache_scenario_shortened(tmp_path, clean_machine, scenario, without_dns
 def test_ctrl_c_during_the_workload_leaves_nothing(tmp_path, clean_machine, applab):
     run = applab("run", str(ACCESS_LINK), "--scenario", "c", "--duration", "60",
                  "--out", str(tmp_path))
-    wait_for_process("services.web_client --origin", timeout=60)
+    wait_for_process("services.web.web_client --origin", timeout=60)
     time.sleep(2)
     run.send_signal(signal.SIGINT)
     _, err = run.communicate(timeout=TEARDOWN_TIMEOUT_S)

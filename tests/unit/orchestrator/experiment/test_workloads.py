@@ -90,7 +90,7 @@ def test_teardown_kills_what_still_runs_and_leaves_the_rest(workloads):
 
 
 def test_a_program_s_exit_status_is_a_result_not_a_failure(workloads, monkeypatch):
-    from services.program import Program
+    from services.programs.program import Program
     monkeypatch.setitem(workloads.roles, "web-client", Program)
     workloads.runs = [HostRun("web-client", "client1", FakeCtx(), Launched(FakeProc(1)))]
     monkeypatch.setattr(Program, "read_rows", classmethod(lambda cls, ctx: []))

@@ -1,0 +1,1 @@
+"""Socket programs: a student's program, run in a sandbox (§2.7)."""
