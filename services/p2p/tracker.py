@@ -12,8 +12,8 @@ import json
 import urllib.parse
 from pathlib import Path
 
-from services import torrent
 from services.base import HostContext, Probe, Role
+from services.p2p import torrent
 
 TRACKER_PORT = 6969
 

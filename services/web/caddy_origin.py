@@ -13,9 +13,9 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from services import tls
 from services.base import HostContext, Probe, Role, listening
 from services.templates import render
+from services.web import tls
 from services.web.nginx_origin import page_files
 
 

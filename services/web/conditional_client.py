@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from services.base import CsvWorkload
-from services.web.page_client import Clock, Http1Connection
+from services.web.http_modes import Clock, Http1Connection
 
 STEPS = ("first", "not_modified", "modified")
 # The origin's copy becomes this much newer, so If-Modified-Since no longer matches.

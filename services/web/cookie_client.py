@@ -18,7 +18,7 @@ import urllib.request
 from pathlib import Path
 
 from services.base import CsvWorkload
-from services.web.page_client import parse_references
+from services.web.http_modes import parse_references
 
 
 def visit(opener, jar, url: str, step: str, page_host: str | None = None) -> dict:

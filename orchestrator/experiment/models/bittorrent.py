@@ -21,7 +21,8 @@ from collections import defaultdict
 
 from orchestrator.experiment.models.base import Quantity, Requires
 from orchestrator.experiment.plots import ScenarioPlot
-from services.p2p.peer import REGULAR_UNCHOKE_SLOTS, UNCHOKE_INTERVAL_S, BtPeer, BtSeed
+from services.p2p.choker import REGULAR_UNCHOKE_SLOTS, UNCHOKE_INTERVAL_S
+from services.p2p.peer import BtPeer, BtSeed
 
 CHECKS = ("all_complete", "pieces_lost", "requested_availability_ratio", "rarest_pick_share",
           "random_pick_rarest_share",

@@ -22,7 +22,8 @@ import statistics
 
 from orchestrator.experiment.models.base import Quantity, Requires
 from orchestrator.experiment.models.http_pages import Connection, Path, Simulation, path_of, respond
-from services.web.page_client import H2_STREAM_WINDOW_BYTES, PageClient
+from services.web.http_modes import H2_STREAM_WINDOW_BYTES
+from services.web.page_client import PageClient
 
 MODES = ("pipelined", "http2")
 CHECKS = tuple(f"{kind}_{mode}" for mode in MODES

@@ -14,7 +14,7 @@ from orchestrator.emulation.commands import execute
 from orchestrator.experiment import spec
 from orchestrator.experiment.report import evaluate_scenario
 from orchestrator.experiment.scenario import ScenarioRun
-from services import tls
+from services.web import tls
 
 SPEC = Path(__file__).resolve().parents[3] / "experiments" / "http3.yaml"
 NAME = "www.someschool.edu"

@@ -1,12 +1,12 @@
-"""The measuring browser against a local stand-in server (no root needed)."""
+"""The textbook's HTTP modes against a local stand-in server (no root needed)."""
 import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from services import tls
-from services.web.page_client import (
+from services.web import tls
+from services.web.http_modes import (
     MODES,
     FrameRanges,
     Origin,
