@@ -72,11 +72,29 @@ fi
 if [ ! -x "$venv/bin/python" ]; then
   "$system_python" -m venv --system-site-packages "$venv"
 fi
+# The Python packages at the versions of requirements.lock.
+lock="$repo/requirements.lock"
 stamp="$venv/.installed-pyproject"
-if [ ! -f "$stamp" ] || ! cmp -s "$repo/pyproject.toml" "$stamp"; then
+if [ ! -f "$stamp" ] || ! cat "$repo/pyproject.toml" "$lock" | cmp -s - "$stamp"; then
   "$venv/bin/pip" install -q --upgrade pip
-  "$venv/bin/pip" install -q -e "$repo[dev]"
-  cp "$repo/pyproject.toml" "$stamp"
+  # An environment made before niquests was kept apart has urllib3-future in
+  # place of urllib3: take it out and put urllib3 itself back.
+  if "$venv/bin/pip" show -q urllib3-future 2>/dev/null; then
+    "$venv/bin/pip" uninstall -q -y niquests urllib3-future
+    "$venv/bin/pip" install -q --force-reinstall --no-deps -c "$lock" urllib3
+  fi
+  "$venv/bin/pip" install -q -c "$lock" -e "$repo[dev]"
+  cat "$repo/pyproject.toml" "$lock" > "$stamp"
+fi
+
+# The tests' HTTP/3 client other than applab's own, apart from the
+# environment: its urllib3-future would replace the urllib3 that the Docker
+# SDK and requests use. A test runs it with PYTHONPATH pointing here.
+http3_client="$venv/http3-client"
+if [ ! -f "$http3_client/.installed" ] || ! cmp -s "$lock" "$http3_client/.installed"; then
+  rm -rf "$http3_client"
+  "$venv/bin/pip" install -q -c "$lock" --target "$http3_client" niquests
+  cp "$lock" "$http3_client/.installed"
 fi
 
 # A user-mode kernel with sch_netem that runs on this CPU, for make test-netem.

@@ -15,10 +15,12 @@ from orchestrator.experiment import spec
 from orchestrator.experiment.report import evaluate_scenario
 from orchestrator.experiment.scenario import ScenarioRun
 from services.web import tls
+from tests.paths import HTTP3_CLIENT
 
 SPEC = Path(__file__).resolve().parents[3] / "experiments" / "http3.yaml"
 NAME = "www.someschool.edu"
-# niquests, HTTP/3 only: what it fetched, or the error it met.
+# niquests, HTTP/3 only: what it fetched, or the error it met. It lives
+# apart from applab's environment (scripts/install.sh), and is found there.
 FETCH = """
 import sys, niquests
 session = niquests.Session(disable_http1=True, disable_http2=True)
@@ -59,7 +61,8 @@ def test_every_protocol_by_name_with_the_certificate_checked(tmp_path, clean_mac
     def standard_client(up: ScenarioRun) -> None:
         ca = tls.files_in(up.services.running["origin"].ctx.home).ca
         for trust in (ca, tls.files_in(other).ca):
-            _, out, err = execute(up.net["h1"], [sys.executable, "-c", FETCH,
+            _, out, err = execute(up.net["h1"], ["env", f"PYTHONPATH={HTTP3_CLIENT}",
+                                                 sys.executable, "-c", FETCH,
                                                  f"https://{NAME}/o/1.bin", str(trust)])
             fetched[trust] = out.strip() or err
 
