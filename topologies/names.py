@@ -1,14 +1,15 @@
 """A DNS name plan (pure data): zones, the hosts that serve them, and the
-records they hold, turned into zone files.
+records they hold. The DNS roles write them out as their servers read them
+(services/dns/zonefiles.py).
 
 - every named host gets an A record in the deepest zone that contains its name;
 - a zone's name servers appear as NS records at its apex, and as NS records in
   its parent (the delegation), with glue A records where the name server's
   name lies inside the delegated zone or its parent;
 - aliases become CNAME records and mail domains MX records;
-- a steered name (a CDN's) becomes a LUA record, which PowerDNS answers per
-  asker: the edges nearest the asking local DNS server first, the first one
-  whose health check passes;
+- a steered name (a CDN's) is answered per asker: the edges nearest the
+  asking local DNS server first, the first one whose health check passes
+  (PowerDNS's LUA record does it);
 - a zone may start unregistered: served, but not yet delegated by its parent.
 
 A name that belongs to no zone is an error that says which name.
@@ -22,7 +23,6 @@ DEFAULT_TTL_S = 3600
 # How long a "no such name" is cached (the SOA minimum): short, so that a name
 # registered during a run resolves soon after an earlier failed lookup.
 DEFAULT_NEGATIVE_TTL_S = 5
-ROOT_HINT_TTL_S = 3600000
 # How servers resolve: "iterated" (the local server asks each level and gets
 # referrals) or "recursive" (each level asks the next on the asker's behalf).
 RESOLUTIONS = ("iterated", "recursive")
@@ -56,8 +56,19 @@ class Record:
     value: str
     ttl: int = DEFAULT_TTL_S
 
-    def line(self) -> str:
-        return f"{self.name}\t{self.ttl}\tIN\t{self.type}\t{self.value}"
+
+@dataclass(frozen=True)
+class SteeredAnswer:
+    """A steered name's answer: for the first group whose netmasks hold the
+    asker (its address, or the subnet it forwards in EDNS Client Subnet),
+    the first of its edge addresses, in order, that answers ``check_url``;
+    ``fallback``'s for any other asker."""
+
+    name: str
+    ttl: int
+    check_url: str
+    groups: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]   # (netmasks, edges)
+    fallback: tuple[str, ...]
 
 
 @dataclass
@@ -71,6 +82,7 @@ class Zone:
     registered: bool = True
     updaters: list[str] = field(default_factory=list)  # hosts that may add records
     records: list[Record] = field(default_factory=list)
+    steered: list[SteeredAnswer] = field(default_factory=list)
     delegation: list[Record] = field(default_factory=list)
     server_addresses: dict[str, str] = field(default_factory=dict)  # NS name -> address
 
@@ -94,22 +106,6 @@ class Steering:
     askers: dict[str, tuple[str, ...]]
     check_path: str = "/"
     ttl: int = DEFAULT_TTL_S
-
-
-def lua_steering(check_url: str, groups: list[tuple[list[str], list[str]]],
-                 fallback: list[str]) -> str:
-    """A PowerDNS LUA record's script: for the first group whose netmasks
-    hold the asker (its address, or the subnet it forwards in EDNS Client
-    Subnet), the first of its edge addresses, in order, that answers
-    ``check_url``; ``fallback``'s for any other asker. With every edge
-    down, PowerDNS answers the first."""
-    def ordered(edges):
-        return "{" + ", ".join("{'" + e + "'}" for e in edges) + "}"
-    branches = [f"{'if' if i == 0 else 'elseif'} netmask({{{', '.join(repr(n) for n in nets)}}})"
-                f" then return ifurlup('{check_url}', {ordered(edges)})"
-                for i, (nets, edges) in enumerate(groups)]
-    last = f"return ifurlup('{check_url}', {ordered(fallback)})"
-    return ";" + (" ".join(branches) + f" else {last} end" if branches else last)
 
 
 @dataclass
@@ -206,12 +202,12 @@ class NamePlan:
                 server: sorted(steering.edges, key=lambda e, s=server: (
                     distance(s, e) if distance else 0.0, steering.edges.index(e)))
                 for server in steering.askers}
-            groups = [([f"{address(h, name)}/32" for h in (server, *members)],
-                       [address(e, name) for e in orders[name][server]])
-                      for server, members in steering.askers.items()]
-            script = lua_steering(f"http://{name.rstrip('.')}{steering.check_path}", groups,
-                                  [address(e, name) for e in steering.edges])
-            zone.records.append(Record(name, "LUA", f'A "{script}"', steering.ttl))
+            groups = tuple((tuple(f"{address(h, name)}/32" for h in (server, *members)),
+                            tuple(address(e, name) for e in orders[name][server]))
+                           for server, members in steering.askers.items())
+            zone.steered.append(SteeredAnswer(
+                name, steering.ttl, f"http://{name.rstrip('.')}{steering.check_path}", groups,
+                tuple(address(e, name) for e in steering.edges)))
         for zone in zones.values():
             zone.records = sorted(set(zone.records), key=lambda r: (r.name, r.type, r.value))
         if self.resolution not in RESOLUTIONS:
@@ -237,8 +233,8 @@ class Names:
         return [z for z in self.zones.values() if host in z.servers.values()]
 
     def steers(self, zone: Zone) -> bool:
-        """Does the zone hold a steered name (a LUA record)?"""
-        return any(r.type == "LUA" for r in zone.records)
+        """Does the zone hold a steered name?"""
+        return bool(zone.steered)
 
     def children(self, origin: str) -> list[Zone]:
         """The registered zones delegated from ``origin``."""
@@ -279,24 +275,3 @@ class Names:
                 return values
             name = canonical
         raise NamePlanError(f"aliases of {name} form a loop")
-
-
-def zone_file(zone: Zone, serial: int = 1, negative_ttl: int = DEFAULT_NEGATIVE_TTL_S) -> str:
-    """The zone in master-file format (as NSD and BIND read it). The SOA's
-    last field is how long resolvers cache a "no such name"."""
-    primary = sorted(zone.servers)[0]
-    contact = "hostmaster." + (zone.origin if zone.origin != "." else "")
-    lines = [f"$ORIGIN {zone.origin}", f"$TTL {zone.ttl}",
-             f"{zone.origin}\t{zone.ttl}\tIN\tSOA\t{primary} {contact} "
-             f"{serial} 3600 900 604800 {negative_ttl}"]
-    lines += [record.line() for record in zone.records]
-    return "\n".join(lines) + "\n"
-
-
-def root_hints(names: Names) -> str:
-    """A resolver's root hints: the plan's root servers, and nothing real."""
-    roots = names.root_servers()
-    lines = [f".\t{ROOT_HINT_TTL_S}\tIN\tNS\t{name}" for name in sorted(roots)]
-    lines += [f"{name}\t{ROOT_HINT_TTL_S}\tIN\tA\t{address}"
-              for name, address in sorted(roots.items())]
-    return "\n".join(lines) + "\n"

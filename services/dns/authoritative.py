@@ -12,8 +12,8 @@ from datetime import datetime
 from pathlib import Path
 
 from services.base import HostContext, Probe, Role
+from services.dns.zonefiles import root_hints, zone_file
 from services.templates import render
-from topologies.names import root_hints, zone_file
 
 # 2026-11-27T05:40:01.123Z client @0x7f 10.0.1.3#41234 (gaia.cs.umass.edu):
 #   query: gaia.cs.umass.edu IN A -E(0)DC (10.0.3.2)

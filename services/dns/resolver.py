@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 
 from services.base import HostContext, Probe, Role
+from services.dns.zonefiles import root_hints
 from services.templates import render
-from topologies.names import root_hints
 
 # [1764222001] unbound[1234:0] info: 10.0.1.2 gaia.cs.umass.edu. A IN
 QUERY_LINE = re.compile(r"^\[(?P<time>\d+)\] unbound\[[\d:]+\] info: (?P<client>[\d.]+) "

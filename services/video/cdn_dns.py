@@ -1,6 +1,6 @@
 """The CDN's authoritative DNS: PowerDNS (Debian's pdns-server with its
 bind backend) serving its host's zones from zone files, a steered name as a
-LUA record (topologies.names.lua_steering): each local DNS server is sent
+LUA record (services.dns.zonefiles.lua_steering): each local DNS server is sent
 its nearest edge that passes the health check, and health checks run every
 ``HEALTH_CHECK_INTERVAL_S``.
 
@@ -26,7 +26,8 @@ import time
 from pathlib import Path
 
 from services.base import HostContext, Probe, Role
-from topologies.names import within, zone_file
+from services.dns.zonefiles import zone_file
+from topologies.names import within
 
 # How often PowerDNS checks each edge, and how long a check unused lives on.
 HEALTH_CHECK_INTERVAL_S = 1
