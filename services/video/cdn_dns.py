@@ -14,27 +14,26 @@ Measured with PowerDNS 4.7.3: ``ifurlup`` takes ordered sets and answers the
 first set with an edge up; ``ifportup`` takes only a flat list. A name's
 first query starts its checks and, as no check has run yet, is answered with
 any edge at random: so the server starts after the edges it checks, asks for
-its steered names itself, and is ready once its checks have run and it
-answers its own host with that host's nearest edge. PowerDNS asks a real
+its steered names itself, and is ready once it has logged a verdict (up or
+down) on every edge and answers its own host with that host's nearest edge. PowerDNS asks a real
 name for its security status unless ``security-poll-suffix`` is empty: here
 it is.
 """
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 from services.base import HostContext, Probe, Role
 from services.dns.zonefiles import zone_file
-from topologies.names import within
 
 # How often PowerDNS checks each edge, and how long a check unused lives on.
 HEALTH_CHECK_INTERVAL_S = 1
 HEALTH_CHECK_EXPIRY_S = 3600
-# After its first query, how long a steered name waits for every edge to have
-# been checked (edges are up before the server starts, so checks pass fast).
-CHECKS_SETTLE_S = 2 * HEALTH_CHECK_INTERVAL_S
+# LUA record monitoring declaring 10.0.1.9 UP for URL http://a1105.kingcdn.com/health!
+# (at loglevel 6; "Lua" in some versions)
+VERDICT_LINE = re.compile(r"lua record monitoring declaring \[?(?P<edge>\d+(?:\.\d+){3})\S* "
+                          r"(?:UP|DOWN) for URL", re.IGNORECASE)
 # Remote 10.0.1.2 wants 'a1105.kingcdn.com|A', do = 0, bufsize = 1232: packetcache MISS
 QUERY_LINE = re.compile(r"Remote (?P<client>[\d.]+) wants '(?P<name>[^|']+)\|(?P<type>\w+)'")
 
@@ -43,7 +42,7 @@ def pdns_conf(home: Path, ip: str) -> str:
     return "\n".join([
         "launch=bind", f"bind-config={home}/named.conf", f"local-address={ip}",
         "local-port=53", f"socket-dir={home}", "guardian=no", "daemon=no",
-        "disable-syslog=yes", "log-dns-queries=yes", "loglevel=5",
+        "disable-syslog=yes", "log-dns-queries=yes", "loglevel=6",   # 6: health verdicts
         "enable-lua-records=yes",
         f"lua-health-checks-interval={HEALTH_CHECK_INTERVAL_S}",
         f"lua-health-checks-expire-delay={HEALTH_CHECK_EXPIRY_S}",
@@ -76,20 +75,26 @@ class PowerDnsAuthoritative(Role):
         return ["pdns_server", f"--config-dir={ctx.home}"]
 
     def ready(self, ctx: HostContext, probe: Probe) -> bool:
-        origin = ctx.names.served_by(ctx.host)[0].origin
-        if not self.answer(ctx, probe, origin, "SOA"):
+        zones = ctx.names.served_by(ctx.host)
+        if not self.answer(ctx, probe, zones[0].origin, "SOA"):
             return False
-        steered = {name: order[ctx.resolver][0] for name, order in ctx.names.edge_orders.items()
-                   if any(within(name, z.origin) for z in ctx.names.served_by(ctx.host))}
-        since = ctx.path("checks-started")
-        if not since.exists():
-            since.write_text(f"{time.time()}\n")
-        if time.time() - float(since.read_text()) < CHECKS_SETTLE_S:
-            for name in steered:
-                self.answer(ctx, probe, name, "A")
+        steered = [answer for zone in zones for answer in zone.steered]
+        for answer in steered:    # a name's first query starts its health checks
+            self.answer(ctx, probe, answer.name, "A")
+        judged = self.judged_edges(ctx)
+        if not all(set(answer.fallback) <= judged for answer in steered):
             return False
-        return all(self.answer(ctx, probe, name, "A") == [ctx.addresses[edge]]
-                   for name, edge in steered.items())
+        nearest = {answer.name: ctx.addresses[ctx.names.edge_orders[answer.name]
+                                              [ctx.resolver][0]] for answer in steered}
+        return all(self.answer(ctx, probe, name, "A") == [edge]
+                   for name, edge in nearest.items())
+
+    @staticmethod
+    def judged_edges(ctx: HostContext) -> set[str]:
+        """The edge addresses its health checks have declared up or down."""
+        log = ctx.path("stderr.log")
+        lines = log.read_text().splitlines() if log.exists() else []
+        return {m["edge"] for m in map(VERDICT_LINE.search, lines) if m}
 
     @staticmethod
     def answer(ctx: HostContext, probe: Probe, name: str, rtype: str) -> list[str]:

@@ -35,3 +35,34 @@ def test_the_query_log_says_who_asked_for_what(tmp_path):
     assert PowerDnsAuthoritative().metrics(ctx) == {
         "queries": 1,
         "query_log": [{"client": "10.0.3.2", "name": "a1105.kingcdn.com.", "type": "A"}]}
+
+
+class Probe:
+    """dig against the server: before its health checks, any edge at random."""
+
+    def __init__(self, answers: dict[str, str]):
+        self.answers, self.asked = answers, []
+
+    def run(self, argv):
+        name, rtype = argv[-2], argv[-1]
+        self.asked.append((name, rtype))
+        return 0, "ns.kingcdn.com. 1 3600" if rtype == "SOA" else self.answers[name]
+
+
+def test_it_is_ready_once_every_edge_has_a_verdict_and_its_host_gets_the_nearest(tmp_path):
+    plan, addresses = cdn_plan()
+    ctx = HostContext(name="cdn-dns", host="cdn-dns", ip=addresses["cdn-dns"], home=tmp_path,
+                      addresses=addresses, names=plan.build(addresses), resolver="east-dns")
+    role, probe = PowerDnsAuthoritative(), Probe({"a1105.kingcdn.com.": "10.0.1.9"})
+    log = tmp_path / "stderr.log"
+    assert not role.ready(ctx, probe)       # no log yet: no check has run
+    assert ("a1105.kingcdn.com.", "A") in probe.asked   # its query starts the checks
+    log.write_text("Dec 06 LUA record monitoring declaring 10.0.1.9 UP for URL "
+                   "http://a1105.kingcdn.com/health!\n")
+    assert not role.ready(ctx, probe)       # one edge of two judged
+    with log.open("a") as out:
+        out.write("Dec 06 Lua record monitoring declaring 10.0.2.9 DOWN for URL "
+                  "http://a1105.kingcdn.com/health, error: timeout\n")
+    assert role.ready(ctx, probe)
+    probe.answers["a1105.kingcdn.com."] = "10.0.2.9"   # not the east's nearest
+    assert not role.ready(ctx, probe)
