@@ -232,14 +232,21 @@ class Role:
         return {**self.defaults, **ctx.params}
 
 
+class RowsError(ValueError):
+    """A workload's rows are not what its role declares."""
+
+
 class CsvWorkload(Role):
     """What every workload shares: it runs to completion, is ready at once,
-    needs nothing prepared, and leaves one CSV (``output``) in its home.
-    Its program is one of applab's (``host_python``) unless it says otherwise."""
+    needs nothing prepared, and leaves one CSV (``output``) in its home,
+    with the ``columns`` it declares (None: whatever its program writes, as
+    a student's program). Its program is one of applab's (``host_python``)
+    unless it says otherwise."""
 
     host_python = True
     service_refs: ClassVar[tuple[str, ...]] = ()
     output: ClassVar[str] = "rows.csv"
+    columns: ClassVar[tuple[str, ...] | None] = None
 
     def config(self, ctx: HostContext) -> dict[Path, str]:
         return {}
@@ -252,11 +259,19 @@ class CsvWorkload(Role):
 
     @classmethod
     def read_rows(cls, ctx: HostContext) -> list[dict]:
+        """Its rows; a program that wrote other columns than its role
+        declares is an error that names the file."""
         path = ctx.path(cls.output)
         if not path.exists():
             return []
         with open(path, newline="") as handle:
-            return list(csv.DictReader(handle))
+            reader = csv.DictReader(handle)
+            header = reader.fieldnames
+            if header is not None and cls.columns is not None and \
+                    tuple(header) != tuple(cls.columns):
+                raise RowsError(f"{path}: columns {', '.join(header)}; the {cls.role} role "
+                                f"declares {', '.join(cls.columns)}")
+            return list(reader)
 
     def metrics(self, ctx: HostContext) -> dict:
         return {"rows": len(self.read_rows(ctx))}

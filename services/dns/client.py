@@ -90,6 +90,7 @@ def known_type(rtype) -> bool:
 
 class DnsClient(CsvWorkload):
     role = "dns-client"
+    columns = tuple(CSV_FIELDS)
     output = "steps.csv"
     defaults = {"steps": [], "clients": 1, "index": 0, "duration_s": 0.0}
 

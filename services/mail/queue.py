@@ -24,6 +24,7 @@ FIELDS = ["time", *QUEUES, "total", "listing"]
 
 class MailQueueWatch(CsvWorkload):
     role = "mail-queue"
+    columns = tuple(FIELDS)
     machine_packages = ("postfix",)
     finite = False
     output = "queue.csv"

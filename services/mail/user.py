@@ -89,6 +89,7 @@ class MailSender(CsvWorkload):
     then one message to each of ``bounce_to`` (users that do not exist)."""
 
     role = "mail-sender"
+    columns = tuple(SENT_FIELDS)
     output = "sent.csv"
     service_refs = ("server",)
     defaults = {"server": None, "from": None, "to": [], "messages": 1, "interval_s": 0.0,
@@ -127,6 +128,7 @@ class MailReader(CsvWorkload):
     ``poll_s`` until ``expect`` messages have come (or the run ends)."""
 
     role = "mail-reader"
+    columns = tuple(FETCHED_FIELDS)
     output = "fetched.csv"
     service_refs = ("server",)
     defaults = {"server": None, "user": None, "password": "applab", "expect": 1,

@@ -42,6 +42,7 @@ def aria2_argv(torrent: str, save: str, ip: str) -> list[str]:
 
 class Aria2Peer(SettingsFileWorkload):
     role = "bt-aria2"
+    columns = tuple(FIELDS)
     packages = ("aria2",)
     program = "services.p2p.aria2"
     settings_file = "client.json"

@@ -129,6 +129,7 @@ class BtPeer(SettingsFileWorkload):
     """A leecher: it starts with nothing."""
 
     role = "bt-peer"
+    columns = tuple(FIELDS)
     program = "services.p2p.peer"
     settings_file = "peer.json"
     output = "peer.csv"

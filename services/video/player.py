@@ -44,6 +44,7 @@ TCP_INFO_BYTES, TCPI_RTT_OFFSET = 104, 68
 
 class DashPlayer(SettingsFileWorkload):
     role = "dash-player"
+    columns = tuple(FIELDS)
     program = "services.video.player"
     settings_file = "player.json"
     output = "segments.csv"

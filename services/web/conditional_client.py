@@ -22,6 +22,7 @@ from services.base import CsvWorkload
 from services.web.http_modes import Clock, Http1Connection
 
 STEPS = ("first", "not_modified", "modified")
+COLUMNS = ("step", "status", "body_bytes", "seconds", "last_modified")
 # The origin's copy becomes this much newer, so If-Modified-Since no longer matches.
 MODIFIED_LATER_S = 10
 
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rows = run(args.host, args.port, args.path, args.modify, args.pause)
     with open(args.out, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
     return 0
@@ -76,6 +77,7 @@ class ConditionalClient(CsvWorkload):
     """The conditional GET as a workload role (see services.base)."""
 
     role = "conditional-client"
+    columns = COLUMNS
     service_refs = ("origin",)
     output = "steps.csv"
     defaults = {"origin": None, "object": 0, "port": 80, "pause_s": 1.0,

@@ -20,6 +20,8 @@ from pathlib import Path
 from services.base import CsvWorkload
 from services.web.http_modes import parse_references
 
+COLUMNS = ("step", "url", "status", "cookie_sent", "cookie_set", "recognised", "body")
+
 
 def visit(opener, jar, url: str, step: str, page_host: str | None = None) -> dict:
     """Fetch ``url``; with ``page_host`` it is embedded in that site's page
@@ -56,6 +58,7 @@ class CookieClient(CsvWorkload):
     """The browser as a workload role (see services.base)."""
 
     role = "cookie-client"
+    columns = COLUMNS
     output = "visits.csv"
     defaults = {"shop": "shop.example", "news_sites": ["news-a.example", "news-b.example"],
                 "block_third_party": False,
@@ -81,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rows = run(args.shop, args.news, args.block_third_party)
     with open(args.out, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
     return 0

@@ -23,6 +23,7 @@ FIELDS = ["kind", "time", "bytes", "intact"]
 
 class FileClient(CsvWorkload):
     role = "file-client"
+    columns = tuple(FIELDS)
     output = "download.csv"
     service_refs = ("server",)
     defaults = {"server": None, "path": "/obj/file"}

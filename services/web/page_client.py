@@ -78,6 +78,7 @@ class PageClient(CsvWorkload):
     """The page client as a workload role (see services.base)."""
 
     role = "page-client"
+    columns = tuple(Timing.__dataclass_fields__)
     service_refs = ("origin",)
     output = "pages.csv"
     defaults = {"origin": None, "modes": list(MODES[:5]), "repeat": 3, "parallel": 5,

@@ -30,6 +30,7 @@ CSV_FIELDS = ["start", "end", "delay_s", "status", "bytes", "cache", "object", "
 
 class WebClient(CsvWorkload):
     role = "web-client"
+    columns = tuple(CSV_FIELDS)
     machine_packages = ("dnsutils",)
     service_refs = ("origin", "proxy")
     output = "requests.csv"
