@@ -1,7 +1,6 @@
 """Checks of a spec's DNS plan: hosts, zones and steered names."""
 from __future__ import annotations
 
-from orchestrator.experiment.spec.hosts import HostNames
 from orchestrator.experiment.spec.problems import Problems
 from orchestrator.experiment.spec.schema import ResolvedSpec
 from topologies.names import (
@@ -29,9 +28,7 @@ def check_dns(spec: ResolvedSpec, topo, problems: Problems) -> None:
             problems.add(where, f"host {host!r} does not exist")
     taken: dict[str, str] = {}
     for resolver, users in dns.resolvers.items():
-        dns.resolvers[resolver] = HostNames(topo).expand(users, ("dns", "resolvers", resolver),
-                                                         problems)
-        for host in dns.resolvers[resolver]:
+        for host in users:
             if host in taken:
                 problems.add(("dns", "resolvers", resolver),
                              f"host {host!r} already uses {taken[host]}")

@@ -3,14 +3,12 @@ their parameters, a model finds what it reads, links and events make sense)."""
 from __future__ import annotations
 
 import os
-import re
 
 from orchestrator.emulation.cluster.placement import COORDINATOR, PlacementError, place
 from orchestrator.emulation.containers.images import ImageError, load_recipe
 from orchestrator.emulation.links import AUTO, REALIZERS
 from orchestrator.experiment.portstats import CONTROLLER_CHECKS
 from orchestrator.experiment.spec.dns import check_dns
-from orchestrator.experiment.spec.hosts import HostNames
 from orchestrator.experiment.spec.problems import Problems
 from orchestrator.experiment.spec.schema import (
     ContainerHostSpec,
@@ -18,42 +16,20 @@ from orchestrator.experiment.spec.schema import (
     ResolvedSpec,
     WorkloadSpec,
 )
-from topologies import builders
 from topologies.params import (
-    DIRECTIONS,
-    SPEC_LINK_KEYS,
-    LinkParamError,
     link_from_info,
-    normalise_change,
-    parse_link,
 )
 
 
-def check_semantics(spec: ResolvedSpec, problems: Problems) -> None:
+def check_semantics(spec: ResolvedSpec, topo, problems: Problems) -> None:
+    """What the normalised scenario means, checked; ``topo``: its topology
+    (normalise.py), None where it could not be built."""
     _check_model(spec, problems)
     _check_controller(spec, problems)
     _check_realizer(spec, problems)
-    topo_at = ("topology",)
-    known = [*builders.BUILDERS, *spec.catalogue.builders]
-    if spec.topology.builder not in known:
-        problems.add((*topo_at, "builder"), f"unknown builder {spec.topology.builder!r} "
-                     f"(have {', '.join(known)})")
-        return
-    for key, value in spec.topology.params.items():
-        if key == "link" or key.endswith("_link"):
-            normalised = _check_link(value, (*topo_at, "params", key), key, problems)
-            if normalised is not None:
-                spec.topology.params[key] = normalised
-    if problems.items:
-        return
-    try:
-        topo = spec.topology.build()
-    except (TypeError, ValueError) as exc:
-        problems.add((*topo_at, "params", *getattr(exc, "where", ())),
-                     f"the {spec.topology.builder} builder refused these parameters: {exc}")
+    if topo is None:
         return
     hosts, nodes = set(topo.hosts()), set(topo.nodes())
-    names = HostNames(topo)
 
     def known_host(where, host):
         if host not in hosts:
@@ -68,9 +44,9 @@ def check_semantics(spec: ResolvedSpec, problems: Problems) -> None:
             if dependency not in spec.services:
                 problems.add((*at, "after"), f"no service {dependency!r} to start after")
     for name, workload in spec.all_workloads.items():
-        _check_workload(spec, name, workload, names, problems)
+        _check_workload(spec, name, workload, problems)
     for index, event in enumerate(spec.events):
-        _check_event(spec, index, event, topo, names, problems)
+        _check_event(spec, index, event, topo, problems)
     for index, capture in enumerate(spec.captures):
         for key in ("node", "peer"):
             if getattr(capture, key) not in nodes:
@@ -83,8 +59,6 @@ def check_semantics(spec: ResolvedSpec, problems: Problems) -> None:
     for name, monitor in spec.monitor.items():
         if monitor.node not in nodes:
             problems.add(("monitor", name, "node"), f"node {monitor.node!r} does not exist")
-        monitor.peers = names.expand(monitor.peers, ("monitor", name, "peers"), problems,
-                                     among=nodes)
         if monitor.bw is None and monitor.node in nodes:
             rates = {peer: monitored_rates(topo, monitor.node, peer) for peer in monitor.peers}
             if len(set(rates.values())) > 1:
@@ -242,65 +216,29 @@ def _check_model(spec: ResolvedSpec, problems: Problems) -> None:
                          "(this scenario has none)")
 
 
-def _check_link(value, at: tuple, key: str, problems: Problems) -> dict | None:
-    """A link's parameters, checked; returns them normalised (Mb/s, '20ms'),
-    so nothing after validation reads a raw '1.54Mbit'."""
-    if not isinstance(value, dict):
-        problems.add(at, "a link is a mapping of parameters")
-        return None
-    bad = False
-    for scope, fields in [((), value)] + [((d,), value[d]) for d in DIRECTIONS
-                                          if isinstance(value.get(d), dict)]:
-        allowed = set(SPEC_LINK_KEYS) | (set(DIRECTIONS) if not scope else set())
-        for field in set(fields) - allowed:
-            problems.add((*at, *scope, field), "unknown link parameter")
-            bad = True
-    try:
-        return None if bad else parse_link(key, value).spec()
-    except LinkParamError as exc:
-        problems.add((*at, *exc.field.split(".")), str(exc).split(": ", 2)[-1])
-        return None
-
-
-
-def _check_workload(spec: ResolvedSpec, name: str, workload: WorkloadSpec, names: HostNames,
+def _check_workload(spec: ResolvedSpec, name: str, workload: WorkloadSpec,
                     problems: Problems) -> None:
     at = spec.workload_path(name)
-    workload.hosts = names.expand(workload.hosts, (*at, "hosts"), problems)
-    per_host = {}
-    for key, params in workload.per_host.items():
-        try:
-            targets = names.expand_one(key, names.hosts)
-        except ValueError as exc:
-            problems.add((*at, "per_host", key), str(exc))
-            continue
-        for host in targets:
-            if host not in workload.hosts:
-                problems.add((*at, "per_host", key), f"{host!r} is not one of this "
-                             "workload's hosts")
-            per_host[host] = {**per_host.get(host, {}), **params}
-        role = spec.catalogue.roles.get(workload.role)
+    role = spec.catalogue.roles.get(workload.role)
+    for host, params in workload.per_host.items():
+        if host not in workload.hosts:
+            problems.add((*at, "per_host", host), f"{host!r} is not one of this "
+                         "workload's hosts")
         for param in params if role else ():
             if param not in role.defaults:
-                problems.add((*at, "per_host", key, param), f"the {workload.role} role has "
+                problems.add((*at, "per_host", host, param), f"the {workload.role} role has "
                              f"no parameter {param!r} (it has {', '.join(role.defaults)})")
-    workload.per_host = per_host
     _check_role(workload.role, workload.params, at, spec, problems)
     if workload.start_at >= spec.duration_s:
         problems.add((*at, "start_at"), f"{workload.start_at:g} s is not before the end of "
                      f"the run ({spec.duration_s:g} s)")
 
 
-def _check_event(spec: ResolvedSpec, index: int, event: EventSpec, topo, names: HostNames,
+def _check_event(spec: ResolvedSpec, index: int, event: EventSpec, topo,
                  problems: Problems) -> None:
     at = ("events", index)
     if isinstance(event.at, str):
-        match = re.fullmatch(r"\s*(-?[0-9]*\.?[0-9]+)\s*%\s*", event.at)
-        if not match:
-            problems.add((*at, "at"), f"{event.at!r} is not seconds or a share of the "
-                         "duration such as '50%'")
-            return
-        event.at = float(match[1]) / 100 * spec.duration_s
+        return      # not a time at all: said where it was normalised
     if event.at < 0:
         problems.add((*at, "at"), f"{event.at:g} s is before the workloads start (0 s)")
     elif event.at > spec.duration_s:
@@ -314,9 +252,6 @@ def _check_event(spec: ResolvedSpec, index: int, event: EventSpec, topo, names: 
                 problems.add((*at, "link", i), f"node {node!r} does not exist")
         if a in nodes and b in nodes and not any({a, b} == {x, y} for x, y in topo.links()):
             problems.add((*at, "link"), f"there is no link {a}-{b}")
-        if event.set is not None and _check_link(event.set, (*at, "set"), f"{a}-{b}",
-                                                 problems) is not None:
-            event.set = normalise_change(f"{a}-{b}", event.set)
     elif event.service is not None:
         if event.service not in spec.services:
             problems.add((*at, "service"), f"no service {event.service!r} in this scenario "
@@ -328,13 +263,10 @@ def _check_event(spec: ResolvedSpec, index: int, event: EventSpec, topo, names: 
                          f"scenario (have {', '.join(workloads) or 'none'})")
             return
         own = set(workloads[event.workload].hosts)
-        event.hosts = names.expand(event.hosts, (*at, "hosts"), problems) or \
-            list(workloads[event.workload].hosts)
         for host in event.hosts:
             if host not in own:
                 problems.add((*at, "hosts"), f"{host!r} is not one of workload "
                              f"{event.workload!r}'s hosts")
-
 
 
 def _check_role(role, params, at, spec: ResolvedSpec, problems: Problems) -> None:

@@ -20,6 +20,7 @@ from orchestrator.experiment.catalogue import (
     spec_file,
 )
 from orchestrator.experiment.spec.meaning import check_semantics
+from orchestrator.experiment.spec.normalise import normalise
 from orchestrator.experiment.spec.problems import Problems, pydantic_problems
 from orchestrator.experiment.spec.schema import (
     SCENARIO_META_KEYS,
@@ -175,6 +176,6 @@ def _resolve(base, name, overlay, marks, problems: Problems, duration_s,
         return None
     spec._catalogue = catalogue
     spec.topology._own_builders = catalogue.builders
-    check_semantics(spec, scoped)
+    check_semantics(spec, normalise(spec, scoped), scoped)
     problems.items += [p for p in scoped.items if p not in problems.items]
     return spec if not scoped.items else None
