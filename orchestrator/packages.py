@@ -8,6 +8,10 @@ before anything is installed, with the system's Python alone::
 
     python3 -m orchestrator.packages apt      # every package to install
     python3 -m orchestrator.packages units    # packaged daemons to keep stopped
+
+Names are declared as Debian 12 has them; ``RENAMED`` gives another
+release's name where it differs, and the machine's release (from
+/etc/os-release) decides. A release not in ``RELEASES`` is refused.
 """
 from __future__ import annotations
 
@@ -17,6 +21,40 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SERVICES = Path(__file__).resolve().parents[1] / "services"
+OS_RELEASE = Path("/etc/os-release")
+
+# The Debian releases applab installs on: VERSION_ID -> codename.
+RELEASES = {"12": "bookworm", "13": "trixie"}
+# Release -> declared name -> that release's name for the package.
+RENAMED = {
+    "13": {"dnsutils": "bind9-dnsutils",   # only a virtual name in 13
+           "nginx-light": "nginx"},        # a transitional package in 13
+}
+
+
+class UnsupportedRelease(RuntimeError):
+    """The machine is not a Debian release applab installs on."""
+
+
+def machine_release(os_release: Path = OS_RELEASE) -> str:
+    """The machine's Debian release (VERSION_ID), if applab installs on it."""
+    fields = {}
+    if os_release.exists():
+        for line in os_release.read_text().splitlines():
+            key, _, value = line.partition("=")
+            fields[key] = value.strip().strip('"')
+    supported = " and ".join(f"Debian {v} ({c})" for v, c in RELEASES.items())
+    if fields.get("ID") != "debian" or fields.get("VERSION_ID") not in RELEASES:
+        raise UnsupportedRelease(
+            f"applab installs on {supported}; this machine is "
+            f"{fields.get('PRETTY_NAME', 'of no release it names in ' + str(os_release))}")
+    return fields["VERSION_ID"]
+
+
+def named_for(packages: list[str], release: str) -> list[str]:
+    """``packages`` as ``release`` names them."""
+    renamed = RENAMED.get(release, {})
+    return list(dict.fromkeys(renamed.get(p, p) for p in packages))
 
 # Package -> what of applab's own needs it (the roles declare theirs).
 TOOLS = {
@@ -116,10 +154,16 @@ def _union(groups) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    answers = {"apt": apt_packages, "units": packaged_units}
-    if len(argv) != 1 or argv[0] not in answers:
-        print("usage: python3 -m orchestrator.packages apt|units", file=sys.stderr)
+    if len(argv) != 1 or argv[0] not in ("apt", "units", "release"):
+        print("usage: python3 -m orchestrator.packages apt|units|release", file=sys.stderr)
         return 2
+    try:
+        release = machine_release()
+    except UnsupportedRelease as exc:
+        print(f"applab: {exc}", file=sys.stderr)
+        return 1
+    answers = {"apt": lambda: named_for(apt_packages(), release), "units": packaged_units,
+               "release": lambda: [release]}
     print("\n".join(answers[argv[0]]()))
     return 0
 

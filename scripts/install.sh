@@ -20,6 +20,10 @@ if [ ! -x "$system_python" ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3
 fi
 declared() { (cd "$repo" && "$system_python" -m orchestrator.packages "$1"); }
+# Debian 12 or 13, named as that release names them; any other system is
+# refused here, with the releases applab installs on.
+release=$(declared release) || exit 1
+echo "install.sh: Debian $release"
 mapfile -t apt_packages < <(declared apt)
 mapfile -t packaged_daemons < <(declared units)
 [ ${#apt_packages[@]} -gt 0 ] || { echo "install.sh: no packages declared" >&2; exit 1; }

@@ -1,8 +1,9 @@
 """Images built here, from Debian alone (see images/README.md): a recipe
 names the roles it runs, whose classes declare their Debian packages, and
 any packages of its own; the image is debootstrap's root filesystem with
-them, imported into Docker as ``applab/NAME:HASH`` (HASH: of its packages),
-so an image is built again only when they change."""
+them, on the machine's Debian release unless the recipe names a ``suite``,
+imported into Docker as ``applab/NAME:SUITE-HASH`` (HASH: of its packages
+and suite), so an image is built again only when they change."""
 from __future__ import annotations
 
 import hashlib
@@ -15,11 +16,11 @@ from pathlib import Path
 
 from orchestrator.emulation.commands import run_root
 from orchestrator.errors import AppLabError
+from orchestrator.packages import RELEASES, UnsupportedRelease, machine_release, named_for
 from orchestrator.packages import role_packages as declared_role_packages
 from orchestrator.yamlmarks import YamlError, load_with_marks, mark_for
 
 RECIPES = Path(__file__).resolve().parents[3] / "images"
-SUITE = "bookworm"
 REPOSITORY = "applab"
 # Every image and container applab makes carries it, for `applab clean`.
 LABEL = "applab"
@@ -28,7 +29,7 @@ APT_SOURCES = (Path("/etc/apt/sources.list.d"), Path("/etc/apt/sources.list"))
 # debootstrap fetches and unpacks a few hundred packages.
 BUILD_TIMEOUT_S = 1800
 PACKAGE_NAME = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
-RECIPE_KEYS = ("description", "roles", "packages")
+RECIPE_KEYS = ("description", "roles", "packages", "suite")
 
 
 class ImageError(AppLabError):
@@ -40,17 +41,18 @@ class Recipe:
     name: str
     path: Path
     description: str
-    packages: tuple[str, ...]
+    packages: tuple[str, ...]     # as its suite names them
+    suite: str                    # the Debian release it builds on: the machine's by default
 
     @property
     def digest(self) -> str:
         """Its packages (a role's change of them makes a new image) and the
         Debian release it builds on."""
-        return hashlib.sha256(" ".join([*self.packages, SUITE]).encode()).hexdigest()[:12]
+        return hashlib.sha256(" ".join([*self.packages, self.suite]).encode()).hexdigest()[:12]
 
     @property
     def tag(self) -> str:
-        return f"{REPOSITORY}/{self.name}:{self.digest}"
+        return f"{REPOSITORY}/{self.name}:{self.suite}-{self.digest}"
 
 
 def recipe_names(folder: Path = RECIPES) -> list[str]:
@@ -58,10 +60,12 @@ def recipe_names(folder: Path = RECIPES) -> list[str]:
 
 
 def load_recipe(name: str, folder: Path = RECIPES,
-                role_packages: dict[str, tuple[str, ...]] | None = None) -> Recipe:
+                role_packages: dict[str, tuple[str, ...]] | None = None,
+                release: str | None = None) -> Recipe:
     """The recipe ``name``; its problems named with file, line and key. Its
     packages are those its ``roles`` declare (``role_packages``: the built-in
-    roles') and any it names itself."""
+    roles') and any it names itself; it builds on its ``suite``, else on the
+    machine's ``release``."""
     path = folder / f"{name}.yaml"
     if not path.exists():
         raise ImageError(f"no image recipe {name!r}: {path} does not exist "
@@ -92,10 +96,18 @@ def load_recipe(name: str, folder: Path = RECIPES,
     if not isinstance(data.get("description"), str):
         problems.append(f"{mark_for(marks, ('description',))}: description: say what the "
                         "image is for")
+    try:
+        suite = data.get("suite") or RELEASES[release or machine_release()]
+    except UnsupportedRelease as exc:
+        raise ImageError(f"{path}:1:1: {exc}: give the recipe a suite") from None
+    if suite not in RELEASES.values():
+        problems.append(f"{mark_for(marks, ('suite',))}: suite: one of "
+                        f"{', '.join(RELEASES.values())}")
     if problems:
         raise ImageError("\n".join(problems))
-    packages = [p for role in roles for p in known[role]] + own
-    return Recipe(name, path, data["description"], tuple(dict.fromkeys(packages)))
+    version = next(v for v, codename in RELEASES.items() if codename == suite)
+    packages = named_for([p for role in roles for p in known[role]] + own, version)
+    return Recipe(name, path, data["description"], tuple(packages), suite)
 
 
 def debian_mirror(sources: tuple[Path, ...] = APT_SOURCES) -> str:
@@ -131,11 +143,11 @@ def build(client, recipe: Recipe, say=print) -> str:
     if shutil.which("debootstrap") is None:
         raise ImageError("debootstrap is not installed: run scripts/install.sh")
     mirror = debian_mirror()
-    say(f"  building {recipe.tag}: Debian {SUITE} from {mirror} with "
+    say(f"  building {recipe.tag}: Debian {recipe.suite} from {mirror} with "
         f"{', '.join(recipe.packages) or 'no packages'}")
     with tempfile.TemporaryDirectory(prefix="applab-image-", dir="/var/tmp") as work:
         rootfs = Path(work) / "rootfs"
-        argv = ["debootstrap", "--variant=minbase", SUITE, str(rootfs), mirror]
+        argv = ["debootstrap", "--variant=minbase", recipe.suite, str(rootfs), mirror]
         if recipe.packages:
             argv.insert(2, f"--include={','.join(recipe.packages)}")
         try:
@@ -147,7 +159,8 @@ def build(client, recipe: Recipe, say=print) -> str:
         archive = Path(work) / "rootfs.tar"
         run_root(["tar", "-C", str(rootfs), "-cf", str(archive), "."], timeout=600)
         client.api.import_image(
-            src=str(archive), repository=f"{REPOSITORY}/{recipe.name}", tag=recipe.digest,
+            src=str(archive), repository=f"{REPOSITORY}/{recipe.name}",
+            tag=recipe.tag.rpartition(":")[2],
             changes=[f"LABEL {LABEL}=image", f"LABEL {LABEL}.recipe={recipe.name}"])
     if existing(client, recipe) is None:
         raise ImageError(f"docker import did not make {recipe.tag}")

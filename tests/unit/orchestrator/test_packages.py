@@ -5,7 +5,15 @@ import subprocess
 
 import pytest
 
-from orchestrator.packages import FIELDS, TOOLS, apt_packages, declared_by_roles
+from orchestrator.packages import (
+    FIELDS,
+    TOOLS,
+    UnsupportedRelease,
+    apt_packages,
+    declared_by_roles,
+    machine_release,
+    named_for,
+)
 from services import ROLES
 from tests.paths import REPO
 
@@ -35,7 +43,7 @@ def test_the_system_python_alone_answers_install_sh():
     """Before anything is installed: no site-packages, no applab environment."""
     run = subprocess.run(["/usr/bin/python3", "-E", "-s", "-S", "-m", "orchestrator.packages",
                           "apt"], cwd=REPO, capture_output=True, text=True, check=True)
-    assert run.stdout.split() == apt_packages()
+    assert run.stdout.split() == named_for(apt_packages(), machine_release())
 
 
 def test_install_sh_keeps_no_list_of_its_own():
@@ -43,3 +51,24 @@ def test_install_sh_keeps_no_list_of_its_own():
     assert "orchestrator.packages" in script
     for package in ("nginx-light", "bind9", "openvswitch-switch", "chromium-driver"):
         assert package not in script, package
+
+
+def os_release(tmp_path, text: str):
+    path = tmp_path / "os-release"
+    path.write_text(text)
+    return path
+
+
+def test_the_release_decides_the_names_and_others_are_refused(tmp_path):
+    trixie = os_release(tmp_path, 'ID=debian\nVERSION_ID="13"\nVERSION_CODENAME=trixie\n')
+    assert machine_release(trixie) == "13"
+    names = named_for(apt_packages(), "13")
+    assert "bind9-dnsutils" in names and "dnsutils" not in names
+    assert "nginx" in names and "nginx-light" not in names
+    assert named_for(apt_packages(), "12") == apt_packages()
+    ubuntu = os_release(tmp_path, 'ID=ubuntu\nVERSION_ID="24.04"\n'
+                                  'PRETTY_NAME="Ubuntu 24.04 LTS"\n')
+    with pytest.raises(UnsupportedRelease, match=r"applab installs on Debian 12 \(bookworm\) "
+                                                 r"and Debian 13 \(trixie\); this machine is "
+                                                 r"Ubuntu 24.04 LTS"):
+        machine_release(ubuntu)

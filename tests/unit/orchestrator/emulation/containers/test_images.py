@@ -15,7 +15,7 @@ def test_the_shipped_recipes_load():
     assert {"base", "web", "dns"} <= set(recipe_names())
     web = load_recipe("web")
     assert web.packages == ("nginx-light", "squid")
-    assert web.tag == f"applab/web:{web.digest}"
+    assert web.tag == f"applab/web:{web.suite}-{web.digest}"
 
 
 def test_a_changed_recipe_has_another_tag(tmp_path):
@@ -75,3 +75,18 @@ def test_an_unknown_role_is_named_at_its_line(tmp_path):
     with pytest.raises(ImageError, match=rf"{tmp_path}/web.yaml:4:5: unknown role 'web-cahe' "
                                          r"\(roles: web-cache, web-origin\)"):
         load_recipe("web", tmp_path, ROLES)
+
+
+def test_an_image_follows_the_machines_release_unless_its_recipe_names_a_suite(tmp_path):
+    (tmp_path / "web.yaml").write_text("description: w\nroles: [web-origin]\n")
+    on_12 = load_recipe("web", tmp_path, ROLES, release="12")
+    on_13 = load_recipe("web", tmp_path, ROLES, release="13")
+    assert (on_12.suite, on_12.packages) == ("bookworm", ("nginx-light",))
+    assert (on_13.suite, on_13.packages) == ("trixie", ("nginx",))   # 13's name for it
+    assert on_13.tag.startswith("applab/web:trixie-") and on_13.tag != on_12.tag
+    (tmp_path / "web.yaml").write_text("description: w\nroles: [web-origin]\nsuite: trixie\n")
+    assert load_recipe("web", tmp_path, ROLES, release="12").suite == "trixie"
+    (tmp_path / "web.yaml").write_text("description: w\nsuite: sid\n")
+    with pytest.raises(ImageError, match=rf"{tmp_path}/web.yaml:2:1: suite: one of "
+                                         "bookworm, trixie"):
+        load_recipe("web", tmp_path, ROLES, release="12")
