@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from orchestrator.emulation import apart
+from orchestrator.packages import UnsupportedRelease, machine_release, named_for
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Each tool and the argv that prints its version.
@@ -25,6 +26,20 @@ def _first_line(argv: list[str]) -> str:
         return f"unavailable ({exc})"
     text = (result.stdout or result.stderr).strip()
     return text.splitlines()[0] if text else "unknown"
+
+
+def package_versions(packages: list[str]) -> dict[str, str]:
+    """The installed version of each Debian package (its daemons and tools),
+    as its release names it; a package not installed is left out."""
+    if not packages:
+        return {}
+    try:
+        result = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Version}\\n",
+                                 *named_for(packages, machine_release())],
+                                capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired, UnsupportedRelease):
+        return {}
+    return dict(line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
 
 
 def git_commit() -> str:

@@ -19,7 +19,12 @@ from orchestrator.emulation.links.realizers import choose_realizer
 from orchestrator.emulation.linktest import run_linktest, tunnel_delay
 from orchestrator.emulation.state import STATE_ROOT
 from orchestrator.experiment.drawing import DrawingError, draw_scenario
-from orchestrator.experiment.manifest import new_run_dir, now_iso, write_manifest
+from orchestrator.experiment.manifest import (
+    new_run_dir,
+    now_iso,
+    package_versions,
+    write_manifest,
+)
 from orchestrator.experiment.page import TOPOLOGY, write_index, write_report
 from orchestrator.experiment.report import (
     detail_lines,
@@ -173,7 +178,7 @@ def run_experiment(experiment: Experiment, out: Path, hold: bool = False,
         })
     realizers = sorted({r.run.realizer for r in results.values()})
     manifest = dict(experiment=experiment.name, spec_file=str(experiment.path),
-                    spec=experiment.raw,
+                    spec=experiment.raw, packages=package_versions(roles_packages(experiment)),
                     resolved={n: s.model_dump() for n, s in experiment.scenarios.items()},
                     realizer=realizers[0] if len(realizers) == 1 else realizers,
                     calibration=calibration, seed=first.seed, started=started,
@@ -198,6 +203,16 @@ def run_experiment(experiment: Experiment, out: Path, hold: bool = False,
                               if k != "workload"))
     console.print(f"report: {report}")
     return run_dir, results
+
+
+def roles_packages(experiment: Experiment) -> list[str]:
+    """The Debian packages of the roles the experiment's scenarios run."""
+    roles = {s.role for spec in experiment.scenarios.values()
+             for s in [*spec.services.values(), *spec.all_workloads.values()]}
+    classes = [experiment.catalogue.roles[r] for r in sorted(roles)
+               if r in experiment.catalogue.roles]
+    return list(dict.fromkeys(p for cls in classes for field in ("packages", "machine_packages")
+                              for p in cls.declared(field)))
 
 
 def phase_summary(seconds: dict[str, float], per_scenario: dict[str, dict]) -> dict:

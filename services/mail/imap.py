@@ -3,7 +3,10 @@ mail server (``mta``, a mail-server service on the same host) delivers to,
 with that server's users and passwords."""
 from __future__ import annotations
 
+import functools
 import pwd
+import re
+import subprocess
 from pathlib import Path
 
 from services.base import HostContext, Probe, Role, service_role_problems
@@ -11,6 +14,19 @@ from services.mail.server import MAILBOX_USER
 from services.templates import render
 
 IMAP_PORT = 143
+# Dovecot 2.4 (Debian 13) refuses 2.3's settings (Debian 12), and the other way round.
+SETTINGS_CHANGED_IN = (2, 4)
+
+
+@functools.cache
+def dovecot_version() -> tuple[int, int]:
+    """The installed Dovecot's major and minor version ("2.3.19.1 (9b53102964)")."""
+    out = subprocess.run(["dovecot", "--version"], capture_output=True, text=True,
+                         check=True).stdout
+    match = re.match(r"(\d+)\.(\d+)", out)
+    if not match:
+        raise RuntimeError(f"dovecot --version said {out.strip()!r}")
+    return int(match[1]), int(match[2])
 
 
 class DovecotImap(Role):
@@ -39,7 +55,8 @@ class DovecotImap(Role):
             "dovecot.conf.j2", ctx=ctx, mta=mta, users=ctx.homes[mta] / "users.passwd",
             hostname=(name or ctx.host).rstrip("."),
             instance="applab-" + "".join(c for c in ctx.host if c.isalnum()),
-            mail_uid=pwd.getpwnam(MAILBOX_USER).pw_uid)}
+            mail_uid=pwd.getpwnam(MAILBOX_USER).pw_uid,
+            v24=dovecot_version() >= SETTINGS_CHANGED_IN)}
 
     def command(self, ctx: HostContext) -> list[str]:
         return ["dovecot", "-F", "-c", str(ctx.path("dovecot.conf"))]

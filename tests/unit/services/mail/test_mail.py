@@ -157,3 +157,36 @@ def test_addresses_must_name_mailboxes_the_spec_defines():
     assert MailReader.param_problems({"server": "hmb-mta", "user": "bob@hamburger.edu"},
                                      email_spec)[0][0] == ("server",)
     assert MailQueueWatch.param_problems({"mta": "hmb-imap"}, email_spec)[0][0] == ("mta",)
+
+
+@pytest.mark.parametrize("version, present, absent", [
+    ((2, 3), ["disable_plaintext_auth = no", "mail_location = maildir:~",
+              "args = scheme=PLAIN username_format=%u"],
+     ["dovecot_config_version", "auth_allow_cleartext", "passwd_file_path"]),
+    ((2, 4), ["auth_allow_cleartext = yes", "mail_driver = maildir", "mail_path = ~",
+              "passdb passwd-file {", "default_password_scheme = PLAIN"],
+     ["disable_plaintext_auth", "mail_location", "args ="]),
+])
+def test_dovecot_gets_the_settings_of_its_own_version(tmp_path, monkeypatch, version, present,
+                                                      absent):
+    from services.mail import imap
+
+    monkeypatch.setattr(imap, "dovecot_version", lambda: version)
+    mta = ctx(tmp_path, "hmb-mta", "hmb-mail", "10.0.2.4", {"domain": "hamburger.edu"})
+    c = ctx(tmp_path, "hmb-imap", "hmb-mail", "10.0.2.4", {"mta": "hmb-mta"},
+            {"hmb-mta": mta.home})
+    (conf,) = DovecotImap().config(c).values()
+    lines = conf.splitlines()
+    if version >= (2, 4):   # it must come first
+        assert lines[0] == "dovecot_config_version = 2.4.0"
+    for text in present:
+        assert text in conf, text
+    for text in absent:
+        assert text not in conf, text
+
+
+def test_the_dovecot_here_is_read_for_its_version():
+    from services.mail.imap import dovecot_version
+
+    major, minor = dovecot_version()
+    assert (major, minor) >= (2, 3)
