@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 APPLAB := $(VENV)/bin/applab
 
-.PHONY: setup experiment chapter test test-netem unit integration bench clean lint
+.PHONY: setup experiment chapter test test-netem test-debian13 unit integration bench clean lint
 
 setup:
 	bash scripts/install.sh
@@ -26,6 +26,12 @@ test: setup
 # which the build machines' kernel lacks): about ten minutes.
 test-netem: setup
 	bash scripts/uml/run.sh --out results/test-netem sh scripts/uml/test-netem.sh
+
+# applab's userland on Debian 13 (its packages, daemons and Python 3.13) in a
+# Debian 13 root on this machine: install, unit tests, a chosen set of
+# integration tests and one experiment with --strict.
+test-debian13:
+	bash scripts/debian13/run.sh
 
 unit: setup
 	$(PY) -m pytest tests/unit
