@@ -232,6 +232,14 @@ class Role:
         return {**self.defaults, **ctx.params}
 
 
+def write_rows(path: Path, columns, rows) -> None:
+    """A workload program's rows, all at once, under its declared ``columns``."""
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(columns))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 class RowsError(ValueError):
     """A workload's rows are not what its role declares."""
 

@@ -17,7 +17,6 @@ Every step has a ``label``; each one becomes a row of ``steps.csv``.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import time
@@ -31,7 +30,7 @@ import dns.rcode
 import dns.rdatatype
 import dns.update
 
-from services.base import CsvWorkload, HostContext
+from services.base import CsvWorkload, HostContext, write_rows
 from topologies.names import fqdn
 
 CSV_FIELDS = ["label", "action", "name", "type", "server", "rcode", "answers", "ttl",
@@ -197,10 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     rows = run(json.loads(args.programme.read_text()))
-    with open(args.out, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(args.out, CSV_FIELDS, rows)
     return 0
 
 

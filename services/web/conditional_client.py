@@ -11,14 +11,13 @@ it stands for the site being updated between two visits.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import socket
 import sys
 import time
 from pathlib import Path
 
-from services.base import CsvWorkload
+from services.base import CsvWorkload, write_rows
 from services.web.http_modes import Clock, Http1Connection
 
 STEPS = ("first", "not_modified", "modified")
@@ -66,10 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     rows = run(args.host, args.port, args.path, args.modify, args.pause)
-    with open(args.out, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(args.out, COLUMNS, rows)
     return 0
 
 

@@ -11,13 +11,12 @@ Names resolve through the host's resolver: the run's emulated DNS.
 from __future__ import annotations
 
 import argparse
-import csv
 import http.cookiejar
 import sys
 import urllib.request
 from pathlib import Path
 
-from services.base import CsvWorkload
+from services.base import CsvWorkload, write_rows
 from services.web.http_modes import parse_references
 
 COLUMNS = ("step", "url", "status", "cookie_sent", "cookie_set", "recognised", "body")
@@ -83,10 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     rows = run(args.shop, args.news, args.block_third_party)
-    with open(args.out, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(args.out, COLUMNS, rows)
     return 0
 
 

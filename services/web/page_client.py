@@ -8,14 +8,13 @@ every object, one row each:
 from __future__ import annotations
 
 import argparse
-import csv
 import socket
 import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
 
-from services.base import CsvWorkload, retrying, service_role_problems
+from services.base import CsvWorkload, retrying, service_role_problems, write_rows
 from services.web import tls
 from services.web.http_modes import MODES, TLS_MODES, Origin, Page, Timing
 
@@ -63,10 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             page = Page(origin, args.page, mode, run, args.parallel, args.qlog_dir)
             rows += [asdict(t) for t in page.load()]
             time.sleep(args.pause)
-    with open(args.out, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(Timing.__dataclass_fields__))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(args.out, PageClient.columns, rows)
     return 0
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import random
 import statistics
 import sys
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from services.base import CsvWorkload, HostContext
+from services.base import CsvWorkload, HostContext, write_rows
 
 # A cold lookup crosses the access link and the Internet three times.
 LOOKUP_TIMEOUT_S = 30
@@ -142,10 +141,7 @@ class RequestStream:
                 await asyncio.gather(*still, return_exceptions=True)
 
     def write(self, path: Path) -> None:
-        with open(path, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
-            writer.writeheader()
-            writer.writerows(sorted(self.rows, key=lambda r: r["start"]))
+        write_rows(path, CSV_FIELDS, sorted(self.rows, key=lambda r: r["start"]))
 
 
 def main(argv: list[str] | None = None) -> int:
