@@ -66,9 +66,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
 
 class PageClient(CsvWorkload):
     """The page client as a workload role (see services.base)."""
@@ -109,3 +106,7 @@ class PageClient(CsvWorkload):
         rows = self.read_rows(ctx)
         return {"objects_fetched": len(rows),
                 "page_loads": len({(r["mode"], r["run"]) for r in rows})}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

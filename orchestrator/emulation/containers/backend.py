@@ -22,7 +22,7 @@ class ContainerHosts:
     def __init__(self, specs: dict[str, ContainerSpec], say=print):
         self.specs = specs
         self.say = say
-        self._docker = None
+        self.client = None    # the engine's, once started
         self._tags: dict[str, str] = {}
         self._made: list = []
 
@@ -31,14 +31,14 @@ class ContainerHosts:
         recipe is new or changed, found at once otherwise."""
         if not self.specs:
             return
-        self._docker = stack.enter_context(engine(say=self.say))
-        self._tags = {image: build_image(self._docker, load_recipe(image), say=self.say)
+        self.client = stack.enter_context(engine(say=self.say))
+        self._tags = {image: build_image(self.client, load_recipe(image), say=self.say)
                       for image in {spec.image for spec in self.specs.values()}}
 
     def make(self, name: str, run_label: str, mounts: list[str]):
         """The running container of host ``name``, labelled with its run."""
         spec = self.specs[name]
-        container = start_container(self._docker, name, spec, self._tags[spec.image],
+        container = start_container(self.client, name, spec, self._tags[spec.image],
                                     run_label, mounts=mounts)
         self._made.append(container)
         return container
@@ -56,6 +56,6 @@ class ContainerHosts:
 
     def leftovers(self, run_label: str) -> list[str]:
         """Containers of the run still there after ``remove``, now removed."""
-        if self._docker is None:
+        if self.client is None:
             return []
-        return [f"container {name}" for name in remove_labelled(self._docker, run_label)]
+        return [f"container {name}" for name in remove_labelled(self.client, run_label)]

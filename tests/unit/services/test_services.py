@@ -152,3 +152,20 @@ def test_a_file_client_checks_its_copy_against_what_the_origin_serves(tmp_path):
                      homes={"origin": origin.home})
     argv = FileClient().command(client)
     assert argv[argv.index("--sha256") + 1] == hashlib.sha256(b"x" * 1000).hexdigest()
+
+
+def test_a_program_runs_its_main_after_everything_its_module_defines():
+    """``python -m`` runs a module top to bottom: a main called before a class
+    it uses is defined fails only when run as a program."""
+    import ast
+
+    from tests.paths import REPO
+
+    early = []
+    for path in sorted((REPO / "services").rglob("*.py")):
+        body = ast.parse(path.read_text()).body
+        for index, node in enumerate(body):
+            if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test) \
+                    and index != len(body) - 1:
+                early.append(str(path.relative_to(REPO)))
+    assert early == []

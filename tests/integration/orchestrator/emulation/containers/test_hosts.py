@@ -73,7 +73,7 @@ def test_container_hosts_are_wired_limited_and_run_their_images_programs(tmp_pat
         free_s, _ = timed_in(h1, ["sh", "-c", BUSY_LOOP])
         limited_s, _ = timed_in(h2, ["sh", "-c", BUSY_LOOP])
         assert limited_s >= CPU_SLOWDOWN_MIN * free_s, (free_s, limited_s)
-        names = [c.name for c in net._docker.containers.list(
+        names = [c.name for c in net.container_hosts.client.containers.list(
             filters={"label": f"{LABEL}=container"})]
         assert len(names) == 2
 
