@@ -13,7 +13,7 @@ from orchestrator.emulation.containers.images import (
 
 def test_the_shipped_recipes_load():
     assert {"base", "web", "dns"} <= set(recipe_names())
-    web = load_recipe("web")
+    web = load_recipe("web", release="12")
     assert web.packages == ("nginx-light", "squid")
     assert web.tag == f"applab/web:{web.suite}-{web.digest}"
 
@@ -64,10 +64,10 @@ ROLES = {"web-origin": ("nginx-light",), "web-cache": ("squid",)}
 def test_a_recipe_takes_its_roles_packages_and_a_roles_change_makes_a_new_image(tmp_path):
     (tmp_path / "web.yaml").write_text("description: w\nroles: [web-origin, web-cache]\n"
                                        "packages: [curl]\n")
-    recipe = load_recipe("web", tmp_path, ROLES)
+    recipe = load_recipe("web", tmp_path, ROLES, release="12")
     assert recipe.packages == ("nginx-light", "squid", "curl")
     grown = {**ROLES, "web-cache": ("squid", "squidclient")}
-    assert load_recipe("web", tmp_path, grown).tag != recipe.tag
+    assert load_recipe("web", tmp_path, grown, release="12").tag != recipe.tag
 
 
 def test_an_unknown_role_is_named_at_its_line(tmp_path):
