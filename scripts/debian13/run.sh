@@ -43,6 +43,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The root a mount point of its own: Mininet's mnexec makes / private in
+# each host's namespaces, which Linux refuses ("remount: Invalid argument")
+# where / is not a mount point, and every host's shell then exits at once.
+mount_in / --bind "$root"
 mount_in /proc -t proc proc
 mount_in /sys --rbind /sys
 mount --make-rslave "$root/sys"
