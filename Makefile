@@ -29,8 +29,7 @@ test-netem: setup
 
 # applab's userland on Debian 13 (its packages, daemons and Python 3.13) in a
 # Debian 13 root on this machine: install, unit tests, a chosen set of
-# integration tests and one experiment with --strict. Not yet in CI: the
-# integration tests do not run in the root yet (README, "In a VM").
+# integration tests and one experiment with --strict: about five minutes.
 test-debian13:
 	bash scripts/debian13/run.sh
 
