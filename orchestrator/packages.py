@@ -8,6 +8,7 @@ before anything is installed, with the system's Python alone::
 
     python3 -m orchestrator.packages apt      # every package to install
     python3 -m orchestrator.packages units    # packaged daemons to keep stopped
+    python3 -m orchestrator.packages mirror   # the Debian mirror apt uses here
 
 Names are declared as Debian 12 has them; ``RENAMED`` gives another
 release's name where it differs, and the machine's release (from
@@ -22,6 +23,8 @@ from pathlib import Path
 
 SERVICES = Path(__file__).resolve().parents[1] / "services"
 OS_RELEASE = Path("/etc/os-release")
+APT_SOURCES = (Path("/etc/apt/sources.list.d"), Path("/etc/apt/sources.list"))
+DEFAULT_MIRROR = "http://deb.debian.org/debian"
 
 # The Debian releases applab installs on: VERSION_ID -> codename.
 RELEASES = {"12": "bookworm", "13": "trixie"}
@@ -153,9 +156,25 @@ def _union(groups) -> list[str]:
     return list(dict.fromkeys(item for group in groups for item in group))
 
 
+def debian_mirror(sources: tuple[Path, ...] = APT_SOURCES) -> str:
+    """The machine's own Debian mirror, as apt knows it."""
+    files = [f for s in sources for f in ([s] if s.is_file() else sorted(s.glob("*")))
+             if f.suffix in (".list", ".sources") or f.name == "sources.list"]
+    for file in files:
+        for line in file.read_text(errors="replace").splitlines():
+            words = line.split()
+            if words[:1] == ["URIs:"] or words[:1] == ["deb"]:
+                uri = words[1] if words[0] == "URIs:" else next(
+                    (w for w in words[1:] if "://" in w), "")
+                if uri.rstrip("/").endswith("/debian"):
+                    return uri
+    return DEFAULT_MIRROR
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 1 or argv[0] not in ("apt", "units", "release"):
-        print("usage: python3 -m orchestrator.packages apt|units|release", file=sys.stderr)
+    if len(argv) != 1 or argv[0] not in ("apt", "units", "release", "mirror"):
+        print("usage: python3 -m orchestrator.packages apt|units|release|mirror",
+              file=sys.stderr)
         return 2
     try:
         release = machine_release()
@@ -163,7 +182,7 @@ def main(argv: list[str]) -> int:
         print(f"applab: {exc}", file=sys.stderr)
         return 1
     answers = {"apt": lambda: named_for(apt_packages(), release), "units": packaged_units,
-               "release": lambda: [release]}
+               "release": lambda: [release], "mirror": lambda: [debian_mirror()]}
     print("\n".join(answers[argv[0]]()))
     return 0
 

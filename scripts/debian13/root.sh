@@ -15,9 +15,8 @@ if [ -f "$root/.made" ]; then
   echo "$root"
   exit 0
 fi
-mirror=$(grep -h -m1 -oE 'https?://[^ ]+/debian/?( |$)' /etc/apt/sources.list.d/* \
-           /etc/apt/sources.list 2>/dev/null | head -1 | tr -d ' ')
-mirror=${mirror:-http://deb.debian.org/debian}
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+mirror=$(cd "$repo" && /usr/bin/python3 -m orchestrator.packages mirror)
 mirror=${mirror%/}
 echo "debian13/root.sh: making a Debian 13 root from $mirror under $root" >&2
 partial=$root.partial

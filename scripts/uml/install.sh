@@ -42,8 +42,9 @@ echo "uml/install.sh: $installed cannot run a process on this CPU;" \
 work=$(mktemp -d /tmp/applab-uml-fetch.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/lists/partial" "$work/cache/archives/partial"
-echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
-     "http://deb.debian.org/debian sid main" > "$work/sources.list"
+mirror=$(cd "$here/../.." && /usr/bin/python3 -m orchestrator.packages mirror)
+echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror sid main" \
+  > "$work/sources.list"
 apt_opts=(-q -o "Dir::Etc::sourcelist=$work/sources.list" -o "Dir::Etc::sourceparts=-"
           -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache"
           -o "APT::Sandbox::User=root" -o "Acquire::Check-Valid-Until=false")

@@ -16,7 +16,13 @@ from pathlib import Path
 
 from orchestrator.emulation.commands import run_root
 from orchestrator.errors import AppLabError
-from orchestrator.packages import RELEASES, UnsupportedRelease, machine_release, named_for
+from orchestrator.packages import (
+    RELEASES,
+    UnsupportedRelease,
+    debian_mirror,
+    machine_release,
+    named_for,
+)
 from orchestrator.packages import role_packages as declared_role_packages
 from orchestrator.yamlmarks import YamlError, load_with_marks, mark_for
 
@@ -24,8 +30,6 @@ RECIPES = Path(__file__).resolve().parents[3] / "images"
 REPOSITORY = "applab"
 # Every image and container applab makes carries it, for `applab clean`.
 LABEL = "applab"
-DEFAULT_MIRROR = "http://deb.debian.org/debian"
-APT_SOURCES = (Path("/etc/apt/sources.list.d"), Path("/etc/apt/sources.list"))
 # debootstrap fetches and unpacks a few hundred packages.
 BUILD_TIMEOUT_S = 1800
 PACKAGE_NAME = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
@@ -108,21 +112,6 @@ def load_recipe(name: str, folder: Path = RECIPES,
     version = next(v for v, codename in RELEASES.items() if codename == suite)
     packages = named_for([p for role in roles for p in known[role]] + own, version)
     return Recipe(name, path, data["description"], tuple(packages), suite)
-
-
-def debian_mirror(sources: tuple[Path, ...] = APT_SOURCES) -> str:
-    """The machine's own Debian mirror, as apt knows it."""
-    files = [f for s in sources for f in ([s] if s.is_file() else sorted(s.glob("*")))
-             if f.suffix in (".list", ".sources") or f.name == "sources.list"]
-    for file in files:
-        for line in file.read_text(errors="replace").splitlines():
-            words = line.split()
-            if words[:1] == ["URIs:"] or words[:1] == ["deb"]:
-                uri = words[1] if words[0] == "URIs:" else next(
-                    (w for w in words[1:] if "://" in w), "")
-                if uri.rstrip("/").endswith("/debian"):
-                    return uri
-    return DEFAULT_MIRROR
 
 
 def existing(client, recipe: Recipe):

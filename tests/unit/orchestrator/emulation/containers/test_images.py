@@ -3,12 +3,11 @@ changed recipe builds again; Debian's mirror as apt knows it."""
 import pytest
 
 from orchestrator.emulation.containers.images import (
-    DEFAULT_MIRROR,
     ImageError,
-    debian_mirror,
     load_recipe,
     recipe_names,
 )
+from orchestrator.packages import DEFAULT_MIRROR, debian_mirror
 
 
 def test_the_shipped_recipes_load():
