@@ -3,8 +3,11 @@
 # Python 3.13), in a Debian 13 root on this machine's kernel. A fresh clone
 # of this checkout's HEAD goes into the root, where scripts/install.sh runs,
 # then the unit tests, a chosen set of integration tests, and one experiment
-# with --strict. The root's mounts and processes live in a mount and a PID
-# namespace of their own (enter.sh), so they go when it ends, however it ends.
+# with --strict; or, given COMMAND, the install and then that command. The
+# root's mounts and processes live in a mount and a PID namespace of their
+# own (enter.sh), so they go when it ends, however it ends.
+#
+#   scripts/debian13/run.sh [COMMAND...]     # exit status: the steps'
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 root=$(bash "$repo/scripts/debian13/root.sh")
@@ -26,5 +29,8 @@ bash scripts/install.sh
 .venv/bin/applab run experiments/email.yaml --scenario end-to-end --strict --out /tmp/results
 STEPS
 )
+if [ $# -gt 0 ]; then
+  steps="set -euo pipefail; cd $clone; bash scripts/install.sh; $(printf '%q ' "$@")"
+fi
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 unshare --mount --pid --fork --kill-child bash "$repo/scripts/debian13/enter.sh" "$root" "$steps"
