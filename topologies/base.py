@@ -5,7 +5,8 @@ Anything written for Mininet's ``Topo`` (``addHost``/``addSwitch``/
 
 - a ``role`` on every host ("host", "router", or a service role);
 - routers: hosts with IP forwarding and static routes computed from the graph;
-- subnets handed out by an address plan, so builders need not number by hand;
+- subnets handed out by an address plan, so builders need not number by hand
+  (a /24 per LAN, larger where its hosts need it, or one a spec names);
 - link parameters validated when the link is added, per direction where they
   differ (``up`` leaves the first end: builders put the host first);
 - named groups of hosts (``peers``: peer1..peer30) that specs may name.
@@ -25,19 +26,81 @@ ROUTER_ROLE = "router"
 UNNUMBERED_DPID_BASE = 0xA0000000000000
 
 
+class AddressPlanError(ValueError):
+    """A subnet the address plan cannot give: too large, taken, or none left."""
+
+
 class AddressPlan:
-    """Hands out LAN subnets (10.k.0.0/24) and router-to-router /30s."""
+    """Hands out LAN subnets and router-to-router /30s. A LAN is a /24 unless
+    its hosts need more: then the smallest aligned block that holds them, up
+    to a /16. A builder may reserve a subnet a spec names before the rest are
+    handed out."""
 
     LAN_SUPERNET = ipaddress.ip_network("10.0.0.0/9")
     TRANSIT_SUPERNET = ipaddress.ip_network("10.250.0.0/16")
+    SMALLEST_LAN_PREFIX = 24
+    LARGEST_LAN_PREFIX = 16
 
     def __init__(self):
-        self._lans = self.LAN_SUPERNET.subnets(new_prefix=24)
+        self._taken: list[ipaddress.IPv4Network] = [
+            ipaddress.ip_network("10.0.0.0/24"),  # Mininet's own default range
+            self.TRANSIT_SUPERNET]
+        self._next_lan = int(self.LAN_SUPERNET.network_address)
         self._transits = self.TRANSIT_SUPERNET.subnets(new_prefix=30)
-        next(self._lans)  # 10.0.0.0/24 is Mininet's own default range
 
-    def lan(self) -> ipaddress.IPv4Network:
-        return next(self._lans)
+    @classmethod
+    def prefix_for(cls, addresses: int) -> int:
+        """The longest prefix, no longer than a /24, with ``addresses`` usable
+        addresses (network and broadcast excluded)."""
+        needed = max(addresses + 2, 2 ** (32 - cls.SMALLEST_LAN_PREFIX))
+        prefix = 32 - (needed - 1).bit_length()
+        if prefix < cls.LARGEST_LAN_PREFIX:
+            largest = 2 ** (32 - cls.LARGEST_LAN_PREFIX) - 2
+            raise AddressPlanError(
+                f"{addresses} addresses do not fit one LAN: the address plan's largest "
+                f"is a /{cls.LARGEST_LAN_PREFIX} ({largest:,} addresses)")
+        return prefix
+
+    def lan(self, addresses: int = 1) -> ipaddress.IPv4Network:
+        """The next free subnet with ``addresses`` usable addresses."""
+        prefix = self.prefix_for(addresses)
+        size = 2 ** (32 - prefix)
+        start = -(-self._next_lan // size) * size  # aligned to its own size
+        while True:
+            subnet = ipaddress.ip_network((start, prefix))
+            if not subnet.subnet_of(self.LAN_SUPERNET):
+                raise AddressPlanError(
+                    f"the address plan's LAN range {self.LAN_SUPERNET} has no free "
+                    f"/{subnet.prefixlen} left")
+            clash = next((t for t in self._taken if t.overlaps(subnet)), None)
+            if clash is None:
+                break
+            start = -(-int(clash.broadcast_address + 1) // size) * size
+        self._taken.append(subnet)
+        self._next_lan = int(subnet.broadcast_address) + 1
+        return subnet
+
+    def reserve(self, cidr: str, addresses: int) -> ipaddress.IPv4Network:
+        """The subnet ``cidr`` a spec names, for ``addresses`` usable addresses."""
+        try:
+            subnet = ipaddress.IPv4Network(cidr)
+        except ValueError as exc:
+            raise AddressPlanError(f"subnet {cidr!r} is not an IPv4 network "
+                                   f"(e.g. 10.8.0.0/22): {exc}") from None
+        if not subnet.is_private:
+            raise AddressPlanError(f"subnet {subnet} is not a private range: emulated "
+                                   "hosts use private addresses")
+        if subnet.prefixlen < self.LARGEST_LAN_PREFIX:
+            raise AddressPlanError(f"subnet {subnet} is larger than the address plan's "
+                                   f"largest LAN, a /{self.LARGEST_LAN_PREFIX}")
+        if subnet.num_addresses - 2 < addresses:
+            raise AddressPlanError(f"subnet {subnet} has {subnet.num_addresses - 2} "
+                                   f"usable addresses; its LAN needs {addresses}")
+        clash = next((t for t in self._taken if t.overlaps(subnet)), None)
+        if clash is not None:
+            raise AddressPlanError(f"subnet {subnet} overlaps {clash}, already in the plan")
+        self._taken.append(subnet)
+        return subnet
 
     def transit(self) -> ipaddress.IPv4Network:
         return next(self._transits)
@@ -109,10 +172,12 @@ class AppTopo(Topo):
     # Building blocks
 
     def addLan(self, switch: str, hosts: list[str], gateway: str | None = None,
-               host_link: dict | None = None, role: str = "host", **host_opts):
-        """Hosts on one switch in a fresh /24. With ``gateway`` (a router),
-        the router takes .1 and is every host's default route."""
-        subnet = self.addresses.lan()
+               host_link: dict | None = None, role: str = "host",
+               subnet: ipaddress.IPv4Network | None = None, **host_opts):
+        """Hosts on one switch in a fresh subnet (a /24 unless they need more),
+        or in ``subnet`` (reserved from the plan). With ``gateway`` (a router),
+        the router takes the first address and is every host's default route."""
+        subnet = subnet or self.addresses.lan(len(hosts) + bool(gateway))
         addrs = subnet.hosts()
         gateway_ip = next(addrs) if gateway else None
         self.addSwitch(switch)
@@ -139,8 +204,8 @@ class AppTopo(Topo):
 
     def addServer(self, name: str, router: str, role: str = "host", **link_opts):
         """One host on its own /24 directly behind ``router``."""
-        subnet = self.addresses.lan()
-        gateway_ip, host_ip = list(subnet.hosts())[:2]
+        subnet = self.addresses.lan(2)
+        gateway_ip, host_ip = itertools.islice(subnet.hosts(), 2)
         self.addHost(name, role=role, ip=f"{host_ip}/{subnet.prefixlen}",
                      defaultRoute=f"via {gateway_ip}")
         self.addLink(name, router,  # the host first: its upload is the link's up

@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from topologies.base import AppTopo
+from topologies.base import AddressPlanError, AppTopo
 
 
 class BuilderError(ValueError):
@@ -16,6 +16,24 @@ class BuilderError(ValueError):
     def __init__(self, where: tuple, message: str):
         self.where = where
         super().__init__(message)
+
+
+def reserve_subnet(topo: AppTopo, where: tuple, cidr: str | None, addresses: int):
+    """The subnet a spec names at ``where`` (None: the plan picks one later)."""
+    if cidr is None:
+        return None
+    try:
+        return topo.addresses.reserve(cidr, addresses)
+    except AddressPlanError as exc:
+        raise BuilderError(where, str(exc)) from None
+
+
+def fresh_subnet(topo: AppTopo, where: tuple, addresses: int):
+    """The plan's next subnet for ``addresses``, its refusal named at ``where``."""
+    try:
+        return topo.addresses.lan(addresses)
+    except AddressPlanError as exc:
+        raise BuilderError(where, str(exc)) from None
 
 
 def two_hosts(link: dict | None = None, servers: tuple[str, ...] = ()) -> AppTopo:
@@ -46,11 +64,13 @@ def star_lan(hosts: int, link: dict | None = None, prefix: str = "h") -> AppTopo
 def institutional(clients: int, lan_link: dict, access_link: dict,
                   internet_link: dict, servers: tuple[str, ...] = ("origin",),
                   lan_servers: tuple[str, ...] = (), client_prefix: str = "client",
-                  server_links: dict[str, dict] | None = None) -> AppTopo:
+                  server_links: dict[str, dict] | None = None,
+                  lan_subnet: str | None = None) -> AppTopo:
     """The textbook's institutional network: clients (and ``lan_servers``,
-    e.g. a web cache) on a LAN switch behind router ``gw``, the access link
-    gw--``isp``, and each of ``servers`` behind ``isp`` over ``internet_link``
-    ("the public Internet"), or over its own link in ``server_links``."""
+    e.g. a web cache) on a LAN switch behind router ``gw`` (in ``lan_subnet``
+    if given), the access link gw--``isp``, and each of ``servers`` behind
+    ``isp`` over ``internet_link`` ("the public Internet"), or over its own
+    link in ``server_links``."""
     server_links = server_links or {}
     for name in server_links:
         if name not in servers:
@@ -63,7 +83,10 @@ def institutional(clients: int, lan_link: dict, access_link: dict,
     topo.addRouter("isp")
     client_names = topo.addGroup("clients", [f"{client_prefix}{i}"
                                              for i in range(1, clients + 1)])
-    topo.addLan("lan", client_names + list(lan_servers), gateway="gw", host_link=lan_link)
+    on_lan = client_names + list(lan_servers)
+    subnet = (reserve_subnet(topo, ("lan_subnet",), lan_subnet, len(on_lan) + 1)
+              or fresh_subnet(topo, ("clients",), len(on_lan) + 1))
+    topo.addLan("lan", on_lan, gateway="gw", host_link=lan_link, subnet=subnet)
     topo.connectRouters("gw", "isp", **access_link)
     for server in servers:
         topo.addServer(server, "isp", **server_links.get(server, internet_link))
@@ -78,6 +101,7 @@ class AccessNetwork:
     hosts: int
     access_link: dict = field(default_factory=dict)
     lan_link: dict = field(default_factory=dict)
+    subnet: str | None = None
 
 
 def core_internet(access_networks: list[AccessNetwork], core_routers: int = 3,
@@ -92,12 +116,17 @@ def core_internet(access_networks: list[AccessNetwork], core_routers: int = 3,
         topo.addRouter(router)
     for left, right in itertools.pairwise(cores):
         topo.connectRouters(left, right, **(core_link or {}))
+    subnets = {net.name: reserve_subnet(topo, ("access_networks", net.name, "subnet"),
+                                        net.subnet, net.hosts + 1)
+               for net in access_networks}
     for index, net in enumerate(access_networks):
         gateway = f"{net.name}-gw"
         topo.addRouter(gateway)
+        subnet = (subnets[net.name]
+                  or fresh_subnet(topo, ("access_networks", net.name, "hosts"), net.hosts + 1))
         topo.addLan(f"{net.name}-sw",
                     [f"{net.name}{i}" for i in range(1, net.hosts + 1)],
-                    gateway=gateway, host_link=net.lan_link)
+                    gateway=gateway, host_link=net.lan_link, subnet=subnet)
         topo.connectRouters(gateway, cores[index % core_routers], **net.access_link)
     return topo.finalize()
 
@@ -112,27 +141,39 @@ def internet(sites: dict[str, dict]) -> AppTopo:
 
     A site may also number its hosts: ``count: 25, prefix: east`` adds
     east1..east25 (beside any ``hosts``). A spec may name all of a site's
-    hosts by the site's name (unless a host has that name).
+    hosts by the site's name (unless a host has that name). A site's LAN is a
+    /24, or larger if its hosts need it, or the ``subnet`` it names.
     """
     if not sites:
         raise ValueError("internet: give at least one site")
     topo = AppTopo()
     topo.addRouter("core")
+    members = {}
     for site, spec in sites.items():
-        unknown = set(spec) - {"hosts", "count", "prefix", "access_link", "lan_link"}
+        unknown = set(spec) - {"hosts", "count", "prefix", "access_link", "lan_link",
+                               "subnet"}
         if unknown:
-            raise ValueError(f"internet: site {site!r} has unknown keys {sorted(unknown)} "
-                             "(a site has hosts and/or count and prefix, access_link and "
-                             "lan_link)")
+            raise BuilderError(("sites", site, sorted(unknown)[0]),
+                               f"internet: site {site!r} has unknown keys {sorted(unknown)} "
+                               "(a site has hosts and/or count and prefix, access_link, "
+                               "lan_link and subnet)")
         hosts = list(spec.get("hosts") or [])
         if "count" in spec:
             hosts += group_hosts(site, {"count": spec["count"],
                                         "prefix": spec.get("prefix") or site})
         if not hosts:
             raise ValueError(f"internet: site {site!r} has no hosts")
+        members[site] = hosts
+    subnets = {site: reserve_subnet(topo, ("sites", site, "subnet"), spec.get("subnet"),
+                                    len(members[site]) + 1)
+               for site, spec in sites.items()}
+    for site, spec in sites.items():
+        hosts = members[site]
         gateway = f"{site}-gw"
         topo.addRouter(gateway)
-        topo.addLan(f"{site}-sw", hosts, gateway=gateway, host_link=spec.get("lan_link"))
+        subnet = subnets[site] or fresh_subnet(topo, ("sites", site), len(hosts) + 1)
+        topo.addLan(f"{site}-sw", hosts, gateway=gateway, host_link=spec.get("lan_link"),
+                    subnet=subnet)
         topo.connectRouters(gateway, "core", **spec.get("access_link", {}))
         if site not in topo.nodes():
             topo.addGroup(site, hosts)
@@ -158,30 +199,27 @@ def group_hosts(name: str, group: dict) -> list[str]:
     return [f"{prefix}{i}" for i in range(1, count + 1)]
 
 
-# One /24 holds the hosts of a star.
-STAR_MAX_HOSTS = 253
-
-
-def star(groups: dict[str, dict]) -> AppTopo:
+def star(groups: dict[str, dict], subnet: str | None = None) -> AppTopo:
     """Groups of hosts on one switch ``s1``, each group with its own link:
 
         groups: {tracker: {hosts: [tracker]},
                  peers: {count: 30, link: {up: {bw: 1}, down: {bw: 10}}}}
 
-    gives tracker and peer1..peer30; ``peers`` names them all in a spec."""
+    gives tracker and peer1..peer30; ``peers`` names them all in a spec. The
+    hosts share one subnet: a /24, or the smallest block that holds them, or
+    ``subnet`` (e.g. 10.8.0.0/22)."""
     if not groups:
         raise ValueError("star: give at least one group")
     topo = AppTopo()
-    subnet = topo.addresses.lan()
-    addresses = subnet.hosts()
     members = {name: group_hosts(name, group or {}) for name, group in groups.items()}
     total = sum(len(hosts) for hosts in members.values())
-    if total > STAR_MAX_HOSTS:
-        raise ValueError(f"star: {total} hosts do not fit one /24 (at most {STAR_MAX_HOSTS})")
+    lan = (reserve_subnet(topo, ("subnet",), subnet, total)
+           or fresh_subnet(topo, ("groups",), total))
+    addresses = lan.hosts()
     topo.addSwitch("s1")
     for name, hosts in members.items():
         for host in hosts:
-            topo.addHost(host, ip=f"{next(addresses)}/{subnet.prefixlen}")
+            topo.addHost(host, ip=f"{next(addresses)}/{lan.prefixlen}")
             topo.addLink(host, "s1", **((groups[name] or {}).get("link") or {}))
         if name not in hosts:
             topo.addGroup(name, hosts)

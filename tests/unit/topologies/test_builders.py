@@ -124,12 +124,51 @@ def test_star_groups_by_count_and_by_name():
     ({"peers": {"count": 0}}, "count must be"),
     ({"peers": {"count": 2, "hosts": ["a"]}}, "not both"),
     ({"peers": {"size": 2}}, "unknown key .size."),
-    ({"peers": {"count": 300}}, "do not fit"),
+    ({"peers": {"count": 70000}}, "largest is a /16"),
 ])
 def test_star_refuses_bad_groups(groups, message):
     from topologies.builders import star
     with pytest.raises(ValueError, match=message):
         star(groups)
+
+
+def test_a_star_of_a_thousand_hosts_shares_one_subnet_large_enough():
+    from topologies.builders import star
+    topo = star({"tracker": {"hosts": ["tracker"]}, "peers": {"count": 999}})
+    addresses = {ipaddress.ip_interface(topo.nodeInfo(h)["ip"]) for h in topo.hosts()}
+    assert len(addresses) == 1000
+    assert {a.network for a in addresses} == {ipaddress.ip_network("10.0.4.0/22")}
+
+
+def test_a_star_takes_the_subnet_a_spec_names_and_refuses_one_too_small():
+    from topologies.builders import BuilderError, star
+    topo = star({"peers": {"count": 300}}, subnet="172.20.0.0/23")
+    assert topo.nodeInfo("peer300")["ip"] == "172.20.1.44/23"
+    with pytest.raises(BuilderError, match="510 usable addresses; its LAN needs 600") as err:
+        star({"peers": {"count": 600}}, subnet="172.20.0.0/23")
+    assert err.value.where == ("subnet",)
+
+
+def test_large_sites_get_larger_subnets_and_routes_reach_them():
+    topo = internet({"swarm": {"count": 500, "access_link": {"delay": "5ms"}},
+                     "campus": {"hosts": ["server"], "subnet": "10.64.0.0/24"},
+                     "edge": {"count": 2}})
+    networks = {site: ipaddress.ip_interface(topo.nodeInfo(host)["ip"]).network
+                for site, host in (("swarm", "swarm500"), ("campus", "server"),
+                                   ("edge", "edge2"))}
+    assert networks["swarm"].prefixlen == 23 and networks["edge"].prefixlen == 24
+    assert networks["campus"] == ipaddress.ip_network("10.64.0.0/24")
+    assert not networks["swarm"].overlaps(networks["edge"])
+    assert {net for net, _ in topo.nodeInfo("core")["routes"]} == {
+        str(n) for n in networks.values()}
+
+
+def test_a_site_subnet_that_overlaps_another_is_named_with_its_field():
+    from topologies.builders import BuilderError
+    with pytest.raises(BuilderError, match="overlaps 10.64.0.0/24") as err:
+        internet({"a": {"hosts": ["x"], "subnet": "10.64.0.0/24"},
+                  "b": {"hosts": ["y"], "subnet": "10.64.0.128/25"}})
+    assert err.value.where == ("sites", "b", "subnet")
 
 
 def test_an_asymmetric_link_counts_each_direction_in_the_rtt():

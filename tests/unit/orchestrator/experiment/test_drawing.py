@@ -53,3 +53,25 @@ def test_a_bad_spec_gets_the_same_errors_as_a_run(tmp_path):
     assert drawn.returncode == ran.returncode == 2
     assert f"{bad}:5:" in drawn.stderr and drawn.stderr == ran.stderr
     assert not (tmp_path / "t.svg").exists() and not (tmp_path / "results").exists()
+
+
+def test_a_large_group_of_like_hosts_is_drawn_as_one_node():
+    from orchestrator.experiment.drawing import GROUP_DRAWN_WHOLE_UP_TO, dot_source
+    from topologies.builders import star
+    many = GROUP_DRAWN_WHOLE_UP_TO + 1
+    topo = star({"tracker": {"hosts": ["tracker"]},
+                 "peers": {"count": many, "link": {"up": {"bw": 1}, "down": {"bw": 10}}}})
+    source = dot_source(topo, {f"peer{i}": ["client:bt-peer"] for i in range(1, many + 1)},
+                        "swarm")
+    assert f'"peers: {many} hosts\\npeer1 … peer{many}\\nbt-peer"' in source
+    assert '"peers" -- "s1" [label="peers→: 1 Mb/s\\n←peers: 10 Mb/s"]' in source
+    assert "\"peer2\"" not in source and '"tracker" -- "s1"' in source
+
+
+def test_a_group_whose_members_differ_is_drawn_host_by_host():
+    from orchestrator.experiment.drawing import GROUP_DRAWN_WHOLE_UP_TO, dot_source
+    from topologies.builders import star
+    many = GROUP_DRAWN_WHOLE_UP_TO + 1
+    topo = star({"peers": {"count": many}})
+    source = dot_source(topo, {"peer1": ["service:bt-seeder"]}, "swarm")
+    assert all(f'"peer{i}" -- "s1"' in source for i in range(1, many + 1))
