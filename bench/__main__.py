@@ -17,7 +17,8 @@ from bench import (
 from orchestrator.experiment.manifest import environment, now_iso
 
 RESULTS = Path(__file__).resolve().parent / "results"
-BENCHMARKS = {"bringup": bringup.run, "container_bringup": container_bringup.run,
+BENCHMARKS = {"bringup": lambda: bringup.run(RESULTS / "bringup.png"),
+              "container_bringup": container_bringup.run,
               "fidelity": fidelity.run, "relay_rate": relay_rate.run, "grading": grading.run,
               "experiment_phases": lambda: experiment_phases.run(
                   RESULTS / "experiment_phases.log"),

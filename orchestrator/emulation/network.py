@@ -38,7 +38,6 @@ from orchestrator.emulation.sdn.controller import OpenFlowController
 from orchestrator.emulation.settings import DEFAULT_TCP_CONGESTION, MachineSettings
 from orchestrator.errors import (
     AppLabError,
-    CommandError,
     LeftoverError,
     RelayError,
     TopologyError,
@@ -211,13 +210,8 @@ class Network:
         """New namespaces inherit the machine's default; pin ours where it differs."""
         if not self._settings.allow_congestion_control(self.tcp_congestion):
             return
-        setting = f"net.ipv4.tcp_congestion_control={self.tcp_congestion}"
-        for host in self.net.hosts:  # all at once, then collect: hosts run in parallel
-            host.sendCmd("sysctl", "-w", setting)
         for host in self.net.hosts:
-            out = host.waitOutput()
-            if not out.strip().endswith(self.tcp_congestion):
-                raise CommandError(host.name, f"sysctl -w {setting}", 1, out)
+            host.set_sysctls({"net.ipv4.tcp_congestion_control": self.tcp_congestion})
 
     def fill_neighbour_tables(self) -> None:
         """Permanent ARP entries for every neighbour on every subnet, so no

@@ -15,6 +15,7 @@ from mininet.nodelib import LinuxBridge
 
 from orchestrator.emulation.commands import log_shell, run_in, run_root
 from orchestrator.emulation.waiting import wait_until
+from orchestrator.errors import CommandError
 
 
 class LoggedShell:
@@ -46,6 +47,15 @@ class LoggedShell:
         """Bring back what this node's programs wrote in ``path``: here already."""
 
 
+# The emulation is IPv4 unicast. Set before a host's interfaces exist, so none
+# sends IPv6's own frames (address checks, router solicitations) or IGMP
+# reports: across a lossy or slow link they would count among its drops, or
+# take its time. A kernel without IPv6 has no such keys, and nothing to quiet.
+QUIET_SETTINGS = {"net.ipv6.conf.all.disable_ipv6": "1",
+                  "net.ipv6.conf.default.disable_ipv6": "1",
+                  "net.ipv4.igmp_link_local_mcast_reports": "0"}
+
+
 class AppHost(LoggedShell, Host):
     """A host; with ``forwarding`` and ``routes`` it is a router. Every process
     started in it with ``popen`` is reported to ``on_process`` and killed when
@@ -55,14 +65,20 @@ class AppHost(LoggedShell, Host):
         self.processes = []
         self.on_process = on_process
         super().__init__(name, **params)
-        # The emulation is IPv4 unicast. Before its interfaces exist, so none
-        # sends IPv6's own frames (address checks, router solicitations) or
-        # IGMP reports: across a lossy or slow link they would count among its
-        # drops, or take its time.
-        # -e: a kernel without IPv6 has no such keys, and nothing to quiet.
-        run_in(self, ["sysctl", "-q", "-e", "-w", "net.ipv6.conf.all.disable_ipv6=1",
-                      "net.ipv6.conf.default.disable_ipv6=1",
-                      "net.ipv4.igmp_link_local_mcast_reports=0"])
+        self.set_sysctls(QUIET_SETTINGS)
+
+    def set_sysctls(self, settings: dict[str, str]) -> None:
+        """Write ``settings`` (key: value, as sysctl names them) in this
+        host's network namespace with its shell's builtins: no process per
+        host, which a thousand hosts would feel. A key the kernel lacks is
+        skipped, as ``sysctl -e`` does; any other failure is raised."""
+        script = "; ".join(
+            f"[ ! -e {path} ] || echo {shlex.quote(value)} > {path}"
+            for path, value in ((f"/proc/sys/{key.replace('.', '/')}", value)
+                                for key, value in settings.items()))
+        out = self.cmd(script)
+        if out.strip():
+            raise CommandError(self.name, script, 1, out)
 
     def popen(self, *args, **kwargs):
         proc = super().popen(*args, **kwargs)
@@ -71,6 +87,13 @@ class AppHost(LoggedShell, Host):
         if self.on_process:
             self.on_process(proc, argv)
         return proc
+
+    def interfaces_go_with_it(self) -> bool:
+        """Do its interfaces (a veth pair's both ends) go when its shell and
+        processes end? The kernel then removes its namespace's devices in one
+        batch, where an ``ip link del`` each waits for the network's readers
+        one by one. So for a host of its own namespace on this machine."""
+        return self.inNamespace and not getattr(self, "isRemote", False)
 
     def use_resolv_conf(self, path: Path) -> None:
         """``path`` as this host's /etc/resolv.conf: bind-mounted in its own
@@ -104,18 +127,46 @@ class AppHost(LoggedShell, Host):
             proc.wait()
         super().terminate()
 
-    def config(self, forwarding=False, routes=(), tx_offload=True, **params):
-        result = super().config(**params)
+    def config(self, mac=None, ip=None, defaultRoute=None, lo="up", forwarding=False,
+               routes=(), tx_offload=True, **_params):
+        """What Mininet's Node.config sets (the default interface's MAC and
+        address, the default route, the loopback), and a router's forwarding
+        and routes, in one ``ip -batch`` in the host's shell: one process
+        where Mininet's ifconfig calls make six, which a thousand hosts feel."""
+        lines = []
+        intf = self.defaultIntf()
+        if intf is not None:
+            if mac:
+                intf.mac = mac
+                lines.append(f"link set dev {intf.name} address {mac}")
+            if ip:
+                address, _, prefix = ip.partition("/")
+                intf.ip, intf.prefixLen = address, prefix or "8"   # Mininet's default
+                lines.append(f"addr replace {intf.ip}/{intf.prefixLen} dev {intf.name}")
+            lines.append(f"link set dev {intf.name} up")
+        if defaultRoute:
+            via = defaultRoute if " " in str(defaultRoute) else f"dev {defaultRoute}"
+            lines.append(f"route replace default {via}")
+        lines.append(f"link set dev lo {lo}")
+        lines += [f"route replace {network} via {via}" for network, via in routes]
+        self.ip_batch(lines)
         if forwarding:
-            run_in(self, ["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"])
-        for network, via in routes:
-            run_in(self, ["ip", "route", "replace", network, "via", via])
+            self.set_sysctls({"net.ipv4.ip_forward": "1"})
         if not tx_offload:
             # OVS's userspace datapath drops TCP whose checksum was left to offload.
             for intf in self.intfList():
                 if intf.name != "lo":
                     run_in(self, ["ethtool", "-K", intf.name, "tx", "off"])
-        return result
+        return {}
+
+    def ip_batch(self, lines: list[str]) -> None:
+        """``ip`` commands (without ``ip``), one process in the host's shell."""
+        # One line of shell: ANSI-C quoting carries the newlines.
+        text = "\\n".join(line.replace("\\", "\\\\").replace("'", "\\'") for line in lines)
+        command = f"ip -batch - <<< $'{text}'"
+        out = self.cmd(command)
+        if out.strip():
+            raise CommandError(self.name, command, 1, out)
 
 
 class AppBridge(LoggedShell, LinuxBridge):

@@ -10,7 +10,13 @@ from mininet.examples.cluster import MininetCluster
 from mininet.net import Mininet
 
 from orchestrator.emulation import state
+from orchestrator.emulation.commands import run_root
 from orchestrator.emulation.containers.hosts import ContainerHost
+from orchestrator.emulation.waiting import WaitTimeout, wait_until
+
+# The kernel removes a thousand ended namespaces' devices in well under this.
+PORTS_GONE_TIMEOUT_S = 3.0
+PORTS_GONE_POLL_S = 0.02
 
 
 class RecordedMininet(Mininet):
@@ -42,6 +48,22 @@ class RecordedMininet(Mininet):
         if getattr(link, "relay", None):
             self.run_state.record("relay", link.relay.pid, state.RELAY_MARK)
         return link
+
+    def stop(self):
+        """Mininet's stop; then the switches' ports that go with their hosts'
+        namespaces (ShapedLink.delete) are waited for, briefly: a namespace
+        lives on while a socket of its own does (a TCP connection still
+        closing), so those left then are deleted, in one batch."""
+        ports = {intf.name for switch in self.switches for intf in switch.intfList()
+                 if intf.name != "lo"}
+        super().stop()
+        try:
+            wait_until(lambda: not ports & set(state.root_links()), PORTS_GONE_TIMEOUT_S,
+                       "switch ports gone with their hosts", poll_s=PORTS_GONE_POLL_S)
+        except WaitTimeout:
+            left = sorted(ports & set(state.root_links()))
+            run_root(["ip", "-force", "-batch", "-"], check=False,
+                     input_text="".join(f"link del {port}\n" for port in left))
 
     def _record_process(self, proc, argv):
         self.run_state.record("process", proc.pid, os.path.basename(str(argv[0])))

@@ -156,6 +156,9 @@ class ContainerHost(AppHost):
                    "sh", "-c", 'mount -t sysfs sysfs /sys && exec "$@"', "sh", *cmd[2:]]
         return super()._popen(cmd, **params)
 
+    def interfaces_go_with_it(self) -> bool:
+        return False    # its namespace is the container's, removed after the network
+
     def program_popen(self, argv: list[str], **kwargs):
         inside = ["nsenter", "--target", str(self.container_pid), "--mount", "--uts", "--ipc",
                   "--net", "--pid", "--", *argv]

@@ -128,6 +128,20 @@ class ShapedLink(Link):
         params.setdefault("cls2", ShapedIntf)
         super().__init__(node1, node2, **params)
 
+    def delete(self):
+        """Mininet deletes each interface with ``ip link del``. Where an end's
+        host takes its interfaces along when it ends (``interfaces_go_with_it``),
+        the pair goes then, with the rest of its namespace's, and is only
+        detached here (the network waits for them to go: RecordedMininet.stop)."""
+        if not any(getattr(intf.node, "interfaces_go_with_it", lambda: False)()
+                   for intf in (self.intf1, self.intf2)):
+            super().delete()
+            return
+        for intf in (self.intf1, self.intf2):
+            intf.node.delIntf(intf)
+            intf.link = None
+        self.intf1 = self.intf2 = None
+
     def stats(self) -> dict:
         """Counters per sending interface name: the frames its netem qdisc
         dropped (its loss and its queue limit), where it has one."""
