@@ -24,6 +24,45 @@ def _render(argv) -> str:
     return argv if isinstance(argv, str) else shlex.join(str(a) for a in argv)
 
 
+def ip_batch_line(lines: list[str]) -> str:
+    """One line of shell that runs ``ip`` commands (written without ``ip``)
+    in one process: ANSI-C quoting carries the newlines, so it can be sent
+    to a node's shell as a single command."""
+    text = "\\n".join(line.replace("\\", "\\\\").replace("'", "\\'") for line in lines)
+    return f"ip -batch - <<< $'{text}'"
+
+
+def sysctl_line(settings: dict[str, str]) -> str:
+    """One line of shell that writes ``settings`` (key: value, as sysctl
+    names them) with the shell's builtins, starting no process. A key the
+    kernel lacks is skipped, as ``sysctl -e`` does; a failed write prints."""
+    return "; ".join(f"[ ! -e {path} ] || echo {shlex.quote(value)} > {path}"
+                     for path, value in ((f"/proc/sys/{key.replace('.', '/')}", value)
+                                         for key, value in settings.items()))
+
+
+def host_config_lines(intf: str | None, mac: str | None, ip: str | None,
+                      default_route: str | None, lo: str,
+                      routes=()) -> list[str]:
+    """The ``ip`` commands for what Mininet's Node.config sets (the default
+    interface's MAC and address, the default route, the loopback) and a
+    router's routes. ``ip`` is ADDRESS/PREFIX; ``default_route`` a gateway
+    ("via 10.0.1.1") or an interface name."""
+    lines = []
+    if intf is not None:
+        if mac:
+            lines.append(f"link set dev {intf} address {mac}")
+        if ip:
+            lines.append(f"addr replace {ip} dev {intf}")
+        lines.append(f"link set dev {intf} up")
+    if default_route:
+        via = default_route if " " in default_route else f"dev {default_route}"
+        lines.append(f"route replace default {via}")
+    lines.append(f"link set dev lo {lo}")
+    lines += [f"route replace {network} via {via}" for network, via in routes]
+    return lines
+
+
 def log_shell(where: str, command: str) -> None:
     """Record a command sent to a node's shell (Mininet's own plumbing)."""
     log.debug("%s $ %s", where, command)

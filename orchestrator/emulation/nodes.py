@@ -13,7 +13,14 @@ from pathlib import Path
 from mininet.node import Host, OVSSwitch
 from mininet.nodelib import LinuxBridge
 
-from orchestrator.emulation.commands import log_shell, run_in, run_root
+from orchestrator.emulation.commands import (
+    host_config_lines,
+    ip_batch_line,
+    log_shell,
+    run_in,
+    run_root,
+    sysctl_line,
+)
 from orchestrator.emulation.waiting import wait_until
 from orchestrator.errors import CommandError
 
@@ -68,25 +75,13 @@ class AppHost(LoggedShell, Host):
         self.set_sysctls(QUIET_SETTINGS)
 
     def set_sysctls(self, settings: dict[str, str]) -> None:
-        """Write ``settings`` (key: value, as sysctl names them) in this
-        host's network namespace with its shell's builtins: no process per
-        host, which a thousand hosts would feel. A key the kernel lacks is
-        skipped, as ``sysctl -e`` does; any other failure is raised."""
-        script = "; ".join(
-            f"[ ! -e {path} ] || echo {shlex.quote(value)} > {path}"
-            for path, value in ((f"/proc/sys/{key.replace('.', '/')}", value)
-                                for key, value in settings.items()))
-        out = self.cmd(script)
+        """Write ``settings`` in this host's network namespace with its
+        shell's builtins: no process per host, which a thousand hosts would
+        feel (``sysctl_line``). Any failure is raised."""
+        command = sysctl_line(settings)
+        out = self.cmd(command)
         if out.strip():
-            raise CommandError(self.name, script, 1, out)
-
-    def popen(self, *args, **kwargs):
-        proc = super().popen(*args, **kwargs)
-        argv = args[0] if len(args) == 1 and isinstance(args[0], list) else list(args)
-        self.processes.append(proc)
-        if self.on_process:
-            self.on_process(proc, argv)
-        return proc
+            raise CommandError(self.name, command, 1, out)
 
     def interfaces_go_with_it(self) -> bool:
         """Do its interfaces (a veth pair's both ends) go when its shell and
@@ -133,22 +128,16 @@ class AppHost(LoggedShell, Host):
         address, the default route, the loopback), and a router's forwarding
         and routes, in one ``ip -batch`` in the host's shell: one process
         where Mininet's ifconfig calls make six, which a thousand hosts feel."""
-        lines = []
         intf = self.defaultIntf()
         if intf is not None:
-            if mac:
-                intf.mac = mac
-                lines.append(f"link set dev {intf.name} address {mac}")
+            intf.mac = mac or intf.mac
             if ip:
-                address, _, prefix = ip.partition("/")
+                address, _, prefix = str(ip).partition("/")
                 intf.ip, intf.prefixLen = address, prefix or "8"   # Mininet's default
-                lines.append(f"addr replace {intf.ip}/{intf.prefixLen} dev {intf.name}")
-            lines.append(f"link set dev {intf.name} up")
-        if defaultRoute:
-            via = defaultRoute if " " in str(defaultRoute) else f"dev {defaultRoute}"
-            lines.append(f"route replace default {via}")
-        lines.append(f"link set dev lo {lo}")
-        lines += [f"route replace {network} via {via}" for network, via in routes]
+        lines = host_config_lines(
+            intf.name if intf is not None else None, mac,
+            f"{intf.ip}/{intf.prefixLen}" if intf is not None and ip else None,
+            str(defaultRoute) if defaultRoute else None, lo, routes)
         self.ip_batch(lines)
         if forwarding:
             self.set_sysctls({"net.ipv4.ip_forward": "1"})
@@ -161,9 +150,7 @@ class AppHost(LoggedShell, Host):
 
     def ip_batch(self, lines: list[str]) -> None:
         """``ip`` commands (without ``ip``), one process in the host's shell."""
-        # One line of shell: ANSI-C quoting carries the newlines.
-        text = "\\n".join(line.replace("\\", "\\\\").replace("'", "\\'") for line in lines)
-        command = f"ip -batch - <<< $'{text}'"
+        command = ip_batch_line(lines)
         out = self.cmd(command)
         if out.strip():
             raise CommandError(self.name, command, 1, out)

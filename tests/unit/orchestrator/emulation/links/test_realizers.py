@@ -95,3 +95,17 @@ def test_what_netem_dropped_is_read_from_its_qdisc_and_named_like_the_relay_s():
     assert frames_dropped({"dropped": 12}) == 12
     assert frames_dropped({"received": 90, "relayed": 80, "dropped_loss": 9,
                            "dropped_queue": 1, "dropped_write": 0}) == 10
+
+
+def test_a_relay_offloads_segments_only_on_a_link_that_starts_lossless():
+    from orchestrator.emulation.links.realizers import RelayLink
+    from topologies.params import link_from_info
+
+    def offloads(info):
+        link = RelayLink.__new__(RelayLink)     # its parameters alone, no hosts
+        link.params = link_from_info("h1-s1", {"node1": "h1", "node2": "s1", **info})
+        return link.offloads
+
+    assert offloads({"bw": 1000, "delay": "10ms"})
+    assert not offloads({"bw": 10, "delay": "25ms", "loss": 2})
+    assert not offloads({"delay": "5ms", "params2": {"loss": 1}})   # lossy one way only

@@ -1,0 +1,54 @@
+"""Command strings built in one place: what a node's shell is sent."""
+import subprocess
+
+from orchestrator.emulation.commands import host_config_lines, ip_batch_line, sysctl_line
+
+
+def shell_sees(command: str, tmp_path) -> str:
+    """What ``ip -batch -`` would read: the line run with ``cat`` for ``ip``."""
+    fake = tmp_path / "ip"
+    fake.write_text("#!/bin/sh\ncat\n")
+    fake.chmod(0o755)
+    return subprocess.run(["bash", "-c", command], capture_output=True, text=True, check=True,
+                          env={"PATH": f"{tmp_path}:/usr/bin:/bin"}).stdout
+
+
+def test_an_ip_batch_is_one_line_that_hands_ip_each_command(tmp_path):
+    lines = ["link set dev h1-eth0 up", "addr replace 10.0.1.2/24 dev h1-eth0",
+             r"route replace default via 'odd\name'"]
+    command = ip_batch_line(lines)
+    assert "\n" not in command
+    assert shell_sees(command, tmp_path) == "\n".join(lines) + "\n"
+
+
+def test_settings_are_written_by_builtins_and_missing_keys_skipped(tmp_path):
+    line = sysctl_line({"net.ipv4.ip_forward": "1", "net.ipv6.conf.all.disable_ipv6": "1"})
+    assert line == ("[ ! -e /proc/sys/net/ipv4/ip_forward ] || echo 1 > "
+                    "/proc/sys/net/ipv4/ip_forward; "
+                    "[ ! -e /proc/sys/net/ipv6/conf/all/disable_ipv6 ] || echo 1 > "
+                    "/proc/sys/net/ipv6/conf/all/disable_ipv6")
+    # Run against a stand-in /proc/sys: the present key is written, the absent one skipped.
+    root = tmp_path / "proc" / "sys" / "net" / "ipv4"
+    root.mkdir(parents=True)
+    (root / "ip_forward").write_text("0\n")
+    done = subprocess.run(["bash", "-c", line.replace("/proc/", f"{tmp_path}/proc/")],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and done.stdout == done.stderr == ""
+    assert (root / "ip_forward").read_text() == "1\n"
+
+
+def test_a_host_is_configured_as_mininet_configures_it():
+    assert host_config_lines("h1-eth0", "00:00:00:00:00:01", "10.0.1.2/24", "via 10.0.1.1",
+                             "up") == [
+        "link set dev h1-eth0 address 00:00:00:00:00:01",
+        "addr replace 10.0.1.2/24 dev h1-eth0",
+        "link set dev h1-eth0 up",
+        "route replace default via 10.0.1.1",
+        "link set dev lo up"]
+
+
+def test_a_router_gets_its_routes_and_an_interface_name_is_a_device_route():
+    lines = host_config_lines(None, None, None, "r1-eth0", "up",
+                              routes=[("10.0.2.0/24", "10.250.0.2")])
+    assert lines == ["route replace default dev r1-eth0", "link set dev lo up",
+                     "route replace 10.0.2.0/24 via 10.250.0.2"]
