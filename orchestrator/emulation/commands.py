@@ -53,7 +53,7 @@ def host_config_lines(intf: str | None, mac: str | None, ip: str | None,
         if mac:
             lines.append(f"link set dev {intf} address {mac}")
         if ip:
-            lines.append(f"addr replace {ip} dev {intf}")
+            lines.append(f"addr replace {ip} brd + dev {intf}")   # ifconfig sets brd too
         lines.append(f"link set dev {intf} up")
     if default_route:
         via = default_route if " " in default_route else f"dev {default_route}"

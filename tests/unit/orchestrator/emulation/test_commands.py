@@ -41,7 +41,7 @@ def test_a_host_is_configured_as_mininet_configures_it():
     assert host_config_lines("h1-eth0", "00:00:00:00:00:01", "10.0.1.2/24", "via 10.0.1.1",
                              "up") == [
         "link set dev h1-eth0 address 00:00:00:00:00:01",
-        "addr replace 10.0.1.2/24 dev h1-eth0",
+        "addr replace 10.0.1.2/24 brd + dev h1-eth0",
         "link set dev h1-eth0 up",
         "route replace default via 10.0.1.1",
         "link set dev lo up"]
