@@ -9,6 +9,7 @@ logger, which a run writes to ``commands.log``. A non-zero exit raises
 from __future__ import annotations
 
 import logging
+import re
 import shlex
 import subprocess
 import time
@@ -30,6 +31,16 @@ def ip_batch_line(lines: list[str]) -> str:
     to a node's shell as a single command."""
     text = "\\n".join(line.replace("\\", "\\\\").replace("'", "\\'") for line in lines)
     return f"ip -batch - <<< $'{text}'"
+
+
+def ip_batch_failure(lines: list[str], output: str) -> str:
+    """The command of ``lines`` that ``ip -batch`` reports failed ("Command
+    failed -:N"), as ``ip`` would be called for it; the whole batch if it
+    names none."""
+    found = re.search(r"Command failed -:(\d+)", output)
+    if found and 1 <= int(found.group(1)) <= len(lines):
+        return f"ip {lines[int(found.group(1)) - 1]}"
+    return ip_batch_line(lines)
 
 
 def sysctl_line(settings: dict[str, str]) -> str:

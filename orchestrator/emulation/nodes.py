@@ -15,6 +15,7 @@ from mininet.nodelib import LinuxBridge
 
 from orchestrator.emulation.commands import (
     host_config_lines,
+    ip_batch_failure,
     ip_batch_line,
     log_shell,
     run_in,
@@ -150,10 +151,9 @@ class AppHost(LoggedShell, Host):
 
     def ip_batch(self, lines: list[str]) -> None:
         """``ip`` commands (without ``ip``), one process in the host's shell."""
-        command = ip_batch_line(lines)
-        out = self.cmd(command)
+        out = self.cmd(ip_batch_line(lines))
         if out.strip():
-            raise CommandError(self.name, command, 1, out)
+            raise CommandError(self.name, ip_batch_failure(lines, out), 1, out)
 
 
 class AppBridge(LoggedShell, LinuxBridge):

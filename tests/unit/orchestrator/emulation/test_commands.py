@@ -1,7 +1,12 @@
 """Command strings built in one place: what a node's shell is sent."""
 import subprocess
 
-from orchestrator.emulation.commands import host_config_lines, ip_batch_line, sysctl_line
+from orchestrator.emulation.commands import (
+    host_config_lines,
+    ip_batch_failure,
+    ip_batch_line,
+    sysctl_line,
+)
 
 
 def shell_sees(command: str, tmp_path) -> str:
@@ -52,3 +57,10 @@ def test_a_router_gets_its_routes_and_an_interface_name_is_a_device_route():
                               routes=[("10.0.2.0/24", "10.250.0.2")])
     assert lines == ["route replace default dev r1-eth0", "link set dev lo up",
                      "route replace 10.0.2.0/24 via 10.250.0.2"]
+
+
+def test_a_failed_batch_is_named_by_the_command_that_failed():
+    lines = ["link set dev h2-eth0 up", "route replace 10.9.0.0/24 via 192.0.2.1"]
+    said = "Error: Nexthop has invalid gateway.\nCommand failed -:2\n"
+    assert ip_batch_failure(lines, said) == "ip route replace 10.9.0.0/24 via 192.0.2.1"
+    assert ip_batch_failure(lines, "bash: ip: command not found") == ip_batch_line(lines)
