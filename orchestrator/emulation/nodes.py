@@ -84,6 +84,14 @@ class AppHost(LoggedShell, Host):
         if out.strip():
             raise CommandError(self.name, command, 1, out)
 
+    def popen(self, *args, **kwargs):
+        proc = super().popen(*args, **kwargs)
+        argv = args[0] if len(args) == 1 and isinstance(args[0], list) else list(args)
+        self.processes.append(proc)
+        if self.on_process:
+            self.on_process(proc, argv)
+        return proc
+
     def interfaces_go_with_it(self) -> bool:
         """Do its interfaces (a veth pair's both ends) go when its shell and
         processes end? The kernel then removes its namespace's devices in one
