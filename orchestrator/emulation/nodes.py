@@ -14,6 +14,7 @@ from mininet.node import Host, OVSSwitch
 from mininet.nodelib import LinuxBridge
 
 from orchestrator.emulation.commands import (
+    execute,
     host_config_lines,
     ip_batch_failure,
     ip_batch_line,
@@ -146,8 +147,16 @@ class AppHost(LoggedShell, Host):
         lines = host_config_lines(
             intf.name if intf is not None else None, mac,
             f"{intf.ip}/{intf.prefixLen}" if intf is not None and ip else None,
-            str(defaultRoute) if defaultRoute else None, lo, routes)
+            str(defaultRoute) if defaultRoute else None, lo)
         self.ip_batch(lines)
+        if routes:
+            # On stdin, not the shell's line: a pty cuts a line at 4096
+            # bytes, and a core router's routes are one line each.
+            batch = "".join(f"route replace {network} via {via}\n" for network, via in routes)
+            code, out, err = execute(self, ["ip", "-batch", "-"], input_text=batch)
+            if code != 0:
+                raise CommandError(self.name, ip_batch_failure(batch.splitlines(), err),
+                                   code, err or out)
         if forwarding:
             self.set_sysctls({"net.ipv4.ip_forward": "1"})
         if not tx_offload:
