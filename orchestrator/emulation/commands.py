@@ -25,6 +25,11 @@ def _render(argv) -> str:
     return argv if isinstance(argv, str) else shlex.join(str(a) for a in argv)
 
 
+# A pty's line discipline keeps at most 4096 bytes of a line, its newline
+# among them: a longer command sent to a node's shell is cut and never ends.
+SHELL_LINE_LIMIT = 4096
+
+
 def ip_batch_line(lines: list[str]) -> str:
     """One line of shell that runs ``ip`` commands (written without ``ip``)
     in one process: ANSI-C quoting carries the newlines, so it can be sent
@@ -52,13 +57,17 @@ def sysctl_line(settings: dict[str, str]) -> str:
                                          for key, value in settings.items()))
 
 
+def fits_shell_line(command: str) -> bool:
+    """Can ``command`` be sent to a node's shell whole (``SHELL_LINE_LIMIT``)?"""
+    return len(command.encode()) + 1 <= SHELL_LINE_LIMIT
+
+
 def host_config_lines(intf: str | None, mac: str | None, ip: str | None,
-                      default_route: str | None, lo: str,
-                      routes=()) -> list[str]:
-    """The ``ip`` commands for what Mininet's Node.config sets (the default
-    interface's MAC and address, the default route, the loopback) and a
-    router's routes. ``ip`` is ADDRESS/PREFIX; ``default_route`` a gateway
-    ("via 10.0.1.1") or an interface name."""
+                      default_route: str | None, lo: str) -> list[str]:
+    """The ``ip`` commands for what Mininet's Node.config sets: the default
+    interface's MAC and address, the default route, the loopback. ``ip`` is
+    ADDRESS/PREFIX; ``default_route`` a gateway ("via 10.0.1.1") or an
+    interface name."""
     lines = []
     if intf is not None:
         if mac:
@@ -70,8 +79,17 @@ def host_config_lines(intf: str | None, mac: str | None, ip: str | None,
         via = default_route if " " in default_route else f"dev {default_route}"
         lines.append(f"route replace default {via}")
     lines.append(f"link set dev lo {lo}")
-    lines += [f"route replace {network} via {via}" for network, via in routes]
     return lines
+
+
+def route_lines(routes) -> list[str]:
+    """The ``ip`` commands for a router's routes: (network, next hop) pairs."""
+    return [f"route replace {network} via {via}" for network, via in routes]
+
+
+def neighbour_line(address: str, mac: str, intf: str) -> str:
+    """The ``ip`` command for a permanent ARP entry."""
+    return f"neigh replace {address} lladdr {mac} dev {intf} nud permanent"
 
 
 def log_shell(where: str, command: str) -> None:

@@ -19,7 +19,7 @@ from orchestrator.emulation import SWITCH_KINDS, state
 from orchestrator.emulation.cluster.machines import Machine
 from orchestrator.emulation.cluster.placement import COORDINATOR
 from orchestrator.emulation.cluster.share import ClusterShare
-from orchestrator.emulation.commands import command_log, run_in, run_root
+from orchestrator.emulation.commands import command_log, neighbour_line, run_root
 from orchestrator.emulation.containers.backend import ContainerHosts
 from orchestrator.emulation.containers.hosts import ContainerSpec
 from orchestrator.emulation.linkcontrol import LinkControl
@@ -226,13 +226,10 @@ class Network:
         lines = defaultdict(list)
         for members in segments.values():
             for node, intf, _, _ in members:
-                lines[node] += [f"neigh replace {ip} lladdr {mac} dev {intf} nud permanent"
-                                for other, _, ip, mac in members if other is not node]
+                lines[node] += [neighbour_line(address, mac, intf)
+                                for other, _, address, mac in members if other is not node]
         for node, batch in lines.items():
-            path = self.run_dir / "hosts" / node.name / "neighbours.batch"
-            path.write_text("\n".join(batch) + "\n")
-            node.push(path.parent)
-            run_in(node, ["ip", "-batch", str(path)])
+            node.ip_batch(batch)
 
     def use_resolvers(self, resolver_of: dict[str, str]) -> None:
         """Give every host a resolv.conf of its own naming its local DNS

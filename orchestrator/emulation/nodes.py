@@ -15,10 +15,12 @@ from mininet.nodelib import LinuxBridge
 
 from orchestrator.emulation.commands import (
     execute,
+    fits_shell_line,
     host_config_lines,
     ip_batch_failure,
     ip_batch_line,
     log_shell,
+    route_lines,
     run_in,
     run_root,
     sysctl_line,
@@ -81,9 +83,15 @@ class AppHost(LoggedShell, Host):
         shell's builtins: no process per host, which a thousand hosts would
         feel (``sysctl_line``). Any failure is raised."""
         command = sysctl_line(settings)
+        self._silent_shell_command(command, lambda _out: command)
+
+    def _silent_shell_command(self, command: str, failed_command) -> None:
+        """Run ``command``, which prints nothing when it succeeds, in this
+        host's shell; if it prints, raise with ``failed_command(output)``
+        naming what failed."""
         out = self.cmd(command)
         if out.strip():
-            raise CommandError(self.name, command, 1, out)
+            raise CommandError(self.name, failed_command(out), 1, out)
 
     def popen(self, *args, **kwargs):
         proc = super().popen(*args, **kwargs)
@@ -148,15 +156,7 @@ class AppHost(LoggedShell, Host):
             intf.name if intf is not None else None, mac,
             f"{intf.ip}/{intf.prefixLen}" if intf is not None and ip else None,
             str(defaultRoute) if defaultRoute else None, lo)
-        self.ip_batch(lines)
-        if routes:
-            # On stdin, not the shell's line: a pty cuts a line at 4096
-            # bytes, and a core router's routes are one line each.
-            batch = "".join(f"route replace {network} via {via}\n" for network, via in routes)
-            code, out, err = execute(self, ["ip", "-batch", "-"], input_text=batch)
-            if code != 0:
-                raise CommandError(self.name, ip_batch_failure(batch.splitlines(), err),
-                                   code, err or out)
+        self.ip_batch(lines + route_lines(routes))
         if forwarding:
             self.set_sysctls({"net.ipv4.ip_forward": "1"})
         if not tx_offload:
@@ -167,10 +167,17 @@ class AppHost(LoggedShell, Host):
         return {}
 
     def ip_batch(self, lines: list[str]) -> None:
-        """``ip`` commands (without ``ip``), one process in the host's shell."""
-        out = self.cmd(ip_batch_line(lines))
-        if out.strip():
-            raise CommandError(self.name, ip_batch_failure(lines, out), 1, out)
+        """``ip`` commands (without ``ip``) in one process: sent to the host's
+        shell when they fit on its line, which starts nothing more; else on
+        ``ip``'s stdin (a core router's routes, a LAN's neighbours)."""
+        command = ip_batch_line(lines)
+        if fits_shell_line(command):
+            self._silent_shell_command(command, lambda out: ip_batch_failure(lines, out))
+            return
+        code, out, err = execute(self, ["ip", "-batch", "-"],
+                                 input_text="".join(f"{line}\n" for line in lines))
+        if code != 0:
+            raise CommandError(self.name, ip_batch_failure(lines, err), code, err or out)
 
 
 class AppBridge(LoggedShell, LinuxBridge):

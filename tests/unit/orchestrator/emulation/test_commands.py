@@ -2,9 +2,13 @@
 import subprocess
 
 from orchestrator.emulation.commands import (
+    SHELL_LINE_LIMIT,
+    fits_shell_line,
     host_config_lines,
     ip_batch_failure,
     ip_batch_line,
+    neighbour_line,
+    route_lines,
     sysctl_line,
 )
 
@@ -53,10 +57,21 @@ def test_a_host_is_configured_as_mininet_configures_it():
 
 
 def test_a_router_gets_its_routes_and_an_interface_name_is_a_device_route():
-    lines = host_config_lines(None, None, None, "r1-eth0", "up",
-                              routes=[("10.0.2.0/24", "10.250.0.2")])
-    assert lines == ["route replace default dev r1-eth0", "link set dev lo up",
-                     "route replace 10.0.2.0/24 via 10.250.0.2"]
+    assert host_config_lines(None, None, None, "r1-eth0", "up") == [
+        "route replace default dev r1-eth0", "link set dev lo up"]
+    assert route_lines([("10.0.2.0/24", "10.250.0.2")]) == [
+        "route replace 10.0.2.0/24 via 10.250.0.2"]
+    assert neighbour_line("10.0.1.2", "00:00:00:00:00:01", "r1-eth1") == (
+        "neigh replace 10.0.1.2 lladdr 00:00:00:00:00:01 dev r1-eth1 nud permanent")
+
+
+def test_a_core_routers_routes_do_not_fit_a_shell_line():
+    """A pty cuts a longer line, and the shell would wait for its end forever."""
+    routes = route_lines((f"10.{site}.0.0/24", f"10.250.{site}.2") for site in range(120))
+    assert not fits_shell_line(ip_batch_line(routes))
+    assert fits_shell_line(ip_batch_line(routes[:10]))
+    assert fits_shell_line("x" * (SHELL_LINE_LIMIT - 1))
+    assert not fits_shell_line("x" * SHELL_LINE_LIMIT)
 
 
 def test_a_failed_batch_is_named_by_the_command_that_failed():
