@@ -42,20 +42,31 @@ def stop_process(proc: subprocess.Popen, timeout_s: float,
     script, a program that forked: children would outlive it), also when it
     has exited itself. Returns its exit status (None if it was not ours to
     reap)."""
-    def send(sig):
+    stop_processes([proc], timeout_s, first, group)
+    return proc.returncode
+
+
+def stop_processes(procs: list, timeout_s: float, first: signal.Signals = signal.SIGTERM,
+                   group: bool = False) -> None:
+    """``stop_process`` for each of ``procs``, their shutdowns overlapping:
+    all are sent ``first``, then awaited until one deadline."""
+    def send(proc, sig):
         with contextlib.suppress(ProcessLookupError):
             signal_group(proc, sig) if group else proc.send_signal(sig)
 
-    if proc.poll() is None:
-        send(first)
+    running = [proc for proc in procs if proc.poll() is None]
+    for proc in running:
+        send(proc, first)
+    deadline = time.monotonic() + timeout_s
+    for proc in running:
         try:
-            proc.wait(timeout_s)
+            proc.wait(max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            send(signal.SIGKILL)
+            send(proc, signal.SIGKILL)
             proc.wait()
     if group:
-        send(signal.SIGKILL)    # what it forked and left behind
-    return proc.returncode
+        for proc in procs:
+            send(proc, signal.SIGKILL)    # what it forked and left behind
 
 
 def signal_group(proc, sig: signal.Signals) -> None:

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 
 from orchestrator.emulation.commands import execute
-from orchestrator.emulation.waiting import WaitTimeout, stop_process, wait_until
+from orchestrator.emulation.waiting import WaitTimeout, stop_process, stop_processes, wait_until
 from orchestrator.errors import AppLabError
 from orchestrator.experiment.contexts import Contexts
 from orchestrator.experiment.launch import Launched, launch
@@ -48,6 +48,8 @@ class RunningService:
     ctx: HostContext
     node: object
     launched: Launched | None = None
+    probe: HostProbe | None = None
+    started_at: float = 0.0
     ready_s: float | None = None
 
     @property
@@ -67,10 +69,11 @@ class RunningService:
         return self.proc is not None and self.proc.poll() is None
 
 
-def start_order(services: dict, roles: dict | None = None) -> list[str]:
-    """Spec order, moved so that each service comes after those it names in
-    ``after`` and in its role's service parameters (an IMAP server's MTA)."""
-    ordered: list[str] = []
+def start_layers(services: dict, roles: dict | None = None) -> list[list[str]]:
+    """The services in layers, each in spec order: a service is in the layer
+    after the last of those it names in ``after`` and in its role's service
+    parameters (an IMAP server's MTA). A layer's services start together."""
+    layer_of: dict[str, int] = {}
     visiting: set[str] = set()
 
     def dependencies(name):
@@ -79,20 +82,20 @@ def start_order(services: dict, roles: dict | None = None) -> list[str]:
         named = [spec.params.get(key) for key in refs]
         return [*spec.after, *(n for n in named if n in services and n not in spec.after)]
 
-    def visit(name):
-        if name in ordered:
-            return
+    def visit(name) -> int:
+        if name in layer_of:
+            return layer_of[name]
         if name in visiting:
             raise AppLabError(f"services depend on each other in a cycle through {name!r}")
         visiting.add(name)
-        for dependency in dependencies(name):
-            visit(dependency)
+        layer_of[name] = 1 + max((visit(d) for d in dependencies(name)), default=-1)
         visiting.discard(name)
-        ordered.append(name)
+        return layer_of[name]
 
     for name in services:
         visit(name)
-    return ordered
+    return [[name for name in services if layer_of[name] == layer]
+            for layer in range(1 + max(layer_of.values(), default=-1))]
 
 
 class ServiceSupervisor:
@@ -101,11 +104,15 @@ class ServiceSupervisor:
         self.running: dict[str, RunningService] = {}
 
     def start_all(self) -> None:
-        for name in start_order(self.spec.services, self.spec.catalogue.roles):
-            self.start(name)
+        """Each layer's services together: all launched, then all awaited."""
+        for layer in start_layers(self.spec.services, self.spec.catalogue.roles):
+            self._await_ready([self._launch(name) for name in layer])
 
     def start(self, name: str) -> None:
         """Start ``name`` (again, after a stop) and wait until it is ready."""
+        self._await_ready([self._launch(name)])
+
+    def _launch(self, name: str) -> RunningService:
         spec = self.spec.services[name]
         running = self.running.get(name)
         if running is None:
@@ -119,20 +126,45 @@ class ServiceSupervisor:
             raise ServiceFailed(f"service {name} is already running")
         elif running.launched is not None:
             running.launched.finish()   # its last run's sandbox
-        started = time.monotonic()
+        running.started_at = time.monotonic()
         running.launched = launch(self.net, running.role, running.ctx,
                                   self.contexts.sandbox_hidden, log_mode="a")
-        probe = HostProbe(running.node)
+        running.probe = HostProbe(running.node)
+        running.ready_s = None
+        return running
+
+    def _await_ready(self, waiting: list[RunningService]) -> None:
+        """Poll every one of ``waiting`` until it is ready; the first to exit,
+        or running out of time, fails the start, with what it logged."""
+        pending = list(waiting)
+
+        def all_ready() -> bool:
+            for running in list(pending):
+                if running.role.ready(running.ctx, running.probe):
+                    running.ready_s = time.monotonic() - running.started_at
+                    pending.remove(running)
+                    self.console.print(f"  {running.name} ({running.role.role}) ready on "
+                                       f"{running.node.name} in {running.ready_s:.2f}s")
+            return not pending
+
+        failure: tuple[RunningService, str] | None = None
+
+        def exited() -> str | None:
+            nonlocal failure
+            dead = next((r for r in pending if not r.alive), None)
+            if dead is not None:
+                failure = dead, f"exited with {dead.proc.returncode}"
+            return failure and failure[1]
+
         try:
-            wait_until(lambda: running.role.ready(running.ctx, probe), READY_TIMEOUT_S,
-                       f"service {name} ({spec.role}) on {spec.host} ready",
-                       gave_up=lambda: None if running.alive else
-                       f"exited with {running.proc.returncode}")
-        except WaitTimeout as exc:
-            raise ServiceFailed(f"{exc}:\n{running.log_tail()}") from None
-        running.ready_s = time.monotonic() - started
-        self.console.print(f"  {name} ({spec.role}) ready on {spec.host} "
-                           f"in {running.ready_s:.2f}s")
+            wait_until(all_ready, READY_TIMEOUT_S, "services ready", gave_up=exited)
+        except WaitTimeout:
+            failed = [failure[0]] if failure else pending
+            reason = failure[1] if failure else f"not after {READY_TIMEOUT_S:g}s"
+            raise ServiceFailed("; ".join(f"service {r.name} ({r.role.role}) on {r.node.name}"
+                                          for r in failed)
+                                + f" ready: {reason}:\n"
+                                + "\n".join(r.log_tail() for r in failed)) from None
 
     def stop(self, name: str, kill: bool = False) -> None:
         """SIGTERM and wait (SIGKILL after a while); ``kill``: SIGKILL at once,
@@ -144,9 +176,9 @@ class ServiceSupervisor:
                      signal.SIGKILL if kill else signal.SIGTERM, group=True)
 
     def stop_all(self) -> None:
-        for running in reversed(list(self.running.values())):
-            if running.proc is not None:
-                stop_process(running.proc, STOP_TIMEOUT_S, group=True)
+        """All at once: each one's shutdown overlaps the others'."""
+        stop_processes([r.proc for r in self.running.values() if r.proc is not None],
+                       STOP_TIMEOUT_S, group=True)
 
     def metrics(self) -> dict[str, dict]:
         """Each service's own metrics, with its readiness time; runtime homes

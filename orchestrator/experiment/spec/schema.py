@@ -281,8 +281,8 @@ class DnsSpec(_Strict):
         return plan
 
     def services(self) -> dict[str, ServiceSpec]:
-        """The DNS servers, authoritative ones first: a local server primes
-        its root hints as it starts."""
+        """The DNS servers: a local server starts after the authoritative
+        ones, as it primes its root hints as it starts."""
         plan = self.plan()
         steering = set()
         for name in self.steered:
@@ -301,8 +301,10 @@ class DnsSpec(_Strict):
         edges = list(dict.fromkeys(e for steered in self.steered.values() for e in steered.edges))
         services = {h: ServiceSpec(role=role, host=h, after=edges if role == "dns-cdn" else [])
                     for h, role in roles.items()}
+        authoritative = list(services)
         for resolver in (self.resolver, *self.resolvers):
-            services[resolver] = ServiceSpec(role="dns-resolver", host=resolver)
+            services[resolver] = ServiceSpec(role="dns-resolver", host=resolver,
+                                             after=[a for a in authoritative if a != resolver])
         return services
 
 

@@ -60,7 +60,7 @@ def test_squid_config_and_hit_rate_from_its_log(tmp_path):
     c = ctx(tmp_path, "cache", "cache")
     conf = SquidCache().config(c)[c.path("squid.conf")]
     assert "visible_hostname cache" in conf and "pinger_enable off" in conf
-    assert "dns_nameservers 127.0.0.1" in conf and "shutdown_lifetime 1 seconds" in conf
+    assert "dns_nameservers 127.0.0.1" in conf and "shutdown_lifetime 0 seconds" in conf
     # Its shared memory is named after its run's runtime directory and its host.
     command = SquidCache().command(c)
     name = command[command.index("-n") + 1]
