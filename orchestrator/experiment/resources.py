@@ -12,6 +12,28 @@ from collections.abc import Callable
 
 import psutil
 
+# The machine held a moment back when, in a sampled interval it overlaps, its
+# cores were this busy: every process then waits for a CPU, programs and
+# relays alike.
+MACHINE_BUSY_PERCENT = 90.0
+
+
+def saturated(busy: list[list[float]], begin: float, end: float) -> bool:
+    """Were the cores MACHINE_BUSY_PERCENT busy in a sampled interval that
+    overlaps [begin, end] (Unix times)? ``busy``: (time, percent) samples,
+    each covering the interval since the one before it."""
+    return any(pct >= MACHINE_BUSY_PERCENT
+               for (t0, _), (t1, pct) in zip(busy, busy[1:], strict=False)
+               if t1 > begin and t0 < end)
+
+
+def saturated_seconds(busy: list[list[float]], begin: float, end: float) -> float:
+    """How much of [begin, end] fell in sampled intervals whose cores were
+    MACHINE_BUSY_PERCENT busy."""
+    return sum(max(0.0, min(t1, end) - max(t0, begin))
+               for (t0, _), (t1, pct) in zip(busy, busy[1:], strict=False)
+               if pct >= MACHINE_BUSY_PERCENT)
+
 
 def cpu_seconds() -> float:
     own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,

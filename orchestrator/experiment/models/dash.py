@@ -22,6 +22,7 @@ from dataclasses import asdict
 
 from orchestrator.experiment.models.base import Quantity, Requires
 from orchestrator.experiment.plots import ScenarioPlot, mark_events
+from orchestrator.experiment.resources import MACHINE_BUSY_PERCENT, saturated
 from services.video.cdn_edge import NginxEdge
 from services.video.dash.abr import highest_at_most
 from services.video.dash.qoe import LAMBDA, qoe
@@ -41,10 +42,6 @@ SETTLE_S = 10.0
 # Ethernet headers), for a segment of the middle rung.
 TYPICAL_SEGMENT_BYTES = 375_000
 GOODPUT_SHARE = TYPICAL_SEGMENT_BYTES / wire_bytes(TYPICAL_SEGMENT_BYTES)
-# A stall is the machine's when, in a sampled interval it overlaps, its cores
-# were this busy: every process then waits for a CPU, players and relays
-# alike. Otherwise the network starved the player.
-MACHINE_BUSY_PERCENT = 90.0
 
 
 def quantities(spec, run) -> tuple[list[Quantity], dict]:
@@ -159,10 +156,8 @@ def stall_causes(sessions: dict, busy: list[list[float]]) -> list[Quantity]:
     for _, rows in sessions.values():
         finished = next((r for r in rows if r["kind"] == "finished"), None)
         for begin, end in json.loads(finished["detail"]).get("stalls_at", []) if finished else []:
-            # A sample covers the interval since the one before it.
-            covering = [pct for (t0, _), (t1, pct) in zip(busy, busy[1:], strict=False)
-                        if t1 > begin and t0 < end]
-            if any(pct >= MACHINE_BUSY_PERCENT for pct in covering):
+            # The machine's when its cores were saturated: the player waited for a CPU.
+            if saturated(busy, begin, end):
                 machine += end - begin
             else:
                 network += end - begin

@@ -1,4 +1,11 @@
-from orchestrator.experiment.resources import ResourceMeter, cpu_seconds
+import pytest
+
+from orchestrator.experiment.resources import (
+    ResourceMeter,
+    cpu_seconds,
+    saturated,
+    saturated_seconds,
+)
 
 
 def test_cpu_wall_and_the_memory_peak_between_start_and_stop():
@@ -25,3 +32,11 @@ def test_cpu_seconds_count_this_process():
     before = cpu_seconds()
     sum(i * i for i in range(300_000))
     assert cpu_seconds() > before
+
+
+def test_the_machine_is_saturated_where_a_sample_says_so():
+    # Each sample covers the second before it: (0, 1] and (1, 2] at 95 %.
+    busy = [[0.0, 50.0], [1.0, 95.0], [2.0, 95.0], [3.0, 10.0]]
+    assert saturated_seconds(busy, 0.5, 2.5) == pytest.approx(1.5)
+    assert saturated(busy, 1.5, 1.6) and not saturated(busy, 2.6, 2.9)
+    assert saturated_seconds([], 0.0, 10.0) == 0.0
