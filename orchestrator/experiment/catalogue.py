@@ -34,7 +34,7 @@ from orchestrator.emulation.links import AUTO, REALIZERS
 from orchestrator.emulation.sdn.controller import BUILT_IN_APPS
 from orchestrator.experiment.models import MODELS
 from orchestrator.experiment.models.base import Model
-from services import REGISTRY
+from services.registry import REGISTRY
 
 BUILT_IN = "built-in"
 EXPERIMENT_FILE = "experiment.yaml"

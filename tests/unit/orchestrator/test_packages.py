@@ -14,7 +14,7 @@ from orchestrator.packages import (
     machine_release,
     named_for,
 )
-from services import ROLES
+from services.registry import ROLES
 from tests.paths import REPO
 
 

@@ -4,9 +4,9 @@ import time
 
 import pytest
 
-from services import ROLES
 from services.base import CsvWorkload, HostContext, RowsError, retrying
 from services.programs.program import Program
+from services.registry import ROLES
 from services.web.web_client import WebClient
 
 

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from services import REGISTRY, ROLES
+from services.registry import REGISTRY, ROLES
 from services.web.file_client import FileClient
 from services.web.http_wire import wire_bytes
 from services.web.nginx_origin import NginxOrigin
