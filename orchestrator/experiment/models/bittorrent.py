@@ -48,7 +48,7 @@ def quantities(spec, run) -> tuple[list[Quantity], dict]:
                  "leechers still in the swarm at the end that completed the file"),
         Quantity("pieces_lost", float(len(swarm.lost_pieces())), 0.0, "",
                  "pieces no peer in the swarm held at the end")]
-    ratio, rarest, by_chance = swarm.rarity_of_requests()
+    ratio, rarest, by_chance, choices = swarm.rarity_of_requests()
     found += [
         Quantity("requested_availability_ratio", ratio, None, "",
                  "availability of the pieces peers requested over the mean availability "
@@ -67,7 +67,7 @@ def quantities(spec, run) -> tuple[list[Quantity], dict]:
                "availability": swarm.availability_series(),
                "unchoke_graph": swarm.unchoke_graph(),
                "lost_pieces": swarm.lost_pieces(),
-               "choke_events": swarm.choke_events()}
+               "choke_events": swarm.choke_events(), "requests_with_a_choice": choices}
     carried_out = swarm.choices_carried_out()
     if carried_out is not None:
         found.append(Quantity(
@@ -205,10 +205,11 @@ class Swarm:
         series = self.availability_series()
         return [i for i, n in enumerate(series[-1][1]) if n == 0] if series else []
 
-    def rarity_of_requests(self) -> tuple[float | None, float | None, float | None]:
+    def rarity_of_requests(self) -> tuple[float | None, float | None, float | None, int]:
         """Over the requests with a choice: the requested piece's availability
         over the candidates' mean; the share of requests for a rarest
-        candidate; and that share a random pick would have had."""
+        candidate; that share a random pick would have had; and how many
+        requests had a choice."""
         ratios, rarest, by_chance = [], [], []
         by_host = defaultdict(list)
         for r in self.of_kind("request"):
@@ -225,7 +226,7 @@ class Swarm:
                 by_chance.append(candidates.count(least) / len(candidates))
         return (statistics.mean(ratios) if ratios else None,
                 sum(rarest) / len(rarest) if rarest else None,
-                statistics.mean(by_chance) if by_chance else None)
+                statistics.mean(by_chance) if by_chance else None, len(rarest))
 
     def neighbour_rows(self):
         for r in self.of_kind("neighbour"):

@@ -44,9 +44,10 @@ def test_requests_rarer_than_a_random_pick_after_the_random_first_pieces():
     rows += [row("request", "a", 5, piece="7", availability="1", detail="1 2 3"),
              row("request", "a", 6, piece="8", availability="3", detail="2 3 4"),
              row("request", "a", 7, piece="9", availability="2", detail="2")]   # no choice
-    ratio, rarest, by_chance = swarm(rows).rarity_of_requests()
+    ratio, rarest, by_chance, choices = swarm(rows).rarity_of_requests()
     assert ratio == (1 / 2 + 3 / 3) / 2 and rarest == 0.5
     assert by_chance == (1 / 3 + 1 / 3) / 2     # one rarest among three, twice
+    assert choices == 2
 
 
 def test_regular_unchokes_are_matched_against_the_givers_of_the_round_before():
