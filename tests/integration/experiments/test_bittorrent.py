@@ -54,8 +54,8 @@ def test_a_free_rider_sends_nothing_and_requests_favour_rare_pieces(tmp_path, cl
     assert found["free_rider_leechers_optimistic_share"] > 0.5
     # Rarest first: a rarest piece at least as often as a random pick would
     # take one, less what a sample this small may miss by. In a swarm this
-    # small most choices are ties, and only a dozen or so are made: one run
-    # picked a rarest piece in 9 of 11 (0.82) where chance gave 0.86.
+    # small most choices are ties, and few are made: one run picked a rarest
+    # piece in 0.82 of them where chance gave 0.86.
     chance = found["random_pick_rarest_share"]
     choices = results["free-rider"].details["requests_with_a_choice"]
     allowance = SAMPLE_SIGMAS * math.sqrt(chance * (1 - chance) / choices)

@@ -13,16 +13,9 @@ from orchestrator.experiment.chapter import (
     load_all,
     minutes,
 )
+from tests.unit.clock import FakeClock
 
 REPO = Path(__file__).resolve().parents[4]
-
-
-class Clock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_the_shipped_folder_is_the_chapter():
@@ -55,14 +48,14 @@ def test_an_empty_folder_is_refused():
 
 
 def test_before_anything_finished_the_plan_is_the_estimate():
-    clock = Clock()
+    clock = FakeClock()
     estimate = Estimate([60.0, 40.0, 100.0], clock)
     estimate.beginning()
     assert estimate.left_s() == 200.0
 
 
 def test_the_estimate_scales_by_how_long_the_finished_scenarios_took():
-    clock = Clock()
+    clock = FakeClock()
     estimate = Estimate([60.0, 40.0, 100.0], clock)
     estimate.beginning()
     clock.now = 120.0            # the first took twice its plan
