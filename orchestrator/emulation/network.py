@@ -190,6 +190,7 @@ class Network:
         self.net.topo = self.topo
         self.link_control.net = self.net
         self.net.build()
+        self._settings.make_neighbour_room(self.neighbour_entries())
         self._set_tcp_congestion()
         if self.controller_app is not None:
             # Mininet starts its controllers first, stops them in net.stop().
@@ -217,19 +218,28 @@ class Network:
         """Permanent ARP entries for every neighbour on every subnet, so no
         first packet waits for an ARP exchange across a delayed link (the
         textbook's RTT counts leave ARP out)."""
-        segments = defaultdict(list)  # subnet -> [(node, interface, its address, its MAC)]
-        for node in self.net.hosts:
-            for intf in node.intfList():
-                if intf.IP() and intf.name != "lo":
-                    subnet = ipaddress.ip_interface(f"{intf.IP()}/{intf.prefixLen}").network
-                    segments[subnet].append((node, intf.name, intf.IP(), intf.MAC()))
         lines = defaultdict(list)
-        for members in segments.values():
+        for members in self._segments().values():
             for node, intf, _, _ in members:
                 lines[node] += [neighbour_line(address, mac, intf)
                                 for other, _, address, mac in members if other is not node]
         for node, batch in lines.items():
             node.ip_batch(batch)
+
+    def _segments(self) -> dict:
+        """Each subnet's members: [(node, interface, its address, its MAC)]."""
+        segments = defaultdict(list)
+        for node in self.net.hosts:
+            for intf in node.intfList():
+                if intf.IP() and intf.name != "lo":
+                    subnet = ipaddress.ip_interface(f"{intf.IP()}/{intf.prefixLen}").network
+                    segments[subnet].append((node, intf.name, intf.IP(), intf.MAC()))
+        return segments
+
+    def neighbour_entries(self) -> int:
+        """The most neighbour entries the hosts can hold: each host on a
+        subnet knowing every other member of it."""
+        return sum(len(members) * (len(members) - 1) for members in self._segments().values())
 
     def use_resolvers(self, resolver_of: dict[str, str]) -> None:
         """Give every host a resolv.conf of its own naming its local DNS

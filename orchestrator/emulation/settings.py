@@ -1,9 +1,10 @@
 """The machine's settings a run changes, and their restoration.
 
 Bridged frames are kept out of the machine's iptables, interfaces made
-during the run stay quiet, and hosts may choose the run's TCP congestion
-control. Each original value is recorded in the run's state before it
-changes, so `applab clean` restores it after a run killed outright."""
+during the run stay quiet, hosts may choose the run's TCP congestion
+control, and the neighbour table has room for every host's neighbours.
+Each original value is recorded in the run's state before it changes, so
+`applab clean` restores it after a run killed outright."""
 from __future__ import annotations
 
 import os
@@ -55,6 +56,12 @@ class MachineSettings:
             return False
         self._shared.enter_context(shared.allowing({algorithm}))
         return True
+
+    def make_neighbour_room(self, entries: int) -> None:
+        """Room in the machine's neighbour table for ``entries`` more (see
+        ``shared.NEIGHBOUR_TABLE_LIMITS``) until ``restore()``."""
+        if entries > 0:
+            self._shared.enter_context(shared.neighbour_room(entries))
 
     def _set(self, path: str, value: str) -> None:
         original = Path(path).read_text().strip()

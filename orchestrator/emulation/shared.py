@@ -1,8 +1,9 @@
 """What runs at once truly share on a machine, held with a lock and a count
-of users: a setting of the machine's own network namespace (the TCP
-congestion control algorithms new namespaces may choose). The first user
-records its value and changes it; the last one puts it back; `applab
-clean` puts back one whose users were all killed."""
+of users: settings of the machine's own network namespace (the TCP
+congestion control algorithms new namespaces may choose, the neighbour
+table's limits). The first user records a setting's value and changes it;
+the last one puts it back; `applab clean` puts back one whose users were
+all killed."""
 from __future__ import annotations
 
 import contextlib
@@ -149,4 +150,24 @@ def allowing(algorithms: set[str]):
     return TCP_ALLOWED_CONGESTION.held(add)
 
 
-SETTINGS = (TCP_ALLOWED_CONGESTION,)
+# Linux keeps one neighbour (ARP) table for every namespace, and its limits
+# count all their entries together: past gc_thresh3 a new entry is refused
+# ("neighbor table overflow") and its packets dropped, past gc_thresh2 every
+# new one first runs a forced collection. Mininet sets gc_thresh3 to 16384,
+# which 129 hosts of one LAN that all talk to each other overfill.
+NEIGHBOUR_TABLE_LIMITS = tuple(
+    SharedSetting(f"neigh_gc_thresh{level}", f"/proc/sys/net/ipv4/neigh/default/gc_thresh{level}")
+    for level in (1, 2, 3))
+
+
+@contextlib.contextmanager
+def neighbour_room(entries: int) -> Iterator[None]:
+    """Each of the neighbour table's limits raised by ``entries`` for as long
+    as the run lasts: runs at once each add their own."""
+    with contextlib.ExitStack() as held:
+        for limit in NEIGHBOUR_TABLE_LIMITS:
+            held.enter_context(limit.held(lambda value: str(int(value) + entries)))
+        yield
+
+
+SETTINGS = (TCP_ALLOWED_CONGESTION, *NEIGHBOUR_TABLE_LIMITS)

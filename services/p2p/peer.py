@@ -405,6 +405,8 @@ def new_requests(handle, held: list[bool], requested: set[int]) -> list[dict]:
         return []
     requested.update(started)
     availability = handle.piece_availability()
+    if len(availability) < len(held):
+        return []   # it finished since its status was read: libtorrent keeps none for a seed
     has = {peer.ip[0]: peer.pieces for peer in handle.get_peer_info()}
     rows = []
     for index, neighbour in sorted(started.items()):

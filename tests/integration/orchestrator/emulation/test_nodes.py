@@ -1,12 +1,16 @@
-"""Hosts and routers set up by one ``ip -batch`` each, however long it is."""
+"""Hosts and routers set up by one ``ip -batch`` each, however long it is;
+the machine's neighbour table made large enough for every host's neighbours."""
 import ipaddress
 import signal
 from contextlib import contextmanager
+from pathlib import Path
+
+from mininet.net import Mininet
 
 from orchestrator.emulation.commands import run_in
 from orchestrator.emulation.linktest import ping_rtts
 from orchestrator.emulation.network import Network
-from topologies.builders import internet
+from topologies.builders import internet, star_lan
 
 # Enough sites that the core router's routes, and its neighbours, run past a
 # shell line's 4096 bytes (some 45 and 70 bytes a site).
@@ -48,3 +52,41 @@ def test_a_core_router_of_many_sites_gets_every_route_and_neighbour(tmp_path, cl
         assert len(ping_rtts(net["h1"], net[f"h{SITES}"].IP(), 2, 0.2)) == 2
     finally:
         net.stop()
+
+
+# A LAN whose hosts all reach each other holds HOSTS × (HOSTS - 1) neighbour
+# entries: 552, over four times the small table the test gives the machine
+# (as 250 peers, 62,250 entries, are to Mininet's 16,384).
+HOSTS = 24
+SMALL_TABLE = {"gc_thresh1": 32, "gc_thresh2": 64, "gc_thresh3": 128}
+NEIGH = "/proc/sys/net/ipv4/neigh/default"
+
+
+@contextmanager
+def machine_neighbour_table(limits: dict[str, int]):
+    paths = {name: Path(NEIGH, name) for name in limits}
+    original = {name: path.read_text() for name, path in paths.items()}
+    try:
+        for name in ("gc_thresh3", "gc_thresh2", "gc_thresh1"):   # never thresh1 > thresh3
+            paths[name].write_text(f"{limits[name]}\n")
+        yield
+    finally:
+        for name in ("gc_thresh3", "gc_thresh2", "gc_thresh1"):
+            paths[name].write_text(original[name])
+
+
+def test_every_host_of_a_lan_larger_than_the_machines_neighbour_table_reaches_every_other(
+        tmp_path, clean_machine):
+    Mininet.init()     # once a process: it sets the table's limits (4096, 8192, 16384) first
+    with machine_neighbour_table(SMALL_TABLE):
+        with Network(star_lan(HOSTS), tmp_path) as net:
+            assert int(Path(NEIGH, "gc_thresh3").read_text()) == \
+                SMALL_TABLE["gc_thresh3"] + HOSTS * (HOSTS - 1)
+            hosts = net.net.hosts
+            pings = [host.popen(["sh", "-c", " ".join(
+                f"ping -c1 -W2 -q {other.IP()} >/dev/null || echo {other.IP()};"
+                for other in hosts if other is not host)]) for host in hosts]
+            unreached = {host.name: proc.communicate(timeout=HANG_S)[0].decode().split()
+                         for host, proc in zip(hosts, pings, strict=True)}
+            assert not any(unreached.values()), unreached
+        assert int(Path(NEIGH, "gc_thresh3").read_text()) == SMALL_TABLE["gc_thresh3"]

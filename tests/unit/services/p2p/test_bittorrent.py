@@ -150,6 +150,13 @@ def test_a_request_is_logged_once_with_the_rarity_of_what_its_neighbour_offered(
     assert later["piece"] == 4 and later["detail"] == "4 3"   # 3 is in flight
 
 
+def test_a_peer_that_finished_since_its_status_was_read_logs_no_request():
+    # Its last pieces were still in the queue; libtorrent keeps no availability for a seed.
+    handle = FakeTorrent(queue=[(4, "10.0.0.7")], availability=[],
+                         neighbours={"10.0.0.7": [True] * 5})
+    assert new_requests(handle, [True, True, True, True, False], set()) == []
+
+
 def test_rate_limits_are_in_bytes_per_second():
     settings = session_settings("10.0.0.5", upload_kbps=1000, download_kbps=8)
     assert settings["upload_rate_limit"] == 125_000 and settings["download_rate_limit"] == 1000
