@@ -19,6 +19,8 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
+import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -255,6 +257,9 @@ class CsvWorkload(Role):
     service_refs: ClassVar[tuple[str, ...]] = ()
     output: ClassVar[str] = "rows.csv"
     columns: ClassVar[tuple[str, ...] | None] = None
+    # Its program, once set up, waits for the workloads started with it
+    # (``begin_with_the_others``), so that all begin their work at once.
+    begins_together: ClassVar[bool] = False
 
     def config(self, ctx: HostContext) -> dict[Path, str]:
         return {}
@@ -319,6 +324,20 @@ def retrying(action, deadline: float, errors, pause_s: float):
                 raise
             time.sleep(pause_s)
             failed_s += time.monotonic() - began
+
+
+# In a program's environment: wait for the others (``begins_together``). Set
+# where the orchestrator can see the program's process and continue it.
+BEGIN_TOGETHER_ENV = "APPLAB_BEGIN_TOGETHER"
+
+
+def begin_with_the_others() -> None:
+    """Where a program's setup (imports, sessions, files) ends and its work
+    begins: told to (``BEGIN_TOGETHER_ENV``), it stops itself here, and the
+    orchestrator continues every such program at once when all have
+    stopped, which is when the run's window opens."""
+    if os.environ.get(BEGIN_TOGETHER_ENV):
+        os.kill(os.getpid(), signal.SIGSTOP)
 
 
 def settings_file_main(run, description: str) -> int:

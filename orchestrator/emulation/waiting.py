@@ -1,4 +1,5 @@
-"""The one wait-until loop and the one way to stop a process."""
+"""The one wait-until loop, the one way to stop a process, and the one way
+to start processes together."""
 from __future__ import annotations
 
 import contextlib
@@ -6,7 +7,9 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+
+import psutil
 
 from orchestrator.errors import AppLabError
 
@@ -77,3 +80,41 @@ def signal_group(proc, sig: signal.Signals) -> None:
         remote(sig)
     else:
         os.killpg(proc.pid, sig)
+
+
+def stopped_trees(roots: Iterable[int],
+                  processes: Callable[[], Iterable] = lambda: psutil.process_iter(
+                      ["ppid", "status"])) -> set[int]:
+    """Those of ``roots`` with a stopped process (SIGSTOP) in their tree:
+    itself, or what it started (a program behind nsenter)."""
+    roots, parent, stopped = set(roots), {}, []
+    for process in processes():
+        parent[process.pid] = process.info["ppid"]
+        if process.info["status"] == psutil.STATUS_STOPPED:
+            stopped.append(process.pid)
+    found = set()
+    for pid in stopped:
+        while pid and pid not in roots:
+            pid = parent.get(pid)
+        if pid:
+            found.add(pid)
+    return found
+
+
+def continue_when_stopped(procs: list, timeout_s: float, poll_s: float = 0.1) -> list:
+    """Wait until each of ``procs`` has stopped itself once set up, or
+    exited, then continue them all at once (SIGCONT to each group, also
+    after a timeout). Returns those not stopped by then (none: all began)."""
+    def unready() -> list:
+        running = [proc for proc in procs if proc.poll() is None]
+        stopped = stopped_trees(proc.pid for proc in running)
+        return [proc for proc in running if proc.pid not in stopped]
+
+    try:
+        with contextlib.suppress(WaitTimeout):
+            wait_until(lambda: not unready(), timeout_s, "programs set up", poll_s=poll_s)
+        return unready()
+    finally:
+        for proc in procs:
+            with contextlib.suppress(ProcessLookupError):
+                signal_group(proc, signal.SIGCONT)

@@ -2,12 +2,13 @@
 or, for a role that asks for it (a student's program), in a sandbox."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator.emulation.commands import start_program
 from orchestrator.emulation.sandbox import Sandbox
-from services.base import HostContext
+from services.base import BEGIN_TOGETHER_ENV, HostContext
 
 
 @dataclass
@@ -27,10 +28,13 @@ class Launched:
             self.sandbox.finish()
 
 
-def launch(net, role, ctx: HostContext, hidden: list[Path], log_mode: str) -> Launched:
+def launch(net, role, ctx: HostContext, hidden: list[Path], log_mode: str,
+           begin_together: bool = False) -> Launched:
     """Start ``role``'s command for ``ctx`` on its host, its output in its
     home's stdout.log and stderr.log (opened with ``log_mode``). A host on
-    another machine runs it as any command: sandboxes are made here only."""
+    another machine runs it as any command: sandboxes are made here only.
+    ``begin_together``: its program stops itself once set up, to be
+    continued with the others (``waiting.continue_when_stopped``)."""
     limits = role.sandbox_limits(ctx)
     if limits is not None and getattr(net[ctx.host], "isRemote", False):
         net.say(f"  {ctx.name} on {ctx.host} runs without a sandbox: its host is on a worker, "
@@ -41,8 +45,9 @@ def launch(net, role, ctx: HostContext, hidden: list[Path], log_mode: str) -> La
     logs = {name: open(ctx.path(f"{name}.log"), log_mode) for name in ("stdout", "stderr")}
     try:
         argv = role.command(ctx)
+        together = {"env": {**os.environ, BEGIN_TOGETHER_ENV: "1"}} if begin_together else {}
         proc = sandbox.popen(argv, **logs) if sandbox else \
-            start_program(net[ctx.host], argv, **logs)
+            start_program(net[ctx.host], argv, **logs, **together)
     finally:
         for handle in logs.values():
             handle.close()

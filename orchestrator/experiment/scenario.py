@@ -164,9 +164,10 @@ class ScenarioRun:
         """Start the workloads and the timeline together; wait for the finite
         workloads to finish (they stop themselves after duration and drain)."""
         self.timeline = Timeline(plan(self.spec.events, self.spec.all_workloads), self.act)
+        with self.phases.phase("launch"):
+            self.workloads.start_due()
         started, wall = time.monotonic(), time.time()
         self.window = (wall, wall + self.spec.duration_s)
-        self.workloads.start_due()
         self.timeline.start(started)
         with self.progress(self.spec) as show:
             while True:
@@ -258,4 +259,7 @@ class ScenarioRun:
 
 
 def write_json(path: Path, data) -> None:
-    path.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    # Streamed: a run's rows can be millions, and their text gigabytes.
+    with open(path, "w") as handle:
+        json.dump(data, handle, indent=2, default=str)
+        handle.write("\n")

@@ -1,6 +1,7 @@
 """The workloads of a scenario: each role on its hosts, started at its time,
 stopped and started again on some hosts by the timeline (churn), and read
-at the end. A run ends when every finite workload has finished."""
+at the end. Those started at once begin their work together, once every
+program is set up. A run ends when every finite workload has finished."""
 from __future__ import annotations
 
 import signal
@@ -8,7 +9,7 @@ import threading
 from dataclasses import dataclass
 
 from orchestrator.emulation.commands import run_in
-from orchestrator.emulation.waiting import stop_process
+from orchestrator.emulation.waiting import continue_when_stopped, stop_process
 from orchestrator.experiment.contexts import Contexts
 from orchestrator.experiment.launch import Launched, launch
 from orchestrator.experiment.result import WorkloadRun
@@ -18,6 +19,10 @@ from services.base import HostContext
 # A workload that has not exited this long after its duration and drain is hung.
 WORKLOAD_GRACE_S = 30.0
 STOP_TIMEOUT_S = 5.0
+# How long programs started together may take to set up once launched: 250
+# BitTorrent peers on two cores were launched and set up in 20.6 s; a
+# machine six times slower still fits.
+SETUP_WITHIN_S = 120.0
 
 
 @dataclass
@@ -62,10 +67,9 @@ class WorkloadSet:
                 run_in(self.services.running[service_name].node, argv)
 
     def start_due(self) -> None:
-        """The workloads that start with the run."""
-        for name, workload in self.specs.items():
-            if workload.start_at == 0:
-                self.start(name, workload.hosts, 0.0)
+        """The workloads that start with the run, begun together."""
+        self._begin([run for name, workload in self.specs.items() if workload.start_at == 0
+                     for run in self._launch(name, workload.hosts, 0.0)])
 
     def _context(self, name: str, host: str, elapsed_s: float) -> HostContext:
         workload = self.specs[name]
@@ -78,7 +82,11 @@ class WorkloadSet:
 
     def start(self, name: str, hosts, elapsed_s: float) -> None:
         """Start workload ``name`` on ``hosts``, to run until the scenario's end."""
+        self._begin(self._launch(name, hosts, elapsed_s))
+
+    def _launch(self, name: str, hosts, elapsed_s: float) -> list[HostRun]:
         client = self.roles[name]()
+        launched = []
         with self._lock:
             for host in hosts:
                 if any(r.workload == name and r.host == host and r.proc.poll() is None
@@ -86,8 +94,29 @@ class WorkloadSet:
                     raise ServiceFailed(f"workload {name} is already running on {host}")
                 ctx = self._context(name, host, elapsed_s)
                 self.contexts.write_config(client, ctx, self.net[host])
-                self.runs.append(HostRun(name, host, ctx, launch(
-                    self.net, client, ctx, self.contexts.sandbox_hidden, log_mode="w")))
+                launched.append(HostRun(name, host, ctx, launch(
+                    self.net, client, ctx, self.contexts.sandbox_hidden, log_mode="w",
+                    begin_together=self._begins_together(name, host))))
+            self.runs += launched
+        return launched
+
+    def _begins_together(self, name: str, host: str) -> bool:
+        """Whether its program waits for the others: its role's does, and its
+        process is on this machine, where it can be seen and continued."""
+        return self.roles[name].begins_together and not getattr(self.net[host], "isRemote",
+                                                                  False)
+
+    def _begin(self, runs: list[HostRun]) -> None:
+        """The programs of ``runs`` that wait for each other, begun together."""
+        together = [r for r in runs if self._begins_together(r.workload, r.host)]
+        if not together:
+            return
+        late = continue_when_stopped([r.proc for r in together], SETUP_WITHIN_S)
+        if late:
+            first = next(r for r in together if r.proc is late[0])
+            raise ServiceFailed(f"workload {first.workload} on {first.host} was not set up "
+                                f"after {SETUP_WITHIN_S:g}s ({len(late)} of {len(together)} "
+                                "programs were not)")
 
     def stop(self, name: str, hosts) -> None:
         """Stop workload ``name`` on ``hosts`` (SIGTERM, as a user quitting)."""

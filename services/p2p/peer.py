@@ -15,9 +15,11 @@ takes the slides' words strictly (see ``SlidesChoker``): regular slots only
 for neighbours that send to this peer, a random optimistic unchoke that
 lasts its 30 s, and each slot an even share of ``upload_kbps``.
 
-Each second a peer logs the pieces it holds and, per neighbour, the rates
-both ways, who chokes whom and who is interested, and each choke, unchoke
-and optimistic unchoke since the second before; each piece it starts to
+Each second a peer logs the pieces it holds and, per neighbour (unless
+``record_neighbours`` is off: those rows grow as N² a second, and a swarm
+judged by its completion alone reads none), the rates both ways, who chokes
+whom and who is interested, and each choke, unchoke and optimistic unchoke
+since the second before; each piece it starts to
 request, with how many neighbours have it against the other pieces it
 could have taken (rarest first); when it finished and whether its copy
 matches; when it left, and why (stopped, done, or its deadline).
@@ -41,7 +43,9 @@ from pathlib import Path
 from services.base import (
     HostContext,
     SettingsFileWorkload,
+    begin_with_the_others,
     boolean_problems,
+    retrying,
     service_role_problems,
     settings_file_main,
 )
@@ -60,6 +64,9 @@ LISTEN_PORT = 6881
 # How often a peer looks at its torrent: the resolution of its completion time.
 POLL_S = 0.1
 SCRAPE_TIMEOUT_S = 2.0
+# How long a finished peer's copy may take to reach its disk before it
+# counts as corrupt: libtorrent writes behind its hash checks.
+WRITTEN_WITHIN_S = 5.0
 FIELDS = ["kind", "time", "peer", "progress", "pieces", "down_bps", "up_bps", "neighbour",
           "choked_by_us", "choking_us", "optimistic", "interested", "chosen", "piece",
           "availability", "detail", "intact"]
@@ -135,15 +142,17 @@ class BtPeer(SettingsFileWorkload):
     output = "peer.csv"
     service_refs = ("tracker",)
     seeding = False
+    begins_together = True
     defaults = {"tracker": None, "upload_kbps": 0, "download_kbps": 0,
                 "free_rider": False, "strict_tit_for_tat": False, "leave_when_done": False,
-                "record_s": 1.0, "drain_s": 30}
+                "record_s": 1.0, "record_neighbours": True, "drain_s": 30}
 
     @staticmethod
     def param_problems(params: dict, spec) -> list[tuple[tuple, str]]:
         problems = service_role_problems(params, spec, "tracker", "bt-tracker",
                                          "whose torrent this peer shares") + \
-            boolean_problems(params, ("free_rider", "strict_tit_for_tat", "leave_when_done"))
+            boolean_problems(params, ("free_rider", "strict_tit_for_tat", "leave_when_done",
+                                     "record_neighbours"))
         if params.get("strict_tit_for_tat") is True:
             neighbours = len(swarm_hosts(spec.topology.build().hosts(),
                                          [service.host for service in spec.services.values()])) - 1
@@ -170,7 +179,7 @@ class BtPeer(SettingsFileWorkload):
             "neighbours": sorted(ctx.addresses[host] for host in
                                  swarm_hosts(ctx.addresses, ctx.services.values()) - {ctx.host}),
             "choker_seed": f"{ctx.seed}:{ctx.host}",
-            "record_s": p["record_s"],
+            "record_s": p["record_s"], "record_neighbours": bool(p["record_neighbours"]),
             "deadline_s": float(p["duration_s"]) + float(p["drain_s"])}
 
     def unchokes(self, params: dict) -> str:
@@ -302,7 +311,11 @@ def run_peer(config: dict, out: Path) -> int:
     params = lt.add_torrent_params()
     params.ti = info
     params.save_path = str(save)
+    # Paused until the swarm begins: no announce, no connection before then.
+    session.pause()
     handle = session.add_torrent(params)
+    begin_with_the_others()
+    session.resume()
     started = time.time()
     deadline = time.monotonic() + config["deadline_s"]
     completed = None
@@ -323,7 +336,8 @@ def run_peer(config: dict, out: Path) -> int:
                 completed = now
                 writer.writerow({"kind": "completed", "time": f"{now:.3f}",
                                  "peer": config["name"],
-                                 "intact": sha256(save / FILE_NAME) == config["sha256"]})
+                                 "intact": copy_intact(save / FILE_NAME, config["sha256"],
+                                                       handle.flush_cache)})
             if not status.is_seeding:
                 for row in new_requests(handle, status.pieces, requested):
                     writer.writerow({"time": f"{now:.3f}", "peer": config["name"], **row})
@@ -343,7 +357,7 @@ def run_peer(config: dict, out: Path) -> int:
                              "up_bps": 8 * status.upload_rate,
                              "detail": status.total_payload_upload})
             states = {}
-            for peer in handle.get_peer_info():
+            for peer in handle.get_peer_info() if config["record_neighbours"] else ():
                 choked = bool(peer.flags & peer.choked)
                 optimistic = choker.optimistically(peer.ip[0]) and not choked if choker \
                     else bool(peer.flags & peer.optimistic_unchoke)
@@ -436,6 +450,27 @@ def completions(scrape_url: str) -> int:
     except OSError:
         return 0
     return next(iter(files.values()), {}).get(b"downloaded", 0)
+
+
+class CopyNotWritten(Exception):
+    """The copy on disk is not yet the file."""
+
+
+def copy_intact(path: Path, expected_sha256: str, flush) -> bool:
+    """Whether the copy at ``path`` is the file, once libtorrent's writes
+    reached it: a piece counts once its hash check passed, which may be
+    before its disk thread wrote it (one peer of 250 on two busy cores read
+    a copy not yet whole). ``flush()`` asks for the writes."""
+    def written() -> None:
+        if sha256(path) != expected_sha256:
+            flush()
+            raise CopyNotWritten(path)
+
+    try:
+        retrying(written, time.monotonic() + WRITTEN_WITHIN_S, CopyNotWritten, POLL_S)
+    except CopyNotWritten:
+        return False
+    return True
 
 
 def sha256(path: Path) -> str:

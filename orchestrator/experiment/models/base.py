@@ -10,11 +10,14 @@ class Requires:
     """What a model reads from a scenario, checked with the spec: monitors by
     name (with what each must watch), and workloads by role: exactly one of
     each of ``workload_roles``, one or more of each of ``pooled_workload_roles``
-    (a model that pools, say, every BitTorrent leecher)."""
+    (a model that pools, say, every BitTorrent leecher); ``workload_params``:
+    by role, the parameters its workloads must keep as given (what they
+    log, say)."""
 
     monitors: dict[str, str] = field(default_factory=dict)
     workload_roles: tuple[str, ...] = ()
     pooled_workload_roles: tuple[str, ...] = ()
+    workload_params: dict[str, dict[str, object]] = field(default_factory=dict)
 
 
 def _no_lines(details: dict) -> list[str]:

@@ -31,7 +31,10 @@ CHECKS = ("all_complete", "pieces_lost", "requested_availability_ratio", "rarest
           "free_rider_leechers_optimistic_share", "free_rider_optimistic_hold",
           "free_rider_regular_share", "free_rider_seed_share", "free_rider_sent_mb",
           "choices_carried_out")
-REQUIRES = Requires(pooled_workload_roles=(BtPeer.role,))
+# Tit-for-tat and the choke states are read from each neighbour's rows.
+REQUIRES = Requires(pooled_workload_roles=(BtPeer.role,),
+                    workload_params={role: {"record_neighbours": True}
+                                     for role in (BtPeer.role, BtSeed.role)})
 LEECHER_ROLE, SEED_ROLE = BtPeer.role, BtSeed.role
 # libtorrent picks its first pieces at random (its initial_picker_threshold),
 # so a peer can trade something soon; rarest first applies after these.

@@ -214,6 +214,13 @@ def _check_model(spec: ResolvedSpec, problems: Problems) -> None:
             problems.add(("workloads",) if spec.workloads else ("workload",),
                          f"the {spec.model} model reads {role} workloads "
                          "(this scenario has none)")
+    for name, workload in spec.all_workloads.items():
+        defaults = getattr(spec.catalogue.roles.get(workload.role), "defaults", {})
+        for param, wanted in needs.workload_params.get(workload.role, {}).items():
+            if workload.params.get(param, defaults.get(param)) != wanted:
+                problems.add((*spec.workload_path(name), "params", param),
+                             f"the {spec.model} model reads what this turns off: "
+                             f"{param} must be {wanted!r} for its {workload.role} workloads")
 
 
 def _check_workload(spec: ResolvedSpec, name: str, workload: WorkloadSpec,

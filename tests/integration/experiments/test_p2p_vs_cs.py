@@ -14,6 +14,10 @@ READING_ERROR = 0.05
 # libtorrent's limiter hands out its quota in bursts and counts protocol
 # bytes too: a limited transfer ran at 87 % of its limit here.
 LIMITER_SHORTFALL = 0.35
+# The spec's swarm and seed, as each scenario names them.
+SWARM = ("swarm: {role: bt-peer, hosts: clients, "
+         "params: {tracker: tracker, record_neighbours: false}}")
+SEED = "seed: {role: bt-seed, hosts: server, params: {tracker: tracker, record_neighbours: false}}"
 
 
 def variant(tmp_path, count: int, extra: str = "") -> Path:
@@ -23,8 +27,7 @@ def variant(tmp_path, count: int, extra: str = "") -> Path:
     assert text.count(old) == 2
     text = text.replace(old, f"topology: {{params: {{groups: {{clients: {{count: {count}}}}}}}}}")
     if extra:
-        old_swarm = "swarm: {role: bt-peer, hosts: clients, params: {tracker: tracker}}"
-        text = text.replace(old_swarm, old_swarm + extra, 1)
+        text = text.replace(SWARM, SWARM + extra, 1)
     path = tmp_path / "p2p-vs-cs.yaml"
     path.write_text(text)
     return path
@@ -35,8 +38,10 @@ def measured(result) -> dict:
 
 
 def test_a_seed_and_three_peers_complete_with_intact_copies(tmp_path, clean_machine):
-    _, results = run_experiment(spec.load(variant(tmp_path, 3), only=["p2p-5"]),
-                                tmp_path / "out")
+    path = variant(tmp_path, 3)
+    # Each neighbour's rows, to see who traded with whom.
+    path.write_text(path.read_text().replace(SWARM, SWARM.replace("false", "true")))
+    _, results = run_experiment(spec.load(path, only=["p2p-5"]), tmp_path / "out")
     result = results["p2p-5"]
     done = [r for r in result.run.rows("swarm") if r["kind"] == "completed"]
     assert sorted(r["client"] for r in done) == ["peer1", "peer2", "peer3"]
@@ -53,7 +58,7 @@ def test_an_ordinary_client_joins_the_swarm(tmp_path, clean_machine):
     """aria2, knowing only the .torrent, finds the swarm through the tracker
     and gets an intact copy from libtorrent peers."""
     path = variant(tmp_path, 3)
-    swarm = "      swarm: {role: bt-peer, hosts: clients, params: {tracker: tracker}}\n"
+    swarm = f"      {SWARM}\n"
     text = path.read_text()
     at = text.index(swarm, text.index("  p2p-5:"))
     path.write_text(text[:at] + swarm.replace("hosts: clients", 'hosts: "peer[1-2]"')
@@ -71,9 +76,7 @@ def test_libtorrent_limits_hold_between_emulated_hosts(tmp_path, clean_machine):
     takes F / 2 Mb/s. libtorrent exempts local (private-range) peers from
     limits unless its peer-class filter is emptied: then it would take F / 10."""
     path = variant(tmp_path, 1)
-    text = path.read_text().replace(
-        "seed: {role: bt-seed, hosts: server, params: {tracker: tracker}}",
-        "seed: {role: bt-seed, hosts: server, params: {tracker: tracker, upload_kbps: 2000}}")
+    text = path.read_text().replace(SEED, SEED.replace("}}", ", upload_kbps: 2000}}"))
     path.write_text(text)
     _, results = run_experiment(spec.load(path, only=["p2p-5"]), tmp_path / "out")
     time_s = measured(results["p2p-5"])["distribution_time"]

@@ -2,10 +2,12 @@
 torrent is the same on every run, the tracker whitelists it, and a file
 client checks its copy."""
 
+import hashlib
+
 import pytest
 
 from services.base import HostContext
-from services.p2p import torrent
+from services.p2p import peer, torrent
 from services.p2p.peer import (
     LISTEN_PORT,
     OPTIMISTIC_UNCHOKE_NEVER_S,
@@ -13,6 +15,7 @@ from services.p2p.peer import (
     STRICT_UNCHOKE_INTERVAL_S,
     UNCHOKES,
     NeighbourClasses,
+    copy_intact,
     new_requests,
     session_settings,
 )
@@ -210,3 +213,21 @@ def test_the_bounds_of_the_slides_example(n, cs_hours, p2p_hours):
     u_s = d_min = 10 * u
     assert cs_bound_s(n, f, u_s, d_min) / 3600 == pytest.approx(cs_hours)
     assert p2p_bound_s(n, f, u_s, d_min, [u] * n) / 3600 == pytest.approx(p2p_hours)
+
+
+def test_a_copy_counts_once_its_writes_reach_the_disk_and_a_wrong_one_never(tmp_path,
+                                                                           monkeypatch):
+    monkeypatch.setattr(peer, "WRITTEN_WITHIN_S", 0.5)
+    copy, whole = tmp_path / "shared.bin", b"the file"
+    copy.write_bytes(b"the f")
+    flushes = []
+
+    def flush():        # the second flush writes the rest
+        flushes.append(1)
+        if len(flushes) == 2:
+            copy.write_bytes(whole)
+
+    expected = hashlib.sha256(whole).hexdigest()
+    assert copy_intact(copy, expected, flush) and len(flushes) == 2
+    copy.write_bytes(b"corrupt!")
+    assert not copy_intact(copy, expected, lambda: None)

@@ -465,3 +465,11 @@ def test_strict_tit_for_tat_is_refused_where_libtorrent_has_too_few_peer_classes
     match = [p for p in problems(path, only=["free-rider"]) if "strict_tit_for_tat" in p]
     assert match and match[0].startswith(f"{path}:{line}:"), match
     assert "at most 29" in match[0] and "40 hosts besides" in match[0]
+
+
+def test_a_model_refuses_a_workload_that_turns_off_what_it_reads(tmp_path):
+    path, line = variant(tmp_path, "leave_when_done: true}",
+                         "leave_when_done: true, record_neighbours: false}", BITTORRENT)
+    match = [p for p in problems(path) if ": workloads.swarm.params.record_neighbours: " in p]
+    assert match and match[0].startswith(f"{path}:{line}:"), match
+    assert "the bittorrent model reads what this turns off" in match[0]
