@@ -32,6 +32,7 @@ CGROUPS = b"/sys/fs/cgroup"
 # Held by a run in the machine's namespace for its whole length.
 MACHINE_LOCK = state.STATE_ROOT / "machine.lock"
 OWN, MACHINE = "own", "machine"
+FIRST_BRIDGE = "applab-first"
 # Where this process's runs are: its manifest says so.
 current = MACHINE
 # Set by the applab command's entry point, whose process exists for its one
@@ -89,6 +90,11 @@ def enter_own_namespace() -> None:
         finally:
             os.rmdir(aside)
     run_root(["ip", "link", "set", "lo", "up"])
+    # The first bridge made in a new namespace lost the first frame sent
+    # across it (an ARP request: the first connection of a run waited a
+    # second for its retry); with one made and deleted first, none is lost.
+    run_root(["ip", "link", "add", FIRST_BRIDGE, "type", "bridge"])
+    run_root(["ip", "link", "del", FIRST_BRIDGE])
 
 
 def machine_lock(reason: str, say=print):

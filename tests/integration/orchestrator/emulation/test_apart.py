@@ -64,3 +64,29 @@ def test_an_access_link_run_beside_a_dns_run_both_pass_strict(tmp_path, clean_ma
         out, err = run.communicate(timeout=RUN_TIMEOUT_S)
         assert run.returncode == 0, (name, out[-2000:], err[-2000:])
         assert "checks not ok" not in out, (name, out[-2000:])
+
+
+# Linux asks again for an unanswered ARP request after a second
+# (retrans_time_ms): a first ping that long lost its first frame.
+ARP_RETRY_MS = 1000
+FIRST_PING = """
+import sys, tempfile
+from pathlib import Path
+from orchestrator.emulation import apart
+from orchestrator.emulation.linktest import ping_rtts
+from orchestrator.emulation.network import Network
+from topologies.builders import star_lan
+apart.process_may_move = True
+with apart.kept_apart() as where, tempfile.TemporaryDirectory() as run_dir:
+    assert where == apart.OWN
+    with Network(star_lan(2), Path(run_dir)) as net:
+        first, second = net.net.hosts
+        print(ping_rtts(first, second.IP(), 1, 0.2)[0])
+"""
+
+
+def test_the_first_frame_across_a_runs_first_bridge_arrives(clean_machine):
+    ran = subprocess.run([sys.executable, "-c", FIRST_PING], capture_output=True, text=True,
+                         timeout=RUN_TIMEOUT_S, cwd=EXPERIMENTS.parent)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert float(ran.stdout.split()[-1]) < ARP_RETRY_MS
