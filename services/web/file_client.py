@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from services.base import CsvWorkload, HostContext
+from services.base import CsvWorkload, HostContext, begin_with_the_others
 from services.web.nginx_origin import served_file
 
 FIELDS = ["kind", "time", "bytes", "intact"]
@@ -24,6 +24,7 @@ FIELDS = ["kind", "time", "bytes", "intact"]
 class FileClient(CsvWorkload):
     role = "file-client"
     columns = tuple(FIELDS)
+    begins_together = True
     output = "download.csv"
     service_refs = ("server",)
     defaults = {"server": None, "path": "/obj/file"}
@@ -61,6 +62,7 @@ def main() -> int:
     parser.add_argument("--sha256", default="", help="the file's digest, to check the copy")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
+    begin_with_the_others()
     download(args.url, args.sha256, args.out)
     return 0
 

@@ -14,7 +14,13 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from services.base import CsvWorkload, retrying, service_role_problems, write_rows
+from services.base import (
+    CsvWorkload,
+    begin_with_the_others,
+    retrying,
+    service_role_problems,
+    write_rows,
+)
 from services.web import tls
 from services.web.http_modes import MODES, TLS_MODES, Origin, Page, Timing
 
@@ -56,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     origin = Origin(args.host, address, args.port, args.h2_port, args.tls_port, args.ca)
     if args.qlog_dir:
         args.qlog_dir.mkdir(parents=True, exist_ok=True)
+    begin_with_the_others()
     rows = []
     for run in range(args.repeat):
         for mode in modes:
@@ -72,6 +79,7 @@ class PageClient(CsvWorkload):
 
     role = "page-client"
     columns = tuple(Timing.__dataclass_fields__)
+    begins_together = True
     service_refs = ("origin",)
     output = "pages.csv"
     defaults = {"origin": None, "modes": list(MODES[:5]), "repeat": 3, "parallel": 5,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from services.base import CsvWorkload, HostContext, write_rows
+from services.base import CsvWorkload, HostContext, begin_with_the_others, write_rows
 
 # A cold lookup crosses the access link and the Internet three times.
 LOOKUP_TIMEOUT_S = 30
@@ -30,6 +30,7 @@ CSV_FIELDS = ["start", "end", "delay_s", "status", "bytes", "cache", "object", "
 class WebClient(CsvWorkload):
     role = "web-client"
     columns = tuple(CSV_FIELDS)
+    begins_together = True
     machine_packages = ("dnsutils",)
     service_refs = ("origin", "proxy")
     output = "requests.csv"
@@ -160,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     stream = RequestStream(args)
+    begin_with_the_others()
     asyncio.run(stream.run())
     if args.out:
         stream.write(args.out)
