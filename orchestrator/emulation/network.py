@@ -153,6 +153,7 @@ class Network:
         self._settings: MachineSettings | None = None
         self._sandboxes: list[Sandbox] = []
         self._logging = ExitStack()
+        self._stopped = False
 
     # Bring-up
 
@@ -296,6 +297,11 @@ class Network:
     # Teardown
 
     def stop(self):
+        """Tear everything down, once: a bring-up that failed has stopped
+        already when its caller's own teardown asks again."""
+        if self._stopped:
+            return
+        self._stopped = True
         with signals_deferred():
             try:
                 if self.net is not None:

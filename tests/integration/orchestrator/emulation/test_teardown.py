@@ -51,8 +51,13 @@ def test_a_failing_command_raises_with_command_and_stderr(tmp_path, clean_machin
 def test_a_failed_bring_up_tears_down(tmp_path, clean_machine):
     topo = two_hosts({"delay": "5ms"})
     topo.nodeInfo("h2")["routes"] = [("10.9.0.0/24", "192.0.2.1")]  # unreachable gateway
+    net = Network(topo, tmp_path)
+    # Its caller's own teardown stops it again: the bring-up's error is the one raised.
     with pytest.raises(CommandError, match="ip route replace"):
-        Network(topo, tmp_path).start()
+        try:
+            net.start()
+        finally:
+            net.stop()
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
