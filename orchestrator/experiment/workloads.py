@@ -97,7 +97,7 @@ class WorkloadSet:
                 launched.append(HostRun(name, host, ctx, launch(
                     self.net, client, ctx, self.contexts.sandbox_hidden, log_mode="w",
                     begin_together=self._begins_together(name, host))))
-            self.runs += launched
+                self.runs.append(launched[-1])
         return launched
 
     def _begins_together(self, name: str, host: str) -> bool:
