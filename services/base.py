@@ -335,8 +335,9 @@ def begin_with_the_others() -> None:
     """Where a program's setup (imports, sessions, files) ends and its work
     begins: told to (``BEGIN_TOGETHER_ENV``), it stops itself here, and the
     orchestrator continues every such program at once when all have
-    stopped, which is when the run's window opens."""
-    if os.environ.get(BEGIN_TOGETHER_ENV):
+    stopped, which is when the run's window opens. What it starts later
+    is not told to."""
+    if os.environ.pop(BEGIN_TOGETHER_ENV, None):
         os.kill(os.getpid(), signal.SIGSTOP)
 
 
