@@ -34,6 +34,7 @@ class HostRun:
     ctx: HostContext
     launched: Launched
     stopped: bool = False  # by the timeline: its exit status is not a failure
+    begins_together: bool = False  # its program waits for the others started with it
 
     @property
     def proc(self):
@@ -94,9 +95,10 @@ class WorkloadSet:
                     raise ServiceFailed(f"workload {name} is already running on {host}")
                 ctx = self._context(name, host, elapsed_s)
                 self.contexts.write_config(client, ctx, self.net[host])
+                together = self._begins_together(name, host)
                 launched.append(HostRun(name, host, ctx, launch(
                     self.net, client, ctx, self.contexts.sandbox_hidden, log_mode="w",
-                    begin_together=self._begins_together(name, host))))
+                    begin_together=together), begins_together=together))
                 self.runs.append(launched[-1])
         return launched
 
@@ -108,7 +110,7 @@ class WorkloadSet:
 
     def _begin(self, runs: list[HostRun]) -> None:
         """The programs of ``runs`` that wait for each other, begun together."""
-        together = [r for r in runs if self._begins_together(r.workload, r.host)]
+        together = [r for r in runs if r.begins_together]
         if not together:
             return
         late = continue_when_stopped([r.proc for r in together], SETUP_WITHIN_S)
