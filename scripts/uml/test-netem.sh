@@ -5,15 +5,17 @@
 # run time), the UDP pinger assignment (checked against netem's drop count,
 # sandboxed under cgroup v2), then the same short spec under both realizers
 # side by side.
-# Every step runs; the exit status says whether all passed.
+# Every step runs; the exit status says whether all passed, and the last
+# lines name the steps that failed (a CI log often shows only its tail).
 export APPLAB_REALIZER=netem PYTHONDONTWRITEBYTECODE=1 MPLCONFIGDIR=/tmp/matplotlib
-failed=0
+failed=""
 step() {
   echo "=== $*"
   # Through a pipe: the kernel's console is a terminal, and progress bars
   # would fill the log.
   { "$@"; echo $? > /tmp/step-status; } 2>&1 | cat
-  [ "$(cat /tmp/step-status)" = 0 ] || { echo "=== FAILED: $*"; failed=1; }
+  [ "$(cat /tmp/step-status)" = 0 ] || { echo "=== FAILED: $*"; failed="$failed
+  $*"; }
 }
 step .venv/bin/applab linktest --bw 10 --delay 20ms --json
 step .venv/bin/applab linktest --up-bw 1 --down-bw 10 --delay 5ms --json
@@ -40,4 +42,6 @@ unset APPLAB_REALIZER
 step .venv/bin/applab compare experiments/access-link.yaml --scenario c --duration 40 \
   --realizers relay,netem --out results/uml-compare
 step .venv/bin/python scripts/uml/judge.py results/uml-compare mean_delay
-exit $failed
+[ -z "$failed" ] && { echo "=== every step passed"; exit 0; }
+echo "=== steps that failed (their output is above, after '=== ' and the command):$failed"
+exit 1
