@@ -21,7 +21,7 @@ from orchestrator.experiment.spec import Experiment, SpecError
 
 CHAPTER_FILE = "chapter.json"
 # What a scenario takes beyond its workload before any has finished here:
-# bring-up, services, drain, collection, teardown and report.
+# bring-up, services, warm-up, drain, collection, teardown and report.
 OVERHEAD_PRIOR_S = 30.0
 
 

@@ -217,8 +217,8 @@ def roles_packages(experiment: Experiment) -> list[str]:
 
 def phase_summary(seconds: dict[str, float], per_scenario: dict[str, dict]) -> dict:
     """Wall time per phase over the whole run and per scenario, and the share
-    of it that is not workload (calibration, bring-up, services, drain,
-    collect, teardown, report)."""
+    of it that is not workload (calibration, bring-up, services, warm-up,
+    launch, drain, collect, teardown, report)."""
     total = sum(seconds.values())
     return {"all": dict(seconds), "scenarios": per_scenario, "total": total,
             "overhead_fraction": 1 - seconds.get("workload", 0.0) / total if total else 0.0}

@@ -141,6 +141,9 @@ class ScenarioRun:
             self.monitors = Monitors(self.spec, self.net, self.run_dir)
             self.monitors.start()
             self.workloads = WorkloadSet(self.spec, self.net, self.contexts, self.services)
+        # The experiment's own preparation (a resolver told the origin's name,
+        # a cache filled), timed apart: its length is the emulated links'.
+        with self.phases.phase("warm-up"):
             self.workloads.prepare()
         self._run_workloads()
         if while_up is not None:
