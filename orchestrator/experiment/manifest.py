@@ -1,6 +1,7 @@
 """The run manifest: what ran, where, with which tools and link realizer."""
 from __future__ import annotations
 
+import functools
 import json
 import platform
 import subprocess
@@ -46,12 +47,19 @@ def git_commit() -> str:
     return _first_line(["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"])
 
 
+@functools.cache
+def tool_versions() -> dict[str, str]:
+    """Asked once a process: a run writes its manifest twice, and asking
+    the tools takes a third of a second."""
+    return {name: _first_line(argv) for name, argv in TOOL_VERSIONS.items()}
+
+
 def environment() -> dict:
     return {
         "kernel": platform.release(),
         "python": platform.python_version(),
         "git_commit": git_commit(),
-        "tools": {name: _first_line(argv) for name, argv in TOOL_VERSIONS.items()},
+        "tools": tool_versions(),
         # The run's own network namespace, or the machine's (apart.kept_apart).
         "network_namespace": apart.current,
     }

@@ -164,12 +164,10 @@ def chosen_plots(loaded: LoadedRun) -> list:
 
 def draw_plots(loaded: LoadedRun) -> list[DrawnPlot]:
     """Each plot over the scenarios whose model declares it."""
-    drawn = []
-    for plot in chosen_plots(loaded):
-        scenarios = {n: s for n, s in loaded.scenarios.items()
-                     if s.model in loaded.models and plot in loaded.models[s.model].plots}
-        drawn += draw_all(loaded.path, scenarios, [plot])
-    return drawn
+    return draw_all(loaded.path, [
+        (plot, {n: s for n, s in loaded.scenarios.items()
+                if s.model in loaded.models and plot in loaded.models[s.model].plots})
+        for plot in chosen_plots(loaded)])
 
 
 def plots_section(drawn: list[DrawnPlot], base: Path) -> str:

@@ -13,8 +13,11 @@ this module, or a model that declares plots, chooses no backend.
 """
 from __future__ import annotations
 
+import functools
 import math
+import os
 import textwrap
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -145,10 +148,46 @@ class DrawnPlot:
     per_scenario: dict[str, Path]
 
 
-def draw_all(run_dir: Path, scenarios: dict[str, ScenarioResult],
-             plots: list[Plot]) -> list[DrawnPlot]:
-    drawn = []
-    for plot in plots:
+class DrawingFailed(RuntimeError):
+    """A figure could not be drawn; what went wrong was printed by its process."""
+
+
+def save_all(figures: list[tuple[Callable[[], Figure], Path]],
+             processes: int | None = None) -> None:
+    """Draw and save each figure, in forked processes side by side, one per
+    core: matplotlib draws on one, and a run's report has a figure per plot
+    and scenario. The figures are closures, so nothing is pickled."""
+    processes = min(len(figures), processes or len(os.sched_getaffinity(0)))
+    children = []
+    for share in range(1, processes):
+        pid = os.fork()
+        if pid == 0:
+            status = 1
+            try:
+                for make, path in figures[share::processes]:
+                    save(make(), path)
+                status = 0
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                os._exit(status)
+        children.append(pid)
+    try:
+        for make, path in figures[0::processes]:
+            save(make(), path)
+    finally:
+        failed = [pid for pid in children
+                  if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0]
+    if failed:
+        raise DrawingFailed(f"{len(failed)} of {processes} drawing processes failed")
+
+
+def draw_all(run_dir: Path, plots: list[tuple[Plot, dict[str, ScenarioResult]]],
+             processes: int | None = None) -> list[DrawnPlot]:
+    """Each plot over its scenarios; the scenario plots' figures drawn side by
+    side (``save_all``)."""
+    drawn, figures = [], []
+    for plot, scenarios in plots:
         if isinstance(plot, ExperimentPlot):
             figure = Figure(figsize=plot.size, layout="constrained")
             ax = figure.subplots()
@@ -161,11 +200,12 @@ def draw_all(run_dir: Path, scenarios: dict[str, ScenarioResult],
         shown = [s for s in scenarios.values() if plot.shows(s)]
         if not shown:
             continue
-        own = {s.name: save(scenario_figure(plot, s), run_dir / s.name / f"{plot.name}.png")
-               for s in shown}
-        drawn.append(DrawnPlot(plot.name, plot.caption,
-                               save(side_by_side_figure(plot, shown),
-                                    run_dir / f"{plot.name}.png"), own))
+        own = {s.name: run_dir / s.name / f"{plot.name}.png" for s in shown}
+        figures += [(functools.partial(scenario_figure, plot, s), own[s.name]) for s in shown]
+        figures.append((functools.partial(side_by_side_figure, plot, shown),
+                        run_dir / f"{plot.name}.png"))
+        drawn.append(DrawnPlot(plot.name, plot.caption, run_dir / f"{plot.name}.png", own))
+    save_all(figures, processes)
     return drawn
 
 

@@ -2,12 +2,18 @@
 drawn as reference lines, one panel per scenario, legends beside the data."""
 import dataclasses
 
+import pytest
+from matplotlib.figure import Figure
+
 from orchestrator.experiment.models import MODELS
 from orchestrator.experiment.models.base import Check
 from orchestrator.experiment.plots import (
     UTILISATION,
+    DrawingFailed,
     ExperimentPlot,
     ScenarioPlot,
+    draw_all,
+    save_all,
     scenario_figure,
     side_by_side_figure,
 )
@@ -57,3 +63,27 @@ def test_every_models_plots_have_names_of_their_own():
         plots = model.plots
         assert all(isinstance(p, ScenarioPlot | ExperimentPlot) for p in plots), name
         assert len({p.name for p in plots}) == len(plots), name
+
+
+def test_a_runs_figures_are_drawn_side_by_side_each_as_its_own_file(tmp_path):
+    scenarios = {n: scenario(n) for n in "abc"}
+    for n in scenarios:
+        (tmp_path / n).mkdir()
+    drawn = draw_all(tmp_path, [(UTILISATION, scenarios)], processes=2)
+    [plot] = drawn
+    assert plot.figure == tmp_path / "utilisation.png"
+    assert sorted(plot.per_scenario) == list("abc")
+    for path in [plot.figure, *plot.per_scenario.values()]:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
+    assert sorted(p.name for p in tmp_path.rglob("*.partial.png")) == []
+
+
+def test_a_figure_that_fails_in_another_process_fails_the_drawing(tmp_path):
+    def broken() -> Figure:
+        raise ValueError("no data")
+
+    figures = [(Figure, tmp_path / "a.png"), (broken, tmp_path / "b.png"),
+               (Figure, tmp_path / "c.png")]
+    with pytest.raises(DrawingFailed, match="1 of 2"):
+        save_all(figures, processes=2)
+    assert (tmp_path / "a.png").exists() and (tmp_path / "c.png").exists()
