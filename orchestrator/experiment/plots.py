@@ -157,6 +157,8 @@ def save_all(figures: list[tuple[Callable[[], Figure], Path]],
     """Draw and save each figure, in forked processes side by side, one per
     core: matplotlib draws on one, and a run's report has a figure per plot
     and scenario. The figures are closures, so nothing is pickled."""
+    if not figures:
+        return
     processes = min(len(figures), processes or len(os.sched_getaffinity(0)))
     children = []
     for share in range(1, processes):

@@ -1,6 +1,7 @@
 """Plots as models declare them: the checks' predictions and slide values
 drawn as reference lines, one panel per scenario, legends beside the data."""
 import dataclasses
+from pathlib import Path
 
 import pytest
 from matplotlib.figure import Figure
@@ -87,3 +88,9 @@ def test_a_figure_that_fails_in_another_process_fails_the_drawing(tmp_path):
     with pytest.raises(DrawingFailed, match="1 of 2"):
         save_all(figures, processes=2)
     assert (tmp_path / "a.png").exists() and (tmp_path / "c.png").exists()
+
+
+def test_a_run_with_no_scenario_figures_draws_none():
+    """An experiment whose plots are all over its scenarios together (p2p-vs-cs)."""
+    assert draw_all(Path("/nonexistent"), [(UTILISATION, {})]) == []
+    save_all([])
