@@ -104,13 +104,16 @@ def linktest(bw, delay, jitter, loss, max_queue, up_bw, down_bw, up_delay, down_
               help="a Python file adding ROLES and MODELS, as Mininet's --custom (repeatable)")
 @click.option("--recalibrate", is_flag=True,
               help="measure the links anew, not from this boot's earlier calibration")
-def run(spec, scenarios, duration, strict, out, hold, without_dns, custom, recalibrate):
+@click.option("--no-overlap", "one_at_a_time", is_flag=True,
+              help="prepare no scenario while another measures: one after another, whole")
+def run(spec, scenarios, duration, strict, out, hold, without_dns, custom, recalibrate,
+        one_at_a_time):
     """Run an experiment (a spec, or a folder with experiment.yaml and its own
     roles and models) and print measured beside predicted. A folder of specs
     runs them all, one after another: the whole chapter."""
     from orchestrator.experiment import spec as spec_module
     from orchestrator.experiment.chapter import is_chapter
-    from orchestrator.experiment.runner import kept_apart_for, run_experiment
+    from orchestrator.experiment.runner import run_experiment
 
     def load(path, only=None):
         return spec_module.load(path, duration_s=duration, only=only,
@@ -120,11 +123,12 @@ def run(spec, scenarios, duration, strict, out, hold, without_dns, custom, recal
         if scenarios or hold:
             raise click.UsageError("--scenario and --hold name one experiment's scenarios: "
                                    "give a spec, not a folder of them")
-        run_whole_chapter(spec, load, out, strict, recalibrate)
+        run_whole_chapter(spec, load, out, strict, recalibrate, not one_at_a_time)
         return
     experiment = load(spec, list(scenarios) or None)
-    with kept_apart_for(experiment):
-        run_dir, results = run_experiment(experiment, out, hold=hold, recalibrate=recalibrate)
+    # Each scenario takes a namespace of its own, or the machine's, in its own process.
+    run_dir, results = run_experiment(experiment, out, hold=hold, recalibrate=recalibrate,
+                                      overlap=not one_at_a_time)
     failed = [f"{n}.{c.name}" for n, r in results.items() for c in r.checks if c.ok is False]
     click.echo(f"results: {run_dir}")
     if failed:
@@ -133,21 +137,22 @@ def run(spec, scenarios, duration, strict, out, hold, without_dns, custom, recal
             sys.exit(1)
 
 
-def run_whole_chapter(folder: Path, load, out: Path, strict: bool, recalibrate: bool) -> None:
+def run_whole_chapter(folder: Path, load, out: Path, strict: bool, recalibrate: bool,
+                      overlap: bool) -> None:
     from orchestrator.experiment.chapter import chapter_specs, load_all, run_chapter
     from orchestrator.experiment.runfolder import RunFolder
-    from orchestrator.experiment.runner import Console, kept_apart_for, run_experiment
+    from orchestrator.experiment.runner import Console, run_experiment
 
     experiments = load_all(chapter_specs(folder), load)  # every spec checked first
     console = Console(width=None if sys.stdout.isatty() else 120)
 
     def run_one(experiment, into, announce):
         run_dir, results = run_experiment(experiment, into, console=console,
-                                          recalibrate=recalibrate, announce=announce)
+                                          recalibrate=recalibrate, announce=announce,
+                                          overlap=overlap)
         return run_dir, results, RunFolder(run_dir).manifest["phases_s"]
 
-    with kept_apart_for(*experiments):
-        chapter = run_chapter(experiments, out, run_one, console)
+    chapter = run_chapter(experiments, out, run_one, console)
     click.echo(f"results: {chapter.folder} (index.html lists every run)")
     if chapter.failed:
         click.echo(f"checks not ok: {', '.join(chapter.failed)}")
@@ -182,7 +187,7 @@ def compare_realizers(spec, scenarios, duration, realizers, out, strict):
     """Run one spec under each link realizer and show the results side by side."""
     from orchestrator.experiment import spec as spec_module
     from orchestrator.experiment.compare import compare
-    from orchestrator.experiment.runner import Console, kept_apart_for
+    from orchestrator.experiment.runner import Console
 
     def load():
         return spec_module.load(spec, duration_s=duration, only=list(scenarios) or None)
@@ -195,8 +200,7 @@ def compare_realizers(spec, scenarios, duration, realizers, out, strict):
             raise click.BadParameter(f"{realizer!r} is not one of {', '.join(known)}",
                                      param_hint="--realizers")
     run_dir = new_run_dir(out, f"compare-{Path(spec).stem}")
-    with kept_apart_for(experiment):
-        ok = compare(load, chosen, run_dir, Console(width=None if sys.stdout.isatty() else 120))
+    ok = compare(load, chosen, run_dir, Console(width=None if sys.stdout.isatty() else 120))
     click.echo(f"results: {run_dir}")
     if strict and not ok:
         sys.exit(1)

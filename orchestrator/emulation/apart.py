@@ -8,7 +8,8 @@ thread's): a new network namespace with its loopback up, and a mount
 namespace whose /sys shows that network's interfaces. Its hosts are made
 from there as always. A run that needs the machine's namespace (Open
 vSwitch, whose daemon lives there; an OpenFlow controller its switches
-reach; workers reached over the machine's network) takes the machine lock
+reach; workers reached over the machine's network; container hosts, whose
+engine lives there) takes the machine lock
 instead, and such runs follow one another.
 """
 from __future__ import annotations
@@ -44,7 +45,8 @@ class ApartError(AppLabError):
     """A run could not get a namespace of its own."""
 
 
-def needs_machine_namespace(switch: str, controlled: bool, machines: bool) -> str | None:
+def needs_machine_namespace(switch: str, controlled: bool, machines: bool,
+                            containers: bool = False) -> str | None:
     """Why a run must use the machine's network namespace, or None."""
     if switch != "lxbr":
         return "Open vSwitch's daemon serves the machine's namespace"
@@ -52,6 +54,8 @@ def needs_machine_namespace(switch: str, controlled: bool, machines: bool) -> st
         return "its switches reach the OpenFlow controller there"
     if machines:
         return "its workers are reached over the machine's network"
+    if containers:
+        return "the Docker engine it starts, and its image builds, work there"
     return None
 
 
@@ -100,16 +104,17 @@ def enter_own_namespace() -> None:
 def machine_lock(reason: str, say=print):
     """The machine's namespace for this run alone; another such run waits."""
     return state.flocked(MACHINE_LOCK, on_wait=lambda: say(
-        f"waiting for another run in the machine's namespace ({reason})"))
+        f"  waiting for the machine's namespace, which another run or scenario holds "
+        f"({reason})"))
 
 
 @contextlib.contextmanager
 def kept_apart(switch: str = "lxbr", controlled: bool = False, machines: bool = False,
-               say=print) -> Iterator[str]:
+               containers: bool = False, say=print) -> Iterator[str]:
     """For a run's length: its own namespace where it can have one, the
     machine's (locked) where it cannot. Yields which: OWN or MACHINE."""
     global current
-    reason = needs_machine_namespace(switch, controlled, machines)
+    reason = needs_machine_namespace(switch, controlled, machines, containers)
     if reason is None and not process_may_move:
         reason = "it runs inside another program (a test runner), which stays where it is"
     if reason is None:

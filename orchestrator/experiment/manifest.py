@@ -54,14 +54,15 @@ def tool_versions() -> dict[str, str]:
     return {name: _first_line(argv) for name, argv in TOOL_VERSIONS.items()}
 
 
-def environment() -> dict:
+def environment(namespace: str | None = None) -> dict:
     return {
         "kernel": platform.release(),
         "python": platform.python_version(),
         "git_commit": git_commit(),
         "tools": tool_versions(),
-        # The run's own network namespace, or the machine's (apart.kept_apart).
-        "network_namespace": apart.current,
+        # The run's own network namespace, or the machine's (apart.kept_apart);
+        # a run's scenarios say where each ran.
+        "network_namespace": namespace or apart.current,
     }
 
 
@@ -74,8 +75,8 @@ def new_run_dir(base: Path, name: str) -> Path:
     return Path(base) / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S-%f')}"
 
 
-def write_manifest(run_dir: Path, **fields) -> Path:
+def write_manifest(run_dir: Path, namespace: str | None = None, **fields) -> Path:
     path = Path(run_dir) / "manifest.json"
-    path.write_text(json.dumps({**fields, "environment": environment()}, indent=2,
+    path.write_text(json.dumps({**fields, "environment": environment(namespace)}, indent=2,
                                default=str) + "\n")
     return path

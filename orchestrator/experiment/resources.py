@@ -46,11 +46,21 @@ def memory_used_bytes() -> int:
 
 
 def other_runs() -> int:
-    """applab's other live runs on this machine: they share its cores."""
+    """applab's other live runs on this machine: they share its cores. The
+    scenarios of the same run, prepared beside this one at a lower priority
+    (experiment/pipeline.py), are its siblings, not other runs."""
     from orchestrator.emulation import state
 
     return sum(1 for run in state.all_states()
-               if run.owner_alive and run.info["owner"] != os.getpid())
+               if run.owner_alive and run.info["owner"] != os.getpid()
+               and not _sibling(run.info["owner"]))
+
+
+def _sibling(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).ppid() == os.getppid()
+    except psutil.Error:
+        return False
 
 
 def cores_busy_percent() -> float:

@@ -99,6 +99,7 @@ class RunResult:
     datapath: str | None = None  # Open vSwitch's (kernel, user); None: Linux bridges
     # monitors on switches, measured again by the OpenFlow controller's port counters
     port_stats: dict[str, LinkSeries] = field(default_factory=dict)
+    network_namespace: str = ""  # own or machine (emulation/apart.py)
 
     def rows(self, workload: str | None = None) -> list[dict]:
         """The rows of one workload, or of all in turn."""

@@ -6,13 +6,13 @@ import json
 import os
 import platform
 import sys
+import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from orchestrator.emulation import priority
 from orchestrator.emulation.apart import kept_apart
 from orchestrator.emulation.cluster.placement import COORDINATOR, crossing_links, place
 from orchestrator.emulation.links.realizers import choose_realizer
@@ -26,6 +26,7 @@ from orchestrator.experiment.manifest import (
     write_manifest,
 )
 from orchestrator.experiment.page import TOPOLOGY, write_index, write_report
+from orchestrator.experiment.pipeline import Job, Pipeline
 from orchestrator.experiment.report import (
     detail_lines,
     evaluate_scenario,
@@ -33,7 +34,7 @@ from orchestrator.experiment.report import (
     table,
     write_scenario,
 )
-from orchestrator.experiment.result import ScenarioResult
+from orchestrator.experiment.result import RunResult, ScenarioResult
 from orchestrator.experiment.scenario import PhaseClock, ScenarioRun, write_json
 from orchestrator.experiment.spec import Experiment, machine_of
 from topologies.params import parse_link
@@ -111,63 +112,81 @@ def tunnelled_machines(spec) -> dict:
             if name != COORDINATOR}
 
 
-def _progress(console: Console):
-    """A progress bar for a scenario's workloads: yields show(elapsed_s, status)."""
-    @contextmanager
-    def bar(spec):
-        columns = [TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                   TextColumn("{task.fields[status]}")]
-        with Progress(*columns, console=console, transient=True) as progress:
-            task = progress.add_task(f"scenario {spec.scenario}: workload",
-                                     total=spec.duration_s, status="")
-
-            def show(elapsed: float, status: str) -> None:
-                progress.update(task, completed=min(elapsed, spec.duration_s), status=status)
-            yield show
-    return bar
-
-
 def kept_apart_for(*experiments: Experiment):
     """The run's own network namespace, or the machine's where a scenario
     of one of them needs it (apart.kept_apart)."""
     scenarios = [s for experiment in experiments for s in experiment.scenarios.values()]
     return kept_apart(switch=next((s.switch for s in scenarios if s.switch != "lxbr"), "lxbr"),
                       controlled=any(s.controller for s in scenarios),
-                      machines=any(s.machines for s in scenarios))
+                      machines=any(s.machines for s in scenarios),
+                      containers=any(s.containers for s in scenarios))
+
+
+def calibrate_apart(experiment: Experiment, run_dir: Path, console: Console,
+                    recalibrate: bool) -> dict:
+    """``calibrate`` in a process and namespace of its own, as the first
+    scenario will run."""
+    found = {}
+    first = next(iter(experiment.scenarios.values()))
+    job = Job("calibration", first,
+              lambda own_console, turn, where: calibrate(experiment, run_dir, own_console,
+                                                         recalibrate))
+    Pipeline(console).run([job], lambda name, calibration: found.update(calibration))
+    return found
+
+
+def scenario_job(spec, scenario_dir: Path, hold: bool) -> Job:
+    """One scenario, run in a worker: its result, and the namespace it ran in."""
+    def body(console: Console, turn, where: str) -> RunResult:
+        run = ScenarioRun(spec, scenario_dir, console, progress=turn.progress, turn=turn)
+        result = run.execute(hold=hold)
+        result.network_namespace = where
+        return result
+    return Job(spec.scenario, spec, body, title=f"scenario {spec.scenario}: {spec.scenario_title}",
+               duration_s=spec.duration_s, holds=hold)
 
 
 def run_experiment(experiment: Experiment, out: Path, hold: bool = False,
                    console: Console | None = None, recalibrate: bool = False,
-                   announce: Callable[[str], None] | None = None,
+                   announce: Callable[[str], None] | None = None, overlap: bool = True,
                    ) -> tuple[Path, dict[str, ScenarioResult]]:
-    """Every scenario in turn (``announce(name)`` before each), then the
-    report; returns the run's folder and each scenario's result."""
+    """Every scenario, each in a process of its own, the next prepared while
+    one measures unless not ``overlap`` (pipeline.py; ``announce(name)``
+    before each one's lines), then the report; returns the run's folder and
+    each scenario's result."""
     # Results are often piped to a file or CI log: give the table room there.
     console = console or Console(width=None if sys.stdout.isatty() else 120)
     run_dir = new_run_dir(Path(out).resolve(), experiment.name)
     run_dir.mkdir(parents=True)
-    started = now_iso()
+    started, began = now_iso(), time.monotonic()
     clock = PhaseClock()
     console.rule(f"{experiment.name}: {experiment.title}")
     with clock.phase("calibration"):
-        calibration = calibrate(experiment, run_dir, console, recalibrate)
-    results: dict[str, ScenarioResult] = {}
+        calibration = calibrate_apart(experiment, run_dir, console, recalibrate)
+    found: dict[str, ScenarioResult] = {}
     names = list(experiment.scenarios)
-    for name in names:
+
+    def report_scenario(name: str, run: RunResult) -> None:
+        for phase, spent in run.phases.items():
+            clock.add(phase, spent)
         spec = experiment.scenarios[name]
-        if announce:
-            announce(name)
-        console.rule(f"scenario {name}: {spec.scenario_title}")
-        scenario = ScenarioRun(spec, run_dir / name, console, progress=_progress(console),
-                               phases=clock)
-        run = scenario.execute(hold=hold and name == names[-1])
         with clock.phase("report"):
-            results[name] = evaluate_scenario(spec, run)
-            write_scenario(run_dir / name, spec, results[name])
+            found[name] = evaluate_scenario(spec, run)
+            write_scenario(run_dir / name, spec, found[name])
             try:
                 draw_scenario(spec, run_dir / name / TOPOLOGY, note=f"realizer {run.realizer}")
             except DrawingError as exc:
                 console.print(f"  no topology drawing: {exc}")
+
+    jobs = [scenario_job(experiment.scenarios[name], run_dir / name,
+                         hold=hold and name == names[-1]) for name in names]
+    # The parent's own work (each scenario's report) yields to the one measuring.
+    priority.lower_this_thread()
+    try:
+        Pipeline(console, overlap=overlap, announce=announce).run(jobs, report_scenario)
+    finally:
+        priority.raise_this_thread()
+    results = {name: found[name] for name in names}
     first = experiment.scenarios[names[0]]
     with clock.phase("report"):
         write_json(run_dir / "summary.json", {
@@ -184,14 +203,19 @@ def run_experiment(experiment: Experiment, out: Path, hold: bool = False,
                     calibration=calibration, seed=first.seed, started=started,
                     pcaps={n: r.run.pcaps for n, r in results.items() if r.run.pcaps})
     per_scenario = {n: r.run.phases for n, r in results.items()}
+    namespaces = {n: r.run.network_namespace for n, r in results.items()}
+    namespace = next(iter(namespaces.values())) if len(set(namespaces.values())) == 1 \
+        else ", ".join(f"{n}: {where}" for n, where in namespaces.items())
     # The page is made from the manifest; the manifest is then written again
     # with the time the page took.
-    write_manifest(run_dir, **manifest, finished=now_iso(),
-                   phases_s=phase_summary(clock.seconds, per_scenario))
+    write_manifest(run_dir, **manifest, finished=now_iso(), namespace=namespace,
+                   phases_s=phase_summary(clock.seconds, per_scenario,
+                                          time.monotonic() - began))
     with clock.phase("report"):
         report = write_report(run_dir)
-    phases = phase_summary(clock.seconds, per_scenario)
-    write_manifest(run_dir, **manifest, finished=now_iso(), phases_s=phases)
+    phases = phase_summary(clock.seconds, per_scenario, time.monotonic() - began)
+    write_manifest(run_dir, **manifest, finished=now_iso(), namespace=namespace,
+                   phases_s=phases)
     write_index(run_dir.parent)
     console.print(table(results))
     for line in detail_lines(results, experiment.catalogue.models):
@@ -200,7 +224,9 @@ def run_experiment(experiment: Experiment, out: Path, hold: bool = False,
                   f"{phases['all']['workload']:.0f} s; the rest "
                   f"{100 * phases['overhead_fraction']:.0f} %: "
                   + ", ".join(f"{k} {v:.1f} s" for k, v in phases["all"].items()
-                              if k != "workload"))
+                              if k != "workload")
+                  + f" ({phases['overlapped_s']:.1f} s of them beside another "
+                  "scenario's measurement)")
     console.print(f"report: {report}")
     return run_dir, results
 
@@ -215,10 +241,12 @@ def roles_packages(experiment: Experiment) -> list[str]:
                               for p in cls.declared(field)))
 
 
-def phase_summary(seconds: dict[str, float], per_scenario: dict[str, dict]) -> dict:
-    """Wall time per phase over the whole run and per scenario, and the share
-    of it that is not workload (calibration, bring-up, services, warm-up,
-    launch, drain, collect, teardown, report)."""
-    total = sum(seconds.values())
-    return {"all": dict(seconds), "scenarios": per_scenario, "total": total,
-            "overhead_fraction": 1 - seconds.get("workload", 0.0) / total if total else 0.0}
+def phase_summary(seconds: dict[str, float], per_scenario: dict[str, dict],
+                  wall_s: float) -> dict:
+    """Time per phase over the whole run and per scenario, the run's wall
+    time, how much of the phases ran beside another scenario's (overlapped),
+    and the share of the wall time that is not workload (calibration,
+    bring-up, services, warm-up, launch, drain, collect, teardown, report)."""
+    return {"all": dict(seconds), "scenarios": per_scenario, "total": wall_s,
+            "overlapped_s": max(0.0, sum(seconds.values()) - wall_s),
+            "overhead_fraction": 1 - seconds.get("workload", 0.0) / wall_s if wall_s else 0.0}

@@ -32,6 +32,18 @@ def no_progress(spec):
     yield lambda elapsed, status: None
 
 
+class Turn:
+    """When a scenario may measure. Alone, at once; where scenarios overlap
+    (pipeline.py), one measures at a time: ``begin`` waits for its turn once
+    it is prepared, ``end`` passes the turn on once it has drained."""
+
+    def begin(self, run: ScenarioRun) -> None:
+        """Called with the network up, services started, warm-up done."""
+
+    def end(self) -> None:
+        """Called once the workloads have ended and drained."""
+
+
 class PhaseClock:
     """Wall time per named phase, summed over repeats."""
 
@@ -86,6 +98,7 @@ class ScenarioRun:
     meter: ResourceMeter = field(default_factory=ResourceMeter)
     # What its sandboxed programs may not see (other students' submissions).
     hidden: tuple[Path, ...] = ()
+    turn: Turn = field(default_factory=Turn)
 
     def execute(self, hold: bool = False,
                 while_up: Callable[[ScenarioRun], None] | None = None) -> RunResult:
@@ -145,6 +158,7 @@ class ScenarioRun:
         # a cache filled), timed apart: its length is the emulated links'.
         with self.phases.phase("warm-up"):
             self.workloads.prepare()
+        self.turn.begin(self)    # not a phase: it waits while another scenario measures
         self._run_workloads()
         if while_up is not None:
             while_up(self)      # captures still running: they see its traffic too
@@ -186,6 +200,7 @@ class ScenarioRun:
         self.phases.add("drain", max(0.0, elapsed - self.spec.duration_s))
         self.timeline.stop()
         self.workloads.finish()
+        self.turn.end()
         if self.timeline.failures:
             failed = self.timeline.failures[0]
             raise ServiceFailed(f"event at {failed.at_s:g}s ({failed.kind} {failed.target}) "

@@ -52,7 +52,17 @@ def test_phases_add_up_and_overhead_is_what_is_not_workload():
     clock.add("drain", 3.0)
     with clock.phase("bring-up"):
         now[0] += 1.0
-    summary = runner.phase_summary(clock.seconds, {})
+    summary = runner.phase_summary(clock.seconds, {}, wall_s=86.0)
     assert summary["all"] == {"bring-up": 3.0, "workload": 80.0, "drain": 3.0}
     assert summary["total"] == 86.0
+    assert summary["overlapped_s"] == 0.0
     assert summary["overhead_fraction"] == pytest.approx(6 / 86)
+
+
+def test_phases_that_ran_beside_another_scenario_are_counted_as_overlapped():
+    # Two scenarios of 80 s; the second's 5 s of preparation ran in the
+    # first's window, so the wall time is 5 s less than the phases' sum.
+    seconds = {"bring-up": 4.0, "warm-up": 6.0, "workload": 160.0, "teardown": 2.0}
+    summary = runner.phase_summary(seconds, {}, wall_s=167.0)
+    assert summary["overlapped_s"] == pytest.approx(5.0)
+    assert summary["overhead_fraction"] == pytest.approx(7 / 167)

@@ -1,0 +1,105 @@
+"""Scenarios in worker processes, measured one at a time, the next prepared
+while one measures (experiment/pipeline.py). The jobs here are small
+functions that keep a log of when they prepared and measured; each worker
+takes a network namespace of its own, as a scenario does."""
+import io
+import json
+import os
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from rich.console import Console
+
+from orchestrator.emulation import priority
+from orchestrator.experiment.pipeline import Job, Pipeline, ScenarioProcessError
+
+# Long enough that the next job's preparation falls inside it.
+MEASURE_S = 1.5
+PREPARE_S = 0.3
+NEEDS = SimpleNamespace(switch="lxbr", controller=None, machines={}, containers={})
+
+
+def fake_run(name: str):
+    """What Turn.begin reads of a ScenarioRun: its spec's name and its hosts."""
+    return SimpleNamespace(spec=SimpleNamespace(scenario=name), net=SimpleNamespace(hosts=[]))
+
+
+def timed_job(name: str, log: Path, fails: BaseException | None = None) -> Job:
+    def body(console, turn, where):
+        entry = {"name": name, "where": where, "started": time.monotonic(),
+                 "nice_preparing": os.getpriority(os.PRIO_PROCESS, 0)}
+        console.print(f"{name} prepared")
+        time.sleep(PREPARE_S)
+        turn.begin(fake_run(name))
+        entry["nice_measuring"] = os.getpriority(os.PRIO_PROCESS, 0)
+        entry["measuring"] = time.monotonic()
+        if fails is not None:
+            raise fails
+        time.sleep(MEASURE_S)
+        entry["drained"] = time.monotonic()
+        turn.end()
+        with open(log, "a") as handle:
+            handle.write(json.dumps(entry) + "\n")
+        console.print(f"{name} torn down")
+        return name.upper()
+    return Job(name, NEEDS, body, title=f"job {name}", duration_s=MEASURE_S)
+
+
+def entries(log: Path) -> dict:
+    return {e["name"]: e for e in map(json.loads, log.read_text().splitlines())}
+
+
+def run(jobs, overlap=True):
+    out = io.StringIO()
+    results = {}
+    Pipeline(Console(file=out, width=100), overlap=overlap).run(
+        jobs, lambda name, value: results.__setitem__(name, value))
+    return results, out.getvalue()
+
+
+def test_the_next_job_prepares_while_one_measures_and_they_measure_one_at_a_time(
+        tmp_path, clean_machine):
+    log = tmp_path / "log"
+    results, printed = run([timed_job(n, log) for n in ("a", "b", "c")])
+    assert results == {"a": "A", "b": "B", "c": "C"}
+    found = entries(log)
+    for before, after in (("a", "b"), ("b", "c")):
+        # Prepared inside the one before's window, measured after it drained.
+        assert found[after]["started"] < found[before]["drained"]
+        assert found[after]["measuring"] >= found[before]["drained"]
+    for entry in found.values():
+        assert entry["where"] == "own"
+        assert entry["nice_preparing"] == priority.PREPARING_NICE
+        assert entry["nice_measuring"] == priority.MEASURING_NICE
+    # Each job's lines come out whole and in the jobs' order.
+    lines = [line for line in printed.splitlines() if "prepared" in line or "torn" in line]
+    assert lines == ["a prepared", "a torn down", "b prepared", "b torn down",
+                     "c prepared", "c torn down"]
+
+
+def test_without_overlap_a_job_starts_once_the_one_before_has_ended(tmp_path, clean_machine):
+    log = tmp_path / "log"
+    run([timed_job(n, log) for n in ("a", "b")], overlap=False)
+    found = entries(log)
+    assert found["b"]["started"] > found["a"]["drained"]
+
+
+def test_a_failing_job_fails_the_run_and_the_prepared_one_never_measures(
+        tmp_path, clean_machine):
+    log = tmp_path / "log"
+    with pytest.raises(ValueError, match="the link would not come up"):
+        run([timed_job("a", log, fails=ValueError("the link would not come up")),
+             timed_job("b", log)])
+    assert not log.exists() or "b" not in entries(log)
+
+
+class Unpicklable(Exception):
+    def __init__(self, where, what):
+        super().__init__(f"{where}: {what}")
+
+
+def test_an_error_that_cannot_cross_processes_arrives_as_its_words(tmp_path, clean_machine):
+    with pytest.raises(ScenarioProcessError, match="Unpicklable: origin: would not start"):
+        run([timed_job("a", tmp_path / "log", fails=Unpicklable("origin", "would not start"))])
