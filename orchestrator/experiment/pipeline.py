@@ -16,7 +16,7 @@ import pickle
 import signal
 import time
 from collections.abc import Callable
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 
@@ -58,11 +58,16 @@ class Job:
     title: str = ""               # the rule its lines begin with
     duration_s: float = 0.0       # how long it measures once its turn comes
     holds: bool = False           # it keeps its network up until Ctrl-C
+    # What it readies in the machine's namespace before it leaves it, held
+    # open by the stack until it ends: its container hosts' engine and images.
+    in_machine_namespace: Callable[[ExitStack, Console], None] | None = None
 
 
-def namespace_needs(spec: ResolvedSpec) -> dict:
+def namespace_needs(job: Job) -> dict:
+    spec = job.needs
     return {"switch": spec.switch, "controlled": bool(spec.controller),
-            "machines": bool(spec.machines), "containers": bool(spec.containers)}
+            "machines": bool(spec.machines),
+            "containers": bool(spec.containers) and job.in_machine_namespace is None}
 
 
 def portable(exc: BaseException) -> BaseException:
@@ -134,7 +139,11 @@ def _worker_main(conn: Connection, job: Job, console_options: dict) -> None:
     if job.title:
         console.rule(job.title)
     try:
-        with apart.kept_apart(**namespace_needs(job.needs), say=console.print) as where:
+        with ExitStack() as stack:
+            if job.in_machine_namespace is not None:
+                job.in_machine_namespace(stack, console)
+            where = stack.enter_context(
+                apart.kept_apart(**namespace_needs(job), say=console.print))
             value = job.body(console, ParentTurn(conn, where), where)
         tell(conn, ("done", value))
     except BaseException as exc:       # KeyboardInterrupt too: the parent waits for it

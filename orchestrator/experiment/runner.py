@@ -35,7 +35,12 @@ from orchestrator.experiment.report import (
     write_scenario,
 )
 from orchestrator.experiment.result import RunResult, ScenarioResult
-from orchestrator.experiment.scenario import PhaseClock, ScenarioRun, write_json
+from orchestrator.experiment.scenario import (
+    PhaseClock,
+    ScenarioRun,
+    ready_containers,
+    write_json,
+)
 from orchestrator.experiment.spec import Experiment, machine_of
 from topologies.params import parse_link
 
@@ -142,8 +147,11 @@ def scenario_job(spec, scenario_dir: Path, hold: bool) -> Job:
         result = run.execute(hold=hold)
         result.network_namespace = where
         return result
+    def containers(stack, console: Console) -> None:
+        ready_containers(spec, stack, say=console.print)
     return Job(spec.scenario, spec, body, title=f"scenario {spec.scenario}: {spec.scenario_title}",
-               duration_s=spec.duration_s, holds=hold)
+               duration_s=spec.duration_s, holds=hold,
+               in_machine_namespace=containers if spec.containers else None)
 
 
 def run_experiment(experiment: Experiment, out: Path, hold: bool = False,

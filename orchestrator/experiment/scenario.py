@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator.emulation import hold as hold_state
 from orchestrator.emulation.cluster.placement import place
+from orchestrator.emulation.containers.backend import ContainerHosts
 from orchestrator.emulation.containers.hosts import ContainerSpec
 from orchestrator.emulation.network import Network
 from orchestrator.experiment.contexts import Contexts
@@ -63,12 +64,23 @@ class PhaseClock:
         self.seconds[name] = self.seconds.get(name, 0.0) + seconds
 
 
+def container_specs(spec: ResolvedSpec) -> dict[str, ContainerSpec]:
+    return {host: ContainerSpec(c.image, c.cpus, c.memory,
+                                tuple(c.cmd) if c.cmd is not None else None)
+            for host, c in spec.containers.items()}
+
+
+def ready_containers(spec: ResolvedSpec, stack: ExitStack, say) -> None:
+    """The Docker engine the scenario's container hosts run on, held open
+    by ``stack``, and their images built: from the machine's namespace,
+    where the engine lives and the image builds reach the Debian mirror."""
+    ContainerHosts(container_specs(spec), say=say).start(stack)
+
+
 def network_for(spec: ResolvedSpec, run_dir: Path, say) -> Network:
     """The emulation a scenario asks for: its topology, realizer, switches,
     container hosts, controller and machines."""
-    containers = {host: ContainerSpec(c.image, c.cpus, c.memory,
-                                      tuple(c.cmd) if c.cmd is not None else None)
-                  for host, c in spec.containers.items()}
+    containers = container_specs(spec)
     topo = spec.topology.build()
     machines = {name: machine_of(name, m) for name, m in spec.machines.items()}
     placement = place(topo, spec.placement, list(machines), spec.placer) if machines else {}
