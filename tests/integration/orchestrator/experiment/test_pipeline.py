@@ -5,6 +5,8 @@ takes a network namespace of its own, as a scenario does."""
 import io
 import json
 import os
+import signal
+import subprocess
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -26,14 +28,27 @@ def fake_run(name: str):
     return SimpleNamespace(spec=SimpleNamespace(scenario=name), net=SimpleNamespace(hosts=[]))
 
 
+def daemon() -> int:
+    """A process started as a daemon is: it leaves the starter's tree."""
+    out = subprocess.run(["sh", "-c", "sleep 60 >/dev/null 2>&1 & echo $!"],
+                         capture_output=True, text=True, check=True).stdout
+    return int(out)
+
+
 def timed_job(name: str, log: Path, fails: BaseException | None = None) -> Job:
     def body(console, turn, where):
         entry = {"name": name, "where": where, "started": time.monotonic(),
                  "nice_preparing": os.getpriority(os.PRIO_PROCESS, 0)}
         console.print(f"{name} prepared")
-        time.sleep(PREPARE_S)
-        turn.begin(fake_run(name))
-        entry["nice_measuring"] = os.getpriority(os.PRIO_PROCESS, 0)
+        left = daemon()
+        try:
+            entry["daemon_preparing"] = os.getpriority(os.PRIO_PROCESS, left)
+            time.sleep(PREPARE_S)
+            turn.begin(fake_run(name))
+            entry["nice_measuring"] = os.getpriority(os.PRIO_PROCESS, 0)
+            entry["daemon_measuring"] = os.getpriority(os.PRIO_PROCESS, left)
+        finally:
+            os.kill(left, signal.SIGKILL)
         entry["measuring"] = time.monotonic()
         if fails is not None:
             raise fails
@@ -71,8 +86,8 @@ def test_the_next_job_prepares_while_one_measures_and_they_measure_one_at_a_time
         assert found[after]["measuring"] >= found[before]["drained"]
     for entry in found.values():
         assert entry["where"] == "own"
-        assert entry["nice_preparing"] == priority.PREPARING_NICE
-        assert entry["nice_measuring"] == priority.MEASURING_NICE
+        assert entry["nice_preparing"] == entry["daemon_preparing"] == priority.PREPARING_NICE
+        assert entry["nice_measuring"] == entry["daemon_measuring"] == priority.MEASURING_NICE
     # Each job's lines come out whole and in the jobs' order.
     lines = [line for line in printed.splitlines() if "prepared" in line or "torn" in line]
     assert lines == ["a prepared", "a torn down", "b prepared", "b torn down",
