@@ -134,6 +134,9 @@ def _worker_main(conn: Connection, job: Job, console_options: dict) -> None:
     """The worker process: its namespace, then the job; its result or its
     error goes to the parent."""
     apart.process_may_move = True       # this process is the scenario's own
+    # A Ctrl-C at the terminal reaches the parent alone, which passes it on
+    # to each worker once (a second could cut into its teardown).
+    os.setpgid(0, 0)
     priority.lower_this_thread()
     console = Console(file=_ToParent(conn), **console_options)
     if job.title:
@@ -181,6 +184,11 @@ class Worker:
         with suppress(OSError):     # it has ended already: its EOF is read next
             self.conn.send(message)
 
+    def interrupt(self, *_) -> None:
+        """As Ctrl-C would: it tears down (or ends its hold) and reports."""
+        with suppress(ProcessLookupError):
+            os.kill(self.process.pid, signal.SIGINT)
+
 
 class Pipeline:
     """Runs jobs in their order, each in a worker process; ``on_result(name,
@@ -227,9 +235,6 @@ class Pipeline:
 
     def _start(self, worker: Worker) -> None:
         worker.start(self.console_options)
-        if worker.job.holds:
-            # Its Ctrl-C ends its hold, then it reports: the parent waits for it.
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
         self.next_start_at = None
 
     def _following(self, worker: Worker) -> Worker | None:
@@ -244,6 +249,8 @@ class Pipeline:
             max(0.0, self.next_start_at - time.monotonic())
         for conn in wait([w.conn for w in self.workers if w.live], timeout):
             worker = next(w for w in self.workers if w.conn is conn)
+            if worker.finished:
+                continue            # ended while an earlier message was handled
             try:
                 message = conn.recv()
             except (EOFError, OSError):
@@ -251,8 +258,7 @@ class Pipeline:
                 continue
             self._handle(worker, message)
         if self.next_start_at is not None and time.monotonic() >= self.next_start_at:
-            following = next(w for w in self.workers if w.process is None)
-            self._start(following)
+            self._start(next(w for w in self.workers if w.process is None))
         self._pass_turn()
 
     def _pass_turn(self) -> None:
@@ -293,6 +299,9 @@ class Pipeline:
 
     def _drained(self, worker: Worker) -> None:
         worker.drained = True
+        if worker.job.holds and not worker.finished:
+            # Ctrl-C now ends its hold; it then reports, and the run goes on.
+            signal.signal(signal.SIGINT, worker.interrupt)
         if self.bar_task is not None:
             self.bar.remove_task(self.bar_task)
             self.bar.refresh()
@@ -329,13 +338,15 @@ class Pipeline:
         """After a failure: the prepared ones are told not to measure, the
         measuring one is interrupted; each tears down and reports. Those
         not started never will be."""
+        self.next_start_at = None
+        interrupted = isinstance(self.failure, KeyboardInterrupt)
         for worker in self.workers:
             if worker.process is None:
                 worker.finished = True
             if not worker.live:
                 continue
-            if worker.measuring and not worker.drained:
-                os.kill(worker.process.pid, signal.SIGINT)
+            if interrupted or (worker.measuring and not worker.drained):
+                worker.interrupt()
             else:
                 worker.send(ABORT)
         while any(w.live for w in self.workers):
