@@ -105,7 +105,8 @@ def linktest(bw, delay, jitter, loss, max_queue, up_bw, down_bw, up_delay, down_
 @click.option("--recalibrate", is_flag=True,
               help="measure the links anew, not from this boot's earlier calibration")
 @click.option("--no-overlap", "one_at_a_time", is_flag=True,
-              help="prepare no scenario while another measures: one after another, whole")
+              help="no scenario prepared while another measures or tears down, even where "
+                   "the spec's prepare_ahead allows it")
 def run(spec, scenarios, duration, strict, out, hold, without_dns, custom, recalibrate,
         one_at_a_time):
     """Run an experiment (a spec, or a folder with experiment.yaml and its own

@@ -76,7 +76,9 @@ class Users:
         for mark in (self.folder / "users").glob("*"):
             pid, _, started = mark.name.partition("-")
             try:
-                alive = str(psutil.Process(int(pid)).create_time()) == started
+                user = psutil.Process(int(pid))
+                alive = str(user.create_time()) == started and \
+                    user.status() != psutil.STATUS_ZOMBIE
             except psutil.Error:
                 alive = False
             if alive:

@@ -65,10 +65,13 @@ class RunState:
 
     @property
     def owner_alive(self) -> bool:
-        """Is the process that made the run still running it?"""
+        """Is the process that made the run still running it? A killed one
+        may stay a zombie a while, until whoever adopted it reaps it."""
         info = self.info
         try:
-            return psutil.Process(info["owner"]).create_time() == info.get("owner_started")
+            owner = psutil.Process(info["owner"])
+            return owner.create_time() == info.get("owner_started") and \
+                owner.status() != psutil.STATUS_ZOMBIE
         except psutil.Error:
             return False
 

@@ -10,6 +10,7 @@ and printed whole and in the scenarios' order, and the measuring one's
 progress is shown."""
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import pickle
@@ -37,6 +38,7 @@ PREPARE_SPARE_S = 2.0
 # A worker that has sent its result has torn down already.
 WORKER_EXIT_S = 60.0
 GO, ABORT = "go", "abort"
+PR_SET_PDEATHSIG = 1
 
 
 class ScenarioProcessError(AppLabError):
@@ -58,6 +60,13 @@ class Job:
     title: str = ""               # the rule its lines begin with
     duration_s: float = 0.0       # how long it measures once its turn comes
     holds: bool = False           # it keeps its network up until Ctrl-C
+    # It prepares at the lowest priority, beside another's measurement, and
+    # measures in its turn; a job that does neither (the calibration, a
+    # measurement alone) keeps the normal priority throughout.
+    takes_turns: bool = True
+    # Its measurement allows the next job's preparation beside it, and the
+    # teardown of the one before (the spec's prepare_ahead).
+    prepare_ahead: bool = False
     # What it readies in the machine's namespace before it leaves it, held
     # open by the stack until it ends: its container hosts' engine and images.
     in_machine_namespace: Callable[[ExitStack, Console], None] | None = None
@@ -130,14 +139,24 @@ class ParentTurn(Turn):
         yield lambda elapsed, status: tell(self.conn, ("progress", elapsed, status))
 
 
-def _worker_main(conn: Connection, job: Job, console_options: dict) -> None:
+def _die_with(parent: int) -> None:
+    """A run killed outright is killed whole, its workers with it (`applab
+    clean` then removes what they left), as a run in one process was."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)     # it died before the line above
+
+
+def _worker_main(conn: Connection, job: Job, console_options: dict, parent: int) -> None:
     """The worker process: its namespace, then the job; its result or its
     error goes to the parent."""
+    _die_with(parent)
     apart.process_may_move = True       # this process is the scenario's own
     # A Ctrl-C at the terminal reaches the parent alone, which passes it on
     # to each worker once (a second could cut into its teardown).
     os.setpgid(0, 0)
-    priority.lower_this_thread()
+    if job.takes_turns:
+        priority.lower_this_thread()
     console = Console(file=_ToParent(conn), **console_options)
     if job.title:
         console.rule(job.title)
@@ -170,7 +189,7 @@ class Worker:
     def start(self, console_options: dict) -> None:
         parent_end, child_end = multiprocessing.Pipe()
         self.process = multiprocessing.get_context("fork").Process(
-            target=_worker_main, args=(child_end, self.job, console_options),
+            target=_worker_main, args=(child_end, self.job, console_options, os.getpid()),
             name=f"applab scenario {self.job.name}")
         self.process.start()
         child_end.close()
@@ -262,11 +281,16 @@ class Pipeline:
         self._pass_turn()
 
     def _pass_turn(self) -> None:
-        """The first worker not yet drained measures, once it is ready."""
+        """The first worker not yet drained measures once it is ready, and,
+        unless it prepares ahead, once those before it have torn down."""
         turn = next((w for w in self.workers if not w.drained and not w.finished), None)
-        if turn is not None and turn.ready and not turn.measuring and self.failure is None:
-            turn.measuring = True
-            turn.send(GO)
+        if turn is None or not turn.ready or turn.measuring or self.failure is not None:
+            return
+        if not (self.overlap and turn.job.prepare_ahead) and \
+                not all(w.finished for w in self.workers[:turn.index]):
+            return
+        turn.measuring = True
+        turn.send(GO)
 
     def _handle(self, worker: Worker, message: tuple) -> None:
         kind, *rest = message
@@ -283,7 +307,8 @@ class Pipeline:
             self.bar_task = self.bar.add_task(f"scenario {worker.job.name}: workload",
                                               total=worker.job.duration_s, status="")
             following = self._following(worker)
-            if self.overlap and following is not None and following.process is None:
+            if self.overlap and worker.job.prepare_ahead and following is not None \
+                    and following.process is None:
                 self.next_start_at = time.monotonic() + max(
                     0.0, worker.job.duration_s - self._lead_s())
         elif kind == "drained":

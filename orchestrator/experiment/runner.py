@@ -135,7 +135,7 @@ def calibrate_apart(experiment: Experiment, run_dir: Path, console: Console,
     first = next(iter(experiment.scenarios.values()))
     job = Job("calibration", first,
               lambda own_console, turn, where: calibrate(experiment, run_dir, own_console,
-                                                         recalibrate))
+                                                         recalibrate), takes_turns=False)
     Pipeline(console).run([job], lambda name, calibration: found.update(calibration))
     return found
 
@@ -147,10 +147,11 @@ def scenario_job(spec, scenario_dir: Path, hold: bool) -> Job:
         result = run.execute(hold=hold)
         result.network_namespace = where
         return result
+
     def containers(stack, console: Console) -> None:
         ready_containers(spec, stack, say=console.print)
     return Job(spec.scenario, spec, body, title=f"scenario {spec.scenario}: {spec.scenario_title}",
-               duration_s=spec.duration_s, holds=hold,
+               duration_s=spec.duration_s, holds=hold, prepare_ahead=spec.prepare_ahead,
                in_machine_namespace=containers if spec.containers else None)
 
 
@@ -159,9 +160,9 @@ def run_experiment(experiment: Experiment, out: Path, hold: bool = False,
                    announce: Callable[[str], None] | None = None, overlap: bool = True,
                    ) -> tuple[Path, dict[str, ScenarioResult]]:
     """Every scenario, each in a process of its own, the next prepared while
-    one measures unless not ``overlap`` (pipeline.py; ``announce(name)``
-    before each one's lines), then the report; returns the run's folder and
-    each scenario's result."""
+    one measures where the spec allows it unless not ``overlap``
+    (pipeline.py; ``announce(name)`` before each one's lines), then the
+    report; returns the run's folder and each scenario's result."""
     # Results are often piped to a file or CI log: give the table room there.
     console = console or Console(width=None if sys.stdout.isatty() else 120)
     run_dir = new_run_dir(Path(out).resolve(), experiment.name)

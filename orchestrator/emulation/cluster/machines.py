@@ -95,7 +95,12 @@ class Worker:
         self.client.set_missing_host_key_policy(paramiko.RejectPolicy())
         self.client.load_system_host_keys()
         if machine.known_hosts is not None:
-            self.client.load_host_keys(str(machine.known_hosts.expanduser()))
+            try:
+                self.client.load_host_keys(str(machine.known_hosts.expanduser()))
+            except OSError as exc:
+                raise WorkerHostKeyError(f"{machine.name}: its known_hosts file "
+                                         f"{machine.known_hosts} cannot be read: "
+                                         f"{exc.strerror}") from None
         try:
             self.client.connect(machine.address, port=machine.port, username="root",
                                 key_filename=str(machine.key.expanduser()) if machine.key

@@ -329,6 +329,11 @@ class ResolvedSpec(_Strict):
     # Fill every ARP table before the run: no first packet then pays an ARP
     # exchange, as RTT-counting models assume.
     static_arp: bool = False
+    # While this scenario measures, the next one is prepared beside it (at the
+    # lowest CPU priority), and it measures while the one before tears down:
+    # for measurements at the scale of seconds, which a few milliseconds of
+    # the kernel's work beside them do not move.
+    prepare_ahead: bool = False
     duration_s: PositiveFloat
     topology: TopologySpec
     services: dict[str, ServiceSpec] = Field(default_factory=dict)
@@ -400,7 +405,8 @@ SCENARIO_META_KEYS = ("title", "about", "checks")
 SCENARIO_OVERLAY_KEYS = {"topology", "services", "workload", "workloads", "events", "monitor",
                          "captures", "duration_s", "seed", "realizer", "switch", "controller",
                          "machines", "placement", "placer",
-                         "tcp_congestion", "dns", "static_arp", "containers"}
+                         "tcp_congestion", "dns", "static_arp", "prepare_ahead",
+                         "containers"}
 
 
 # A JSON Schema of specs, for an editor's YAML language server (`applab

@@ -7,14 +7,17 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
 
+import psutil
 import pytest
 from rich.console import Console
 
 from orchestrator.emulation import priority
+from orchestrator.emulation.waiting import wait_until
 from orchestrator.experiment.pipeline import Job, Pipeline, ScenarioProcessError
 
 # Long enough that the next job's preparation falls inside it.
@@ -35,7 +38,8 @@ def daemon() -> int:
     return int(out)
 
 
-def timed_job(name: str, log: Path, fails: BaseException | None = None) -> Job:
+def timed_job(name: str, log: Path, fails: BaseException | None = None,
+              prepare_ahead: bool = True) -> Job:
     def body(console, turn, where):
         entry = {"name": name, "where": where, "started": time.monotonic(),
                  "nice_preparing": os.getpriority(os.PRIO_PROCESS, 0)}
@@ -55,11 +59,14 @@ def timed_job(name: str, log: Path, fails: BaseException | None = None) -> Job:
         time.sleep(MEASURE_S)
         entry["drained"] = time.monotonic()
         turn.end()
+        time.sleep(PREPARE_S)       # its teardown
+        entry["ended"] = time.monotonic()
         with open(log, "a") as handle:
             handle.write(json.dumps(entry) + "\n")
         console.print(f"{name} torn down")
         return name.upper()
-    return Job(name, NEEDS, body, title=f"job {name}", duration_s=MEASURE_S)
+    return Job(name, NEEDS, body, title=f"job {name}", duration_s=MEASURE_S,
+               prepare_ahead=prepare_ahead)
 
 
 def entries(log: Path) -> dict:
@@ -94,11 +101,56 @@ def test_the_next_job_prepares_while_one_measures_and_they_measure_one_at_a_time
                      "c prepared", "c torn down"]
 
 
+def test_a_job_that_does_not_prepare_ahead_has_the_next_prepared_after_it_and_measured_alone(
+        tmp_path, clean_machine):
+    log = tmp_path / "log"
+    run([timed_job(n, log, prepare_ahead=False) for n in ("a", "b")])
+    found = entries(log)
+    # Prepared while the one before tore down; measured once it had ended.
+    assert found["a"]["drained"] <= found["b"]["started"] < found["a"]["ended"]
+    assert found["b"]["measuring"] > found["a"]["ended"]
+
+
 def test_without_overlap_a_job_starts_once_the_one_before_has_ended(tmp_path, clean_machine):
     log = tmp_path / "log"
     run([timed_job(n, log) for n in ("a", "b")], overlap=False)
     found = entries(log)
-    assert found["b"]["started"] > found["a"]["drained"]
+    assert found["b"]["started"] > found["a"]["ended"]
+
+
+def test_a_job_that_takes_no_turns_keeps_the_normal_priority(clean_machine):
+    job = Job("calibration", NEEDS, lambda console, turn, where: os.getpriority(
+        os.PRIO_PROCESS, 0), takes_turns=False)
+    results, _ = run([job])
+    assert results == {"calibration": priority.MEASURING_NICE}
+
+
+def test_a_run_killed_outright_takes_its_workers_with_it(tmp_path, clean_machine):
+    """As a run in one process was: `applab clean` removes what they left."""
+    worker = tmp_path / "worker.pid"
+    parent = subprocess.Popen([sys.executable, "-c", KILLED_PARENT.format(pidfile=worker)])
+    wait_until(worker.exists, STARTED_WITHIN_S, "the worker started")
+    pid = int(worker.read_text())
+    parent.kill()
+    parent.wait()
+    wait_until(lambda: not psutil.pid_exists(pid) or
+               psutil.Process(pid).status() == psutil.STATUS_ZOMBIE,
+               STARTED_WITHIN_S, "the worker died with its parent")
+
+
+STARTED_WITHIN_S = 30
+KILLED_PARENT = """
+import os, time
+from pathlib import Path
+from types import SimpleNamespace
+from rich.console import Console
+from orchestrator.experiment.pipeline import Job, Pipeline
+needs = SimpleNamespace(switch="lxbr", controller=None, machines={{}}, containers={{}})
+def body(console, turn, where):
+    Path("{pidfile}").write_text(str(os.getpid()))
+    time.sleep(120)
+Pipeline(Console()).run([Job("sleeper", needs, body)], lambda name, value: None)
+"""
 
 
 def test_a_failing_job_fails_the_run_and_the_prepared_one_never_measures(
