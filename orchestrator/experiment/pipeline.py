@@ -1,9 +1,11 @@
 """An experiment's scenarios, each in a process and a network namespace of
-its own, measured one at a time but prepared ahead: the next is brought up,
+its own, measured one at a time. The next is brought up while the one
+before collects and tears down, and measures once it has ended. Where the
+spec sets prepare_ahead (measurements of seconds), the next is brought up,
 its services started and warmed up while the one before measures, and it
-measures as soon as that one has drained, while that one collects and tears
-down. Whatever is not measuring runs at the lowest CPU priority
-(emulation/priority.py), so the measuring scenario gets the cores first.
+measures as soon as that one has drained. Whatever is not measuring runs
+at the lowest CPU priority (emulation/priority.py), so the measuring
+scenario gets the cores first.
 
 The parent process owns the console: each scenario's lines are passed up
 and printed whole and in the scenarios' order, and the measuring one's
