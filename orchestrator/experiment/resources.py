@@ -5,6 +5,7 @@ while the workloads run (a model can then tell what the machine itself
 delayed)."""
 from __future__ import annotations
 
+import multiprocessing
 import os
 import resource
 import time
@@ -57,8 +58,10 @@ def other_runs() -> int:
 
 
 def _sibling(pid: int) -> bool:
+    """Another worker of this process's run (its parent's)."""
+    parent = multiprocessing.parent_process()
     try:
-        return psutil.Process(pid).ppid() == os.getppid()
+        return parent is not None and psutil.Process(pid).ppid() == parent.pid
     except psutil.Error:
         return False
 
