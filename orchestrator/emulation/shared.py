@@ -75,13 +75,7 @@ class Users:
         found = []
         for mark in (self.folder / "users").glob("*"):
             pid, _, started = mark.name.partition("-")
-            try:
-                user = psutil.Process(int(pid))
-                alive = str(user.create_time()) == started and \
-                    user.status() != psutil.STATUS_ZOMBIE
-            except psutil.Error:
-                alive = False
-            if alive:
+            if str(state.running_since(int(pid))) == started:
                 found.append(mark)
             else:
                 mark.unlink(missing_ok=True)

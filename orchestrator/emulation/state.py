@@ -65,15 +65,9 @@ class RunState:
 
     @property
     def owner_alive(self) -> bool:
-        """Is the process that made the run still running it? A killed one
-        may stay a zombie a while, until whoever adopted it reaps it."""
+        """Is the process that made the run still running it?"""
         info = self.info
-        try:
-            owner = psutil.Process(info["owner"])
-            return owner.create_time() == info.get("owner_started") and \
-                owner.status() != psutil.STATUS_ZOMBIE
-        except psutil.Error:
-            return False
+        return running_since(info["owner"]) == info.get("owner_started")
 
     def record_runtime_dir(self, path: Path) -> None:
         """A runtime directory of the run's (its daemons' homes)."""
@@ -141,6 +135,17 @@ def all_states() -> list[RunState]:
 
 def runtime_homes() -> list[Path]:
     return sorted(RUNTIME_HOMES.iterdir()) if RUNTIME_HOMES.is_dir() else []
+
+
+def running_since(pid: int) -> float | None:
+    """When process ``pid`` started (to tell a reused pid), or None if it has
+    ended. A killed one may stay a zombie a while, until whoever adopted it
+    reaps it: it has ended."""
+    try:
+        proc = psutil.Process(pid)
+        return None if proc.status() == psutil.STATUS_ZOMBIE else proc.create_time()
+    except psutil.Error:
+        return None
 
 
 def _alive(pid: int, mark: str) -> psutil.Process | None:
